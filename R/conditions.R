@@ -1,0 +1,131 @@
+# Every error the package raises is an `ec5_error` with a subclass that says
+# what went wrong, so callers can branch on class, never on message text:
+#
+#   ec5_error_argument      bad input from the caller (before any request)
+#   ec5_error_auth          credentials missing, wrong, revoked, other project
+#   ec5_error_not_found     unknown project, form, branch, map index
+#   ec5_error_rate_limited  429 after the retries allowed
+#   ec5_error_bad_request   other 4xx answers
+#   ec5_error_server        5xx answers and maintenance mode
+#   ec5_error_parse         a body that is not the JSON the API promises
+#   ec5_error_transport     connection, TLS or time-out failures
+#   ec5_error_io            a file could not be read or written
+
+ec5_abort <- function(message, class = NULL, ..., call = rlang::caller_env(),
+                      .envir = parent.frame()) {
+  cli::cli_abort(
+    message,
+    class = c(if (!is.null(class)) paste0("ec5_error_", class), "ec5_error"),
+    ...,
+    call = call,
+    .envir = .envir
+  )
+}
+
+# Re-raises a failure returned by the C++ glue (src/glue.h) as a condition.
+# An interrupt stays an interrupt so that Esc behaves as it does elsewhere.
+cpp_check <- function(x, call = rlang::caller_env()) {
+  if (!inherits(x, "ec5_cpp_failure")) {
+    return(x)
+  }
+  if (identical(x$kind, "interrupt")) {
+    rlang::interrupt()
+  }
+  class <- switch(x$kind,
+    timeout = c("timeout", "transport"),
+    x$kind
+  )
+  ec5_abort(
+    c("{x$message}"),
+    class = class,
+    call = call
+  )
+}
+
+# --- errors from the server -------------------------------------------------
+
+# What to do about the ec5 codes a read-only client meets (SPEC section 10).
+ec5_code_hints <- c(
+  ec5_11 = "Check the project slug: it is the last part of the project's URL, in lower case.",
+  ec5_15 = "Check the form name or ref; {.fn ec5_project} lists the forms.",
+  ec5_99 = "Check the branch name or ref; {.fn ec5_project} lists the branches of each form.",
+  ec5_252 = "The server is in maintenance mode. Try again later.",
+  ec5_253 = "Check {.envvar EC5_CLIENT_ID} and {.envvar EC5_CLIENT_SECRET}: they come from the project's Apps page.",
+  ec5_254 = "The server could not issue a token. Check the client id, then try again later.",
+  ec5_255 = "The server's rate limit was reached. Wait a minute, or lower {.code options(epicollect5.rate_limits)}.",
+  ec5_256 = "The project is private: create a client app on the project's Apps page and set {.envvar EC5_CLIENT_ID} and {.envvar EC5_CLIENT_SECRET} (see {.fn ec5_auth}).",
+  ec5_257 = "These credentials belong to another project: each client app is bound to one project.",
+  ec5_261 = "The token request was malformed; please report this as a bug in epicollect5.",
+  ec5_322 = "Check {.arg map_index}; {.fn ec5_project} lists the mappings.",
+  ec5_335 = "Use a smaller {.arg per_page} (the server allows at most 1000).",
+  ec5_69 = "The file was never uploaded from the device.",
+  ec5_79 = "Dates must be ISO 8601, e.g. {.val 2024-05-01T00:00:00}."
+)
+
+# The condition class for an HTTP status and ec5 code.
+http_error_class <- function(status, code) {
+  if (identical(code, "ec5_252")) {
+    return("server")
+  }
+  if (code %in% c("ec5_253", "ec5_254", "ec5_256", "ec5_257", "ec5_261")) {
+    return("auth")
+  }
+  if (status == 429L || identical(code, "ec5_255")) {
+    return("rate_limited")
+  }
+  if (status == 404L || code %in% c("ec5_11", "ec5_15", "ec5_99", "ec5_322")) {
+    return("not_found")
+  }
+  if (status >= 500L) {
+    return("server")
+  }
+  "bad_request"
+}
+
+# Raises the classed error for a failed response. `errors` is the parsed
+# `errors` array of the body (a data frame of code, title, source), or NULL
+# when the body was not an ec5 error (an HTML page from a proxy, say).
+ec5_http_abort <- function(status, url, errors = NULL, what = "request",
+                           call = rlang::caller_env()) {
+  code <- if (length(errors$code)) errors$code[[1]] else ""
+  title <- if (length(errors$title)) errors$title[[1]] else http_status_text(status)
+  source <- if (length(errors$source)) errors$source[[1]] else ""
+  hint <- ec5_code_hints[code]
+  if (is.na(hint) && status >= 500L) {
+    hint <- "The server failed; this is usually temporary. Try again later."
+  }
+  url <- redact_url(url)
+  ec5_abort(
+    c(
+      "The Epicollect5 server refused the {what}.",
+      "x" = "HTTP {status}{if (nzchar(code)) paste0(', ', code)}: {title}",
+      "i" = if (nzchar(source)) "Source: {.val {source}}.",
+      "i" = "URL: {.url {url}}",
+      "i" = if (!is.na(hint)) hint
+    ),
+    class = http_error_class(status, code),
+    status = status,
+    code = code,
+    title = title,
+    source = source,
+    url = url,
+    call = call
+  )
+}
+
+http_status_text <- function(status) {
+  texts <- c(
+    "400" = "Bad Request", "401" = "Unauthorized", "403" = "Forbidden",
+    "404" = "Not Found", "422" = "Unprocessable Content",
+    "429" = "Too Many Requests", "500" = "Internal Server Error",
+    "502" = "Bad Gateway", "503" = "Service Unavailable",
+    "504" = "Gateway Timeout"
+  )
+  text <- texts[as.character(status)]
+  if (is.na(text)) "Unexpected status" else unname(text)
+}
+
+# Query parameters that may carry secrets are blanked before a URL is shown.
+redact_url <- function(url) {
+  gsub("((client_secret|access_token|token)=)[^&]*", "\\1<redacted>", url)
+}

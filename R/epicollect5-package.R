@@ -1,0 +1,20 @@
+#' epicollect5: Client for the Epicollect5 Data Collection API
+#'
+#' Reads projects, entries, branch entries and media from
+#' [Epicollect5](https://five.epicollect.net) into typed, labelled tibbles.
+#' Start with [ec5_entries()] for one form, [ec5_project_data()] for a whole
+#' project, or [ec5_demo()] to try the package offline.
+#'
+#' @section Options:
+#' * `epicollect5.base_url`: the server (see [ec5_base_url()]).
+#' * `epicollect5.verbose`: `FALSE` silences progress bars and messages.
+#' * `epicollect5.rate_limits`: a named list (`entries`, `project`, `media`),
+#'   each `c(requests, seconds)`, overriding the published limits.
+#' * `epicollect5.user_agent`: the User-Agent sent with every request.
+#' * `epicollect5.timeout`: seconds a transfer may stall before it is
+#'   abandoned (default 60).
+#'
+#' @keywords internal
+#' @useDynLib epicollect5, .registration = TRUE
+#' @importFrom Rcpp sourceCpp
+"_PACKAGE"

@@ -1,0 +1,37 @@
+# Runs the test suite the way R CMD check does: against the installed package,
+# so that the local Epicollect5 server (a webfakes subprocess) can load it too.
+#   Rscript tools/run-tests.R            all tests
+#   Rscript tools/run-tests.R entries    only test-entries*.R
+# The package is installed into a private library (EC5_TEST_LIB, default a
+# folder under tempdir()), never into the user's library.
+args <- commandArgs(trailingOnly = TRUE)
+filter <- if (length(args)) args[[1]] else NULL
+
+lib <- Sys.getenv("EC5_TEST_LIB", file.path(tempdir(), "ec5-test-lib"))
+dir.create(lib, showWarnings = FALSE, recursive = TRUE)
+status <- system2(
+  file.path(R.home("bin"), "R"),
+  c("CMD", "INSTALL", "--no-multiarch", "--no-docs", "--no-test-load", "-l", shQuote(lib), "."),
+  stdout = "", stderr = ""
+)
+if (status != 0) stop("R CMD INSTALL failed", call. = FALSE)
+
+# Subprocesses (the local server) must find the same installation.
+Sys.setenv(R_LIBS = paste(c(lib, .libPaths()), collapse = .Platform$path.sep))
+.libPaths(c(lib, .libPaths()))
+Sys.setenv(NOT_CRAN = "true")
+
+results <- testthat::test_local(
+  ".",
+  filter = filter,
+  load_package = "installed",
+  reporter = testthat::ProgressReporter$new(show_praise = FALSE),
+  stop_on_failure = FALSE
+)
+df <- as.data.frame(results)
+failed <- sum(df$failed) + sum(df$error)
+cat(sprintf(
+  "\ntests: %d passed, %d failed, %d skipped\n",
+  sum(df$passed), failed, sum(df$skipped)
+))
+quit(status = if (failed > 0) 1 else 0)
