@@ -1,0 +1,103 @@
+# The one path every endpoint takes: build the URL, attach the token when
+# there is one, pace by the project's bucket, and turn failures into classed
+# errors. A private project's token can be revoked behind our back (a new
+# token issued elsewhere revokes ours, SPEC section 8), so a 404 ec5_256 with
+# a token we believed valid earns exactly one re-authentication and retry.
+ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
+                        pace = NULL, dest = NULL, what = "request",
+                        call = rlang::caller_env()) {
+  send <- function() {
+    ec5_request(
+      paste0(base_url, path),
+      query = query,
+      token = if (!is.null(auth)) ec5_token(auth),
+      pace = pace,
+      dest = dest,
+      call = call
+    )
+  }
+  resp <- send()
+  if (!is.null(auth) && is_access_denied(resp)) {
+    ec5_token_refresh(auth)
+    resp <- send()
+  }
+  if (is_access_denied(resp) && is.null(auth)) {
+    ec5_abort_private(base_url, path, call = call)
+  }
+  ec5_response_check(resp, what = what, call = call)
+  resp
+}
+
+is_access_denied <- function(resp) {
+  resp$status == 404L && identical(response_error_code(resp), "ec5_256")
+}
+
+# The first ec5 code of an error body, or "" when the body is not one.
+response_error_code <- function(resp) {
+  if (is.null(resp$body) || length(resp$body) == 0L) {
+    return("")
+  }
+  parsed <- tryCatch(json_parse(resp$body), ec5_error_parse = function(e) NULL)
+  errors <- if (is.list(parsed)) parsed$errors
+  code <- if (is.list(errors) && length(errors)) errors[[1]]$code
+  if (is.character(code) && length(code) == 1L) code else ""
+}
+
+ec5_abort_private <- function(base_url, path, call) {
+  ec5_abort(
+    c(
+      "The project is private and no credentials were given.",
+      "x" = "The server answered 404 {.code ec5_256} (access denied) for {.url {paste0(base_url, path)}}.",
+      "i" = "Create a client app on the project's {.strong Apps} page on Epicollect5.",
+      "i" = "Then put {.envvar EC5_CLIENT_ID} and {.envvar EC5_CLIENT_SECRET} in your {.file .Renviron} (see {.run usethis::edit_r_environ()}), or pass {.code auth = ec5_auth(client_id, client_secret)}."
+    ),
+    class = "auth",
+    status = 404L,
+    code = "ec5_256",
+    call = call
+  )
+}
+
+json_parse <- function(x) cpp_check(json_parse_cpp(x))
+
+# A project slug is lower case letters, digits and hyphens (SPEC section 1).
+# The server would slugify anything else, but a wrong slug would then spend
+# rate-limit budget on a 404, so we refuse it and suggest the slug.
+check_slug <- function(slug, call = rlang::caller_env()) {
+  if (!rlang::is_string(slug) || !nzchar(slug)) {
+    ec5_abort(
+      c("{.arg slug} must be a single non-empty string.",
+        "x" = "You supplied {.obj_type_friendly {slug}}."),
+      class = "argument", call = call
+    )
+  }
+  if (!grepl("^[a-z0-9]+(-[a-z0-9]+)*$", slug)) {
+    suggestion <- slugify(slug)
+    ec5_abort(
+      c("{.arg slug} must be a project slug: lower case letters, digits and hyphens.",
+        "x" = "You supplied {.val {slug}}.",
+        "i" = if (nzchar(suggestion)) "Did you mean {.val {suggestion}}? The slug is the last part of the project's URL."),
+      class = "argument", call = call
+    )
+  }
+  invisible(slug)
+}
+
+slugify <- function(x) {
+  x <- iconv(x, "UTF-8", "ASCII//TRANSLIT", sub = "")
+  x <- tolower(gsub("[^A-Za-z0-9]+", "-", x))
+  gsub("^-+|-+$", "", x)
+}
+
+# Resolves `auth` for a data function: an explicit ec5_auth, else one built
+# from EC5_CLIENT_ID / EC5_CLIENT_SECRET when set, else NULL (public).
+resolve_auth <- function(auth, base_url, call = rlang::caller_env()) {
+  if (!is.null(auth) && !inherits(auth, "ec5_auth")) {
+    ec5_abort(
+      c("{.arg auth} must be an {.cls ec5_auth} object from {.fn ec5_auth} or {.code NULL}.",
+        "x" = "You supplied {.obj_type_friendly {auth}}."),
+      class = "argument", call = call
+    )
+  }
+  ec5_auth_default(auth, base_url)
+}

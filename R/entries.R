@@ -1,0 +1,339 @@
+#' Get the entries of a form
+#'
+#' Fetches every entry of one form of a project as a typed, labelled tibble:
+#' all pages, at the largest page size the server allows, paced within the
+#' server's rate limits, ascending by upload time and without duplicates.
+#' Each page is flattened in C++ as it arrives; the pages are never held in
+#' memory at once.
+#'
+#' @section Columns:
+#' System columns come first: `ec5_uuid`, `ec5_parent_uuid` (child forms),
+#' `created_at` and `uploaded_at` (POSIXct, UTC), `created_by` (private
+#' projects: the uploader's e-mail) and `title`. Then one column per question,
+#' in the order of the form, named by the export name of the mapping used.
+#' Types follow the definition: integers, decimals, dates (Date when the
+#' question's format has day, month and year), times (character), choice
+#' questions as factors whose levels are the possible answers, checkbox and
+#' search questions as list columns, locations as six columns (`lat_`,
+#' `long_`, `accuracy_`, `UTM_Northing_`, `UTM_Easting_`, `UTM_Zone_`), and a
+#' branch question as the number of its branch entries. Each question column
+#' carries its question text as its `label` attribute (see [ec5_labels()]).
+#' Values that cannot be converted become `NA` and are listed by
+#' [ec5_problems()].
+#'
+#' @inheritParams ec5_project
+#' @param form The form: its name, slug or ref. The default is the top form.
+#' @param map_index The mapping that names the columns (see the `mappings`
+#'   of [ec5_project()]). The default is the project's default mapping.
+#' @param parent_uuid Only the child entries of this parent entry (for a
+#'   child form).
+#' @param uuid Only this entry.
+#' @param title Only entries whose title contains this text.
+#' @param since,until Only entries uploaded (or created, see `date_field`)
+#'   in this window, inclusive. A `Date`, a `POSIXct`, or an ISO 8601 string.
+#'   A `Date` as `until` includes that whole day.
+#' @param date_field The time the window applies to: `"uploaded_at"` (upload
+#'   or last edit) or `"created_at"` (creation on the device).
+#' @param sort_by,sort_order The order of the rows: by `"uploaded_at"`,
+#'   `"created_at"` or `"title"`, `"asc"` or `"desc"`.
+#' @param max_entries The most entries to return.
+#' @param per_page Entries per request, at most 1000 (the server's limit).
+#'   Larger pages mean fewer requests against the rate limit.
+#' @return A tibble (see Columns) with attributes `problems` (see
+#'   [ec5_problems()]) and `provenance` (slug, form, filters, time of fetch,
+#'   server total and package version).
+#' @seealso [ec5_branch_entries()] for branches, [ec5_project_data()] for a
+#'   whole project.
+#' @export
+#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' url <- ec5_demo_server()
+#' ec5_entries("ec5-demo", base_url = url)
+ec5_entries <- function(slug, form = NULL, map_index = NULL,
+                        parent_uuid = NULL, uuid = NULL, title = NULL,
+                        since = NULL, until = NULL,
+                        date_field = c("uploaded_at", "created_at"),
+                        sort_by = c("uploaded_at", "created_at", "title"),
+                        sort_order = c("asc", "desc"),
+                        max_entries = Inf, per_page = 1000L,
+                        auth = NULL, base_url = ec5_base_url()) {
+  args <- entries_args(
+    slug, map_index, uuid, title, since, until,
+    rlang::arg_match(date_field), rlang::arg_match(sort_by),
+    rlang::arg_match(sort_order), max_entries, per_page, base_url
+  )
+  check_uuid(parent_uuid, "parent_uuid")
+  auth <- resolve_auth(auth, args$base_url)
+  project <- project_get(slug, auth, args$base_url)
+  cs <- ec5_column_spec(project, form = form, map_index = map_index)
+  query <- args$query
+  query$form_ref <- cs$form_ref
+  if (!is.null(parent_uuid)) {
+    if (is.na(cs$parent_form_ref)) {
+      ec5_abort(
+        c("{.arg parent_uuid} only applies to a child form.",
+          "x" = "Form {.val {cs$form_name}} is the top form of {.val {slug}}."),
+        class = "argument"
+      )
+    }
+    query$parent_uuid <- parent_uuid
+    query$parent_form_ref <- cs$parent_form_ref
+  }
+  fetch_entries(slug, query, cs, args, auth, project)
+}
+
+# Checks the arguments shared by every entries function and turns them into
+# the query of SPEC section 3.1. Nothing is sent before all of them pass.
+entries_args <- function(slug, map_index, uuid, title, since, until,
+                         date_field, sort_by, sort_order, max_entries,
+                         per_page, base_url, call = rlang::caller_env()) {
+  check_slug(slug, call = call)
+  base_url <- check_base_url(base_url, call = call)
+  check_count(max_entries, "max_entries", min = 1, allow_inf = TRUE, call = call)
+  check_count(per_page, "per_page", min = 1, max = 1000, call = call)
+  if (!is.null(map_index)) check_count(map_index, "map_index", min = 0, call = call)
+  check_uuid(uuid, "uuid", call = call)
+  if (!is.null(title) && !rlang::is_string(title)) {
+    ec5_abort("{.arg title} must be a single string.", class = "argument", call = call)
+  }
+  since <- as_filter_time(since, "since", end_of_day = FALSE, call = call)
+  until <- as_filter_time(until, "until", end_of_day = TRUE, call = call)
+  if (!is.null(since) && !is.null(until) && since > until) {
+    ec5_abort(
+      c("{.arg since} must not be after {.arg until}.",
+        "x" = "{.arg since} is {format_time(since)}, {.arg until} is {format_time(until)}."),
+      class = "argument", call = call
+    )
+  }
+  query <- list(
+    map_index = map_index,
+    per_page = as.integer(min(per_page, max_entries)),
+    sort_by = sort_by,
+    sort_order = sort_order,
+    title = title,
+    uuid = uuid
+  )
+  # Both bounds together make the server widen the window to whole days
+  # (SPEC section 3.1), so `until` is then applied to the rows instead.
+  if (!is.null(since) || !is.null(until)) {
+    query$filter_by <- date_field
+    if (!is.null(since)) {
+      query$filter_from <- format_time(since)
+    } else {
+      query$filter_to <- format_time(until)
+    }
+  }
+  list(
+    query = query, base_url = base_url, max_entries = max_entries,
+    since = since, until = until, date_field = date_field
+  )
+}
+
+# Requests pages 1..last_page and flattens each into the parser as it
+# arrives. Stops at the last page, at an empty page, or at max_entries.
+fetch_entries <- function(slug, query, cs, args, auth, project,
+                          call = rlang::caller_env()) {
+  parser <- entries_parser(cs)
+  path <- paste0("/api/export/entries/", slug)
+  query$per_page <- min(query$per_page, per_page_limit(args$base_url))
+  progress <- entries_progress(slug, cs)
+  page <- 1L
+  total <- NA_integer_
+  seen <- 0
+  repeat {
+    query$page <- page
+    resp <- fetch_page(args$base_url, path, query, auth, slug, call)
+    if (!is.null(resp$per_page)) {
+      query$per_page <- resp$per_page
+      next
+    }
+    meta <- parser_feed(parser, resp$body)
+    total <- meta$total
+    seen <- seen + meta$n
+    progress$update(page, meta$last_page, seen, total)
+    if (meta$n == 0L || page >= meta$last_page || seen >= args$max_entries) {
+      break
+    }
+    page <- page + 1L
+  }
+  progress$done()
+  table <- entries_table(
+    parser_finish(parser), cs,
+    provenance = entries_provenance(slug, cs, query, args, total)
+  )
+  entries_window(table, args)
+}
+
+# One page; on 400 ec5_335 (per_page above what this server allows) it
+# returns the smaller page size to use instead, remembered per server.
+fetch_page <- function(base_url, path, query, auth, slug, call) {
+  resp <- tryCatch(
+    ec5_api_get(
+      base_url, path, query, auth = auth,
+      pace = list(slug = slug, class = "entries"),
+      what = "entries request", call = call
+    ),
+    ec5_error_bad_request = function(e) {
+      if (!identical(e$code, "ec5_335") || query$per_page <= 50L) {
+        rlang::cnd_signal(e)
+      }
+      smaller <- per_page_fallback(query$per_page)
+      per_page_limits[[base_url]] <- smaller
+      list(per_page = smaller)
+    }
+  )
+  resp
+}
+
+per_page_limits <- new.env(parent = emptyenv())
+
+per_page_limit <- function(base_url) {
+  per_page_limits[[base_url]] %||% 1000L
+}
+
+per_page_fallback <- function(per_page) {
+  steps <- c(500L, 250L, 100L, 50L)
+  steps[steps < per_page][1]
+}
+
+entries_provenance <- function(slug, cs, query, args, total) {
+  list(
+    slug = slug,
+    form = cs$form_name,
+    form_ref = cs$form_ref,
+    branch = cs$branch_name,
+    branch_ref = cs$branch_ref,
+    map_index = cs$map_index,
+    filters = query[intersect(
+      names(query),
+      c("uuid", "parent_uuid", "title", "filter_by", "filter_from", "filter_to", "sort_by", "sort_order")
+    )],
+    until = args$until,
+    base_url = args$base_url,
+    fetched_at = Sys.time(),
+    total = total,
+    package_version = as.character(utils::packageVersion("epicollect5"))
+  )
+}
+
+# Applies `until` to the rows when the server could not (see entries_args)
+# and cuts to max_entries. Vectorised subsetting, not a loop over rows.
+entries_window <- function(table, args) {
+  keep <- rep(TRUE, nrow(table))
+  if (!is.null(args$since) && !is.null(args$until)) {
+    times <- table[[args$date_field]]
+    keep <- !is.na(times) & times <= args$until
+  }
+  if (sum(keep) > args$max_entries) {
+    keep[keep][-seq_len(args$max_entries)] <- FALSE
+  }
+  if (all(keep)) {
+    return(table)
+  }
+  restore_table_attributes(table[keep, ], table)
+}
+
+restore_table_attributes <- function(new, old) {
+  for (a in c("problems", "provenance")) attr(new, a) <- attr(old, a)
+  new
+}
+
+as_filter_time <- function(x, arg, end_of_day, call) {
+  if (is.null(x)) {
+    return(NULL)
+  }
+  time <- if (inherits(x, "Date")) {
+    as.POSIXct(format(x), tz = "UTC") + if (end_of_day) 86399 else 0
+  } else if (inherits(x, "POSIXt")) {
+    as.POSIXct(x, tz = "UTC")
+  } else if (rlang::is_string(x)) {
+    parse_iso_time(x)
+  }
+  if (length(time) != 1L || is.na(time)) {
+    ec5_abort(
+      c("{.arg {arg}} must be a date or time.",
+        "x" = "You supplied {.val {format(x)}}.",
+        "i" = "Use a {.cls Date}, a {.cls POSIXct} or an ISO 8601 string such as {.val 2024-05-01} or {.val 2024-05-01T12:00:00Z}."),
+      class = "argument", call = call
+    )
+  }
+  time
+}
+
+parse_iso_time <- function(x) {
+  x <- sub("Z$", "", x)
+  formats <- c("%Y-%m-%dT%H:%M:%OS", "%Y-%m-%d %H:%M:%OS", "%Y-%m-%d")
+  for (f in formats) {
+    time <- as.POSIXct(strptime(x, f, tz = "UTC"))
+    if (!is.na(time)) return(time)
+  }
+  as.POSIXct(NA)
+}
+
+# SPEC section 16: "YYYY-MM-DD HH:MM:SS" in UTC is what the server's MySQL
+# compares reliably.
+format_time <- function(x) format(x, "%Y-%m-%d %H:%M:%S", tz = "UTC")
+
+check_count <- function(x, arg, min = 0, max = Inf, allow_inf = FALSE,
+                        call = rlang::caller_env()) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) &&
+    (x == trunc(x) || (allow_inf && is.infinite(x))) && x >= min && x <= max
+  if (!ok) {
+    range <- if (is.finite(max)) "between {min} and {max}" else "of at least {min}"
+    ec5_abort(
+      c(paste0("{.arg {arg}} must be a whole number ", range, "."),
+        "x" = "You supplied {.val {format(x)}}."),
+      class = "argument", call = call
+    )
+  }
+  invisible(x)
+}
+
+check_uuid <- function(x, arg, call = rlang::caller_env()) {
+  if (is.null(x)) {
+    return(invisible())
+  }
+  if (!rlang::is_string(x) || nchar(x) < 36L) {
+    ec5_abort(
+      c("{.arg {arg}} must be an entry UUID (36 characters).",
+        "x" = "You supplied {.val {format(x)}}."),
+      class = "argument", call = call
+    )
+  }
+  invisible(x)
+}
+
+# A cli progress bar over pages, shown once a fetch needs more than one page.
+entries_progress <- function(slug, cs) {
+  env <- new.env()
+  env$bar <- NULL
+  label <- paste0(slug, " / ", cs$branch_name %|NA|% cs$form_name)
+  list(
+    update = function(page, last_page, seen, total) {
+      if (!ec5_verbose() || last_page <= 1L) {
+        return(invisible())
+      }
+      if (is.null(env$bar)) {
+        env$bar <- cli::cli_progress_bar(
+          format = paste0(
+            "{cli::pb_spin} ", label, " {cli::pb_current}/{cli::pb_total} pages, ",
+            "{env$seen} of {env$total} entries {cli::pb_bar} {cli::pb_eta}"
+          ),
+          total = last_page, .envir = env, clear = TRUE
+        )
+      }
+      env$seen <- seen
+      env$total <- total
+      cli::cli_progress_update(set = page, total = last_page, id = env$bar, .envir = env)
+    },
+    done = function() {
+      if (!is.null(env$bar)) cli::cli_progress_done(id = env$bar, .envir = env)
+    }
+  )
+}
+
+ec5_verbose <- function() {
+  !identical(getOption("epicollect5.verbose"), FALSE) &&
+    !isTRUE(getOption("knitr.in.progress"))
+}
+
+`%|NA|%` <- function(x, y) if (is.null(x) || is.na(x)) y else x

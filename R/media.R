@@ -1,0 +1,258 @@
+#' Download one media file
+#'
+#' Fetches a photo, audio or video file of an entry. The type is guessed from
+#' the file name (`.jpg`, `.jpeg`, `.png`: photo; `.wav`: audio; `.mp4`:
+#' audio or video, from the question when the project says which) unless
+#' `type` is given.
+#'
+#' @inheritParams ec5_project
+#' @param name The file name as it appears in an entries table: a bare name
+#'   such as `"<uuid>_1700000000.jpg"` or a media URL of a public project.
+#' @param format `"entry_original"` for the photo as uploaded, or
+#'   `"entry_thumb"` for a 100x100 thumbnail. Audio and video are always
+#'   fetched as uploaded.
+#' @param dest A file path to write to, or `NULL` to return the bytes.
+#' @param type `"photo"`, `"audio"` or `"video"`; guessed when `NULL`.
+#' @return The path written (invisibly), or a raw vector when `dest` is
+#'   `NULL`.
+#' @export
+#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' url <- ec5_demo_server()
+#' x <- ec5_entries("ec5-demo", base_url = url)
+#' photo <- Filter(function(v) is.character(v) && any(grepl("\\.jpg", v)), x)[[1]]
+#' bytes <- ec5_media("ec5-demo", photo[!is.na(photo)][1], base_url = url)
+#' length(bytes)
+ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
+                      dest = NULL, type = NULL, auth = NULL,
+                      base_url = ec5_base_url()) {
+  check_slug(slug)
+  format <- rlang::arg_match(format)
+  base_url <- check_base_url(base_url)
+  file <- media_file_name(name)
+  if (is.na(file)) {
+    ec5_abort(
+      c("{.arg name} must be a media file name or URL from an entries table.",
+        "x" = "You supplied {.val {format(name)}}."),
+      class = "argument"
+    )
+  }
+  type <- type %||% media_type(file)
+  if (!is.null(dest) && !rlang::is_string(dest)) {
+    ec5_abort("{.arg dest} must be a file path or {.code NULL}.", class = "argument")
+  }
+  auth <- resolve_auth(auth, base_url)
+  project <- project_get(slug, auth, base_url)
+  target <- if (is.null(dest)) tempfile("ec5-media-") else dest
+  result <- media_fetch(slug, file, type, format, target, project, auth, base_url)
+  if (!identical(result$status, "downloaded")) {
+    ec5_abort(
+      c("Could not download {.file {file}}.", "x" = result$error),
+      class = if (identical(result$status, "placeholder")) "not_found" else "io"
+    )
+  }
+  if (is.null(dest)) {
+    on.exit(unlink(target))
+    return(readBin(target, "raw", file.size(target)))
+  }
+  invisible(dest)
+}
+
+#' Download the media files of a table
+#'
+#' Downloads every photo, audio and video file named in a table from
+#' [ec5_entries()], [ec5_branch_entries()] or [ec5_project_data()] (or in a
+#' character vector of file names) into `dir`. Each file is written to a
+#' temporary name and renamed only when complete, so an interrupted or failed
+#' download leaves no partial file; files already in `dir` are skipped unless
+#' `overwrite` is `TRUE`, so a second run downloads only what is missing. A
+#' photo the device never uploaded comes back from the server as a
+#' placeholder image; it is reported, not saved. One failed file does not
+#' stop the others.
+#'
+#' Public projects are fetched from the public media URL (a larger rate
+#' limit), private ones from the export endpoint with the token (10 files a
+#' minute).
+#'
+#' @inheritParams ec5_media
+#' @param x A table of entries, an `ec5_project_data` object, or a character
+#'   vector of media file names or URLs.
+#' @param dir The folder to write into; created if needed.
+#' @param overwrite Whether to download files that already exist in `dir`.
+#' @param slug The project slug; taken from `x` when it is a table from this
+#'   package.
+#' @return A tibble with one row per file: `name`, `path`, `status`
+#'   (`"downloaded"`, `"skipped"`, `"placeholder"` or `"failed"`), `bytes`
+#'   and `error`.
+#' @export
+#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' url <- ec5_demo_server()
+#' x <- ec5_entries("ec5-demo", base_url = url)
+#' ec5_media_download(x, tempfile("media"), base_url = url)
+ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
+                               overwrite = FALSE, slug = NULL, auth = NULL,
+                               base_url = ec5_base_url()) {
+  format <- rlang::arg_match(format)
+  if (!rlang::is_bool(overwrite)) {
+    ec5_abort("{.arg overwrite} must be {.code TRUE} or {.code FALSE}.", class = "argument")
+  }
+  if (!rlang::is_string(dir) || !nzchar(dir)) {
+    ec5_abort("{.arg dir} must be a folder path.", class = "argument")
+  }
+  slug <- slug %||% media_slug(x)
+  check_slug(slug)
+  base_url <- check_base_url(base_url)
+  files <- unique(media_names(x))
+  files <- files[!is.na(files)]
+  if (!dir.exists(dir) && !dir.create(dir, recursive = TRUE)) {
+    ec5_abort("Could not create folder {.file {dir}}.", class = "io")
+  }
+  auth <- resolve_auth(auth, base_url)
+  project <- if (length(files)) project_get(slug, auth, base_url)
+  types <- media_types_from_project(files, x, project)
+  rows <- media_download_all(slug, files, types, format, dir, overwrite, project, auth, base_url)
+  tibble::tibble(
+    name = files,
+    path = vapply(rows, `[[`, "", "path"),
+    status = vapply(rows, `[[`, "", "status"),
+    bytes = vapply(rows, `[[`, 0, "bytes"),
+    error = vapply(rows, `[[`, "", "error")
+  )
+}
+
+media_download_all <- function(slug, files, types, format, dir, overwrite,
+                               project, auth, base_url) {
+  bar <- if (ec5_verbose() && length(files) > 1L) {
+    cli::cli_progress_bar("Downloading media", total = length(files), clear = TRUE)
+  }
+  lapply(seq_along(files), function(i) {
+    path <- file.path(dir, media_local_name(files[i], format))
+    result <- if (file.exists(path) && !overwrite) {
+      media_result(path, "skipped", file.size(path))
+    } else {
+      tryCatch(
+        media_fetch(slug, files[i], types[i], format, path, project, auth, base_url),
+        ec5_error = function(e) media_result(NA_character_, "failed", error = cli::ansi_strip(conditionMessage(e)))
+      )
+    }
+    if (!is.null(bar)) cli::cli_progress_update(id = bar)
+    result
+  })
+}
+
+# Downloads one file to a temporary name beside `path`, checks the status,
+# content type and placeholder signature, then renames it into place.
+media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
+                        call = rlang::caller_env()) {
+  format <- if (type == "photo") format else type
+  public <- identical(project$project$access, "public")
+  part <- paste0(path, ".part")
+  on.exit(unlink(part))
+  query <- list(type = type, format = format, name = file)
+  resp <- ec5_api_get(
+    base_url,
+    paste0(if (public) "/api/media/" else "/api/export/media/", slug),
+    query = query,
+    auth = if (public) NULL else auth,
+    pace = list(slug = slug, class = if (public) "public_media" else "media"),
+    dest = part,
+    what = "media request",
+    call = call
+  )
+  content_type <- resp$headers[["content-type"]] %||% ""
+  bytes <- file.size(part)
+  if (!grepl("^(image|audio|video)/", content_type)) {
+    return(media_result(NA_character_, "failed", bytes,
+      paste0("The server sent ", content_type, " instead of a media file.")))
+  }
+  if (is_placeholder(resp, bytes)) {
+    return(media_result(NA_character_, "placeholder", bytes,
+      "The server sent its placeholder image: the device never uploaded this photo."))
+  }
+  if (!file.rename(part, path)) {
+    return(media_result(NA_character_, "failed", bytes, paste0("Could not write ", path, ".")))
+  }
+  media_result(path, "downloaded", bytes)
+}
+
+media_result <- function(path, status, bytes = NA_real_, error = NA_character_) {
+  list(path = path, status = status, bytes = as.double(bytes), error = error)
+}
+
+# SPEC section 6: missing photos come back as 200 with a placeholder JPEG of
+# a known size, sent as immutable even though we sent no `v`.
+is_placeholder <- function(resp, bytes) {
+  cache <- resp$headers[["cache-control"]] %||% ""
+  grepl("immutable", cache, fixed = TRUE) && bytes %in% c(40073, 3735)
+}
+
+media_pattern <- "([^/?&=]+_[0-9]+\\.(jpg|jpeg|png|mp4|wav))(&|$)"
+
+# The bare file name of a media cell: the `name` parameter of a public URL,
+# or the cell itself when it is already a file name.
+media_file_name <- function(x) {
+  x <- as.character(x)
+  out <- rep(NA_character_, length(x))
+  hit <- !is.na(x) & grepl(media_pattern, x, ignore.case = TRUE)
+  out[hit] <- sub(paste0("^.*?", media_pattern, ".*$"), "\\1", x[hit], ignore.case = TRUE, perl = TRUE)
+  out
+}
+
+media_type <- function(file) {
+  ext <- tolower(tools::file_ext(file))
+  type <- c(jpg = "photo", jpeg = "photo", png = "photo", wav = "audio", mp4 = "video")[ext]
+  ifelse(is.na(type), "photo", unname(type))
+}
+
+# A thumbnail must not overwrite (or be mistaken for) the original.
+media_local_name <- function(file, format) {
+  if (format == "entry_thumb") paste0("thumb_", file) else file
+}
+
+media_names <- function(x) {
+  if (is.character(x)) {
+    return(media_file_name(x))
+  }
+  if (inherits(x, "ec5_project_data")) {
+    return(unlist(lapply(x, media_names), use.names = FALSE))
+  }
+  if (!is.data.frame(x)) {
+    ec5_abort(
+      c("{.arg x} must be a table of entries, project data or a character vector of file names.",
+        "x" = "You supplied {.obj_type_friendly {x}}."),
+      class = "argument"
+    )
+  }
+  cols <- Filter(is.character, x)
+  unlist(lapply(cols, media_file_name), use.names = FALSE)
+}
+
+media_slug <- function(x) {
+  slug <- if (inherits(x, "ec5_project_data")) {
+    attr(x, "project")$project$slug
+  } else {
+    attr(x, "provenance")$slug
+  }
+  if (is.null(slug)) {
+    ec5_abort(
+      c("Cannot tell which project {.arg x} comes from.", "i" = "Give {.arg slug}."),
+      class = "argument"
+    )
+  }
+  slug
+}
+
+# An .mp4 is audio or video depending on its question; the project's inputs
+# say which for the columns of `x`. Files of unknown origin fall back to the
+# extension.
+media_types_from_project <- function(files, x, project) {
+  types <- media_type(files)
+  if (is.null(project) || !is.data.frame(x)) {
+    return(types)
+  }
+  inputs <- project$inputs
+  for (col in intersect(names(x), inputs$map_to[inputs$type %in% c("audio", "video")])) {
+    in_col <- files %in% media_file_name(x[[col]])
+    types[in_col] <- inputs$type[match(col, inputs$map_to)]
+  }
+  types
+}

@@ -1,0 +1,206 @@
+#' Get a whole project as linked tables
+#'
+#' Fetches every form and every branch of a project, however deep, as a
+#' named list of tibbles that join: a child form's `ec5_parent_uuid` is its
+#' parent form's `ec5_uuid`, and a branch's `ec5_branch_owner_uuid` is the
+#' `ec5_uuid` of the form entry that owns it. The definition is fetched once
+#' and each form and branch costs one request per 1000 entries, the fewest
+#' the API allows.
+#'
+#' @inheritParams ec5_entries
+#' @param forms The forms to fetch (names, slugs or refs); `NULL` for all.
+#' @param branches Whether to fetch the branches of those forms too.
+#' @param ... Filters passed to [ec5_entries()] and [ec5_branch_entries()]
+#'   for every table: `since`, `until`, `date_field`, `map_index`.
+#' @return An `ec5_project_data` object: a named list of tibbles, one per
+#'   form (named by the form's name) and per branch (named by the branch
+#'   question's export name), with attributes `project` (the [ec5_project()])
+#'   and `hierarchy` (a tibble: `table`, `kind`, `ref`, `parent`, `rows`).
+#' @seealso [ec5_join()] to join a table to its parent.
+#' @export
+#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' url <- ec5_demo_server()
+#' x <- ec5_project_data("ec5-demo", base_url = url)
+#' x
+ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
+                             auth = NULL, base_url = ec5_base_url()) {
+  check_slug(slug)
+  base_url <- check_base_url(base_url)
+  if (!rlang::is_bool(branches)) {
+    ec5_abort("{.arg branches} must be {.code TRUE} or {.code FALSE}.", class = "argument")
+  }
+  filters <- project_data_filters(...)
+  auth <- resolve_auth(auth, base_url)
+  project <- project_get(slug, auth, base_url)
+  plan <- project_data_plan(project, forms, branches)
+  tables <- lapply(seq_len(nrow(plan)), function(i) {
+    fetch <- if (plan$kind[i] == "form") ec5_entries else ec5_branch_entries
+    args <- c(
+      list(slug = slug, form = plan$form_ref[i], auth = auth, base_url = base_url),
+      if (plan$kind[i] == "branch") list(branch = plan$ref[i]),
+      filters
+    )
+    do.call(fetch, args)
+  })
+  names(tables) <- plan$table
+  new_project_data(tables, project, plan)
+}
+
+project_data_filters <- function(..., call = rlang::caller_env()) {
+  filters <- list(...)
+  allowed <- c("since", "until", "date_field", "map_index")
+  unknown <- setdiff(names(filters), allowed)
+  if (length(unknown) || (length(filters) && is.null(names(filters)))) {
+    ec5_abort(
+      c("{.arg ...} takes only the filters {.arg {allowed}}.",
+        "x" = "Unknown: {.arg {unknown}}."),
+      class = "argument", call = call
+    )
+  }
+  filters
+}
+
+# One row per table to fetch, forms in hierarchy order, each form's branches
+# right after it.
+project_data_plan <- function(project, forms, branches, call = rlang::caller_env()) {
+  form_rows <- project$forms
+  if (!is.null(forms)) {
+    wanted <- vapply(forms, function(f) resolve_form_ref(project, f, call = call), "")
+    form_rows <- form_rows[form_rows$ref %in% wanted, ]
+  }
+  parent_name <- form_rows$name[match(form_rows$parent_ref, form_rows$ref)]
+  plan <- tibble::tibble(
+    table = form_rows$name,
+    kind = "form",
+    ref = form_rows$ref,
+    form_ref = form_rows$ref,
+    parent = parent_name,
+    order = seq_len(nrow(form_rows)) * 1000
+  )
+  if (branches) {
+    inputs <- project$inputs
+    b <- inputs[inputs$type == "branch" & inputs$form_ref %in% form_rows$ref, ]
+    owner <- match(b$form_ref, form_rows$ref)
+    plan <- rbind(plan, tibble::tibble(
+      table = b$map_to,
+      kind = "branch",
+      ref = b$ref,
+      form_ref = b$form_ref,
+      parent = form_rows$name[owner],
+      order = owner * 1000 + seq_len(nrow(b))
+    ))
+  }
+  plan <- plan[order(plan$order), ]
+  plan$order <- NULL
+  plan
+}
+
+resolve_form_ref <- function(project, form, call = rlang::caller_env()) {
+  f <- project$forms
+  i <- which(f$ref == form | f$name == form | f$slug == form)
+  if (length(i) != 1L) {
+    ec5_abort(
+      c("Form {.val {form}} is not a form of project {.val {project$project$slug}}.",
+        "i" = "Its forms are {.val {f$name}}."),
+      class = "not_found", call = call
+    )
+  }
+  f$ref[[i]]
+}
+
+new_project_data <- function(tables, project, plan) {
+  plan$rows <- vapply(tables, nrow, integer(1))
+  structure(
+    tables,
+    class = c("ec5_project_data", "list"),
+    project = project,
+    hierarchy = plan[c("table", "kind", "ref", "parent", "rows")]
+  )
+}
+
+#' @export
+print.ec5_project_data <- function(x, ...) {
+  cat(format(x, ...), sep = "\n")
+  invisible(x)
+}
+
+#' @export
+format.ec5_project_data <- function(x, ...) {
+  project <- attr(x, "project")$project
+  h <- attr(x, "hierarchy")
+  depth <- vapply(seq_len(nrow(h)), function(i) table_depth(h, i), integer(1))
+  label <- ifelse(h$kind == "branch", paste0(h$table, " (branch)"), h$table)
+  rows <- format(paste(format(h$rows, big.mark = ","), ifelse(h$rows == 1L, "row", "rows")), justify = "right")
+  lines <- paste0(strrep("  ", depth), label)
+  c(
+    cli::format_inline("{.cls ec5_project_data} {.strong {project$name}} ({project$slug}, {project$access})"),
+    paste0(format(lines), "  ", rows)
+  )
+}
+
+table_depth <- function(h, i) {
+  depth <- 0L
+  parent <- h$parent[i]
+  while (!is.na(parent)) {
+    depth <- depth + 1L
+    parent <- h$parent[match(parent, h$table)]
+  }
+  depth
+}
+
+#' Join a table of project data to its parent
+#'
+#' Adds the columns of the parent table (the parent form of a child form,
+#' or the owning form of a branch) to each row of `child`, matching
+#' `ec5_parent_uuid` or `ec5_branch_owner_uuid` to the parent's `ec5_uuid`.
+#' Parent columns whose names clash with the child's get the suffix
+#' `suffix`.
+#'
+#' @param x An `ec5_project_data` object from [ec5_project_data()].
+#' @param child The name of the child table.
+#' @param parent The name of the parent table; the default is the child's
+#'   parent in the project's hierarchy.
+#' @param suffix Added to the names of parent columns that clash.
+#' @return A tibble: the rows of `child` (in their order), followed by the
+#'   columns of the matching parent row (`NA` where none matches).
+#' @export
+#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' url <- ec5_demo_server()
+#' x <- ec5_project_data("ec5-demo", base_url = url)
+#' ec5_join(x, names(x)[2])
+ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
+  if (!inherits(x, "ec5_project_data")) {
+    ec5_abort(
+      c("{.arg x} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
+        "x" = "You supplied {.obj_type_friendly {x}}."),
+      class = "argument"
+    )
+  }
+  h <- attr(x, "hierarchy")
+  check_table_name(child, h$table, "child")
+  parent <- parent %||% h$parent[match(child, h$table)]
+  if (is.na(parent)) {
+    ec5_abort("Table {.val {child}} is a top form: it has no parent.", class = "argument")
+  }
+  check_table_name(parent, h$table, "parent")
+  kid <- x[[child]]
+  key <- if ("ec5_branch_owner_uuid" %in% names(kid)) "ec5_branch_owner_uuid" else "ec5_parent_uuid"
+  up <- x[[parent]]
+  rows <- match(kid[[key]], up$ec5_uuid)
+  extra <- up[rows, setdiff(names(up), "ec5_uuid"), drop = FALSE]
+  clash <- names(extra) %in% names(kid)
+  names(extra)[clash] <- paste0(names(extra)[clash], suffix)
+  out <- tibble::as_tibble(c(kid, extra))
+  restore_table_attributes(out, kid)
+}
+
+check_table_name <- function(name, tables, arg, call = rlang::caller_env()) {
+  if (!rlang::is_string(name) || !name %in% tables) {
+    ec5_abort(
+      c("{.arg {arg}} must name a table of the project data.",
+        "x" = "You supplied {.val {format(name)}}.",
+        "i" = "The tables are {.val {tables}}."),
+      class = "argument", call = call
+    )
+  }
+}

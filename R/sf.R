@@ -1,0 +1,50 @@
+#' Turn a table's locations into an sf object
+#'
+#' Makes point geometries (WGS 84, EPSG:4326) from the `lat_<name>` and
+#' `long_<name>` columns of a location question. Requires the sf package.
+#'
+#' @param x A table with location columns, from [ec5_entries()],
+#'   [ec5_branch_entries()] or [ec5_read_csv()].
+#' @param location The location question's export name (the part after
+#'   `lat_`). The default is the first location of the table.
+#' @param na_rm Whether to drop rows without a location (`TRUE`), or keep
+#'   them with an empty point (`FALSE`).
+#' @return An `sf` object: the rows of `x` with a `geometry` column.
+#' @export
+#' @examplesIf requireNamespace("sf", quietly = TRUE)
+#' x <- data.frame(ec5_uuid = c("a", "b"), lat_where = c(51.5, NA),
+#'                 long_where = c(-0.12, NA))
+#' ec5_as_sf(x)
+ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
+  rlang::check_installed("sf", reason = "to make maps of locations.")
+  if (!is.data.frame(x)) {
+    ec5_abort(
+      c("{.arg x} must be a table of entries.", "x" = "You supplied {.obj_type_friendly {x}}."),
+      class = "argument"
+    )
+  }
+  found <- sub("^lat_", "", grep("^lat_", names(x), value = TRUE))
+  found <- found[paste0("long_", found) %in% names(x)]
+  location <- location %||% found[1]
+  if (!rlang::is_string(location) || !location %in% found) {
+    ec5_abort(
+      c("{.arg location} must name a location question of {.arg x}.",
+        "x" = if (length(found)) "You supplied {.val {format(location)}}." else "{.arg x} has no location columns.",
+        "i" = if (length(found)) "Its locations are {.val {found}}."),
+      class = "argument"
+    )
+  }
+  lat <- x[[paste0("lat_", location)]]
+  long <- x[[paste0("long_", location)]]
+  missing <- is.na(lat) | is.na(long)
+  if (na_rm) {
+    x <- x[!missing, , drop = FALSE]
+  }
+  sf::st_as_sf(
+    as.data.frame(x),
+    coords = paste0(c("long_", "lat_"), location),
+    crs = 4326,
+    remove = FALSE,
+    na.fail = FALSE
+  )
+}
