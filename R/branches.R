@@ -27,11 +27,13 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                sort_by = c("uploaded_at", "created_at", "title"),
                                sort_order = c("asc", "desc"),
                                max_entries = Inf, per_page = 1000L,
+                               created_by = c("keep", "hash", "drop"),
                                auth = NULL, base_url = ec5_base_url()) {
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
-    rlang::arg_match(sort_order), max_entries, per_page, base_url
+    rlang::arg_match(sort_order), max_entries, per_page, base_url,
+    rlang::arg_match(created_by)
   )
   if (missing(branch) || !rlang::is_string(branch)) {
     ec5_abort(

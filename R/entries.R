@@ -39,6 +39,10 @@
 #' @param max_entries The most entries to return.
 #' @param per_page Entries per request, at most 1000 (the server's limit).
 #'   Larger pages mean fewer requests against the rate limit.
+#' @param created_by What to do with the uploaders' e-mail addresses of a
+#'   private project: `"keep"` them, `"hash"` them (a stable pseudonym per
+#'   address, so entries of one person can still be grouped) or `"drop"` the
+#'   column.
 #' @return A tibble (see Columns) with attributes `problems` (see
 #'   [ec5_problems()]) and `provenance` (slug, form, filters, time of fetch,
 #'   server total and package version).
@@ -55,11 +59,13 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         sort_by = c("uploaded_at", "created_at", "title"),
                         sort_order = c("asc", "desc"),
                         max_entries = Inf, per_page = 1000L,
+                        created_by = c("keep", "hash", "drop"),
                         auth = NULL, base_url = ec5_base_url()) {
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
-    rlang::arg_match(sort_order), max_entries, per_page, base_url
+    rlang::arg_match(sort_order), max_entries, per_page, base_url,
+    rlang::arg_match(created_by)
   )
   check_uuid(parent_uuid, "parent_uuid")
   auth <- resolve_auth(auth, args$base_url)
@@ -85,7 +91,8 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
 # the query of SPEC section 3.1. Nothing is sent before all of them pass.
 entries_args <- function(slug, map_index, uuid, title, since, until,
                          date_field, sort_by, sort_order, max_entries,
-                         per_page, base_url, call = rlang::caller_env()) {
+                         per_page, base_url, created_by,
+                         call = rlang::caller_env()) {
   check_slug(slug, call = call)
   base_url <- check_base_url(base_url, call = call)
   check_count(max_entries, "max_entries", min = 1, allow_inf = TRUE, call = call)
@@ -124,7 +131,8 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
   }
   list(
     query = query, base_url = base_url, max_entries = max_entries,
-    since = since, until = until, date_field = date_field
+    since = since, until = until, date_field = date_field,
+    created_by = created_by
   )
 }
 
@@ -160,7 +168,26 @@ fetch_entries <- function(slug, query, cs, args, auth, project,
     parser_finish(parser), cs,
     provenance = entries_provenance(slug, cs, query, args, total)
   )
-  entries_window(table, args)
+  table <- entries_window(table, args)
+  personal_data(table, args$created_by)
+}
+
+# E-mail addresses are personal data; reports that are shared often need
+# them gone, or replaced by a pseudonym that still groups one person's rows.
+personal_data <- function(table, created_by) {
+  if (!"created_by" %in% names(table) || created_by == "keep") {
+    return(table)
+  }
+  column <- table$created_by
+  table$created_by <- if (created_by == "drop") {
+    NULL
+  } else {
+    # Hashed once per address (a project has few uploaders), then matched.
+    people <- unique(column[!is.na(column)])
+    pseudonyms <- vapply(people, function(x) substr(rlang::hash(x), 1, 12), "")
+    structure(unname(pseudonyms[match(column, people)]), label = attr(column, "label", exact = TRUE))
+  }
+  table
 }
 
 # One page; on 400 ec5_335 (per_page above what this server allows) it

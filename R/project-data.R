@@ -10,8 +10,9 @@
 #' @inheritParams ec5_entries
 #' @param forms The forms to fetch (names, slugs or refs); `NULL` for all.
 #' @param branches Whether to fetch the branches of those forms too.
-#' @param ... Filters passed to [ec5_entries()] and [ec5_branch_entries()]
-#'   for every table: `since`, `until`, `date_field`, `map_index`.
+#' @param ... Arguments passed to [ec5_entries()] and [ec5_branch_entries()]
+#'   for every table: `since`, `until`, `date_field`, `map_index`,
+#'   `created_by`.
 #' @return An `ec5_project_data` object: a named list of tibbles, one per
 #'   form (named by the form's name) and per branch (named by the branch
 #'   question's export name), with attributes `project` (the [ec5_project()])
@@ -48,7 +49,7 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
 
 project_data_filters <- function(..., call = rlang::caller_env()) {
   filters <- list(...)
-  allowed <- c("since", "until", "date_field", "map_index")
+  allowed <- c("since", "until", "date_field", "map_index", "created_by")
   unknown <- setdiff(names(filters), allowed)
   if (length(unknown) || (length(filters) && is.null(names(filters)))) {
     ec5_abort(
