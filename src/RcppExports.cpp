@@ -10,6 +10,54 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// csv_read_cpp
+SEXP csv_read_cpp(Rcpp::RawVector bytes);
+RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::RawVector >::type bytes(bytesSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_read_cpp(bytes));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_infer_cpp
+SEXP csv_infer_cpp(Rcpp::List columns);
+RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP columnsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(columns));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_convert_cpp
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::CharacterVector types, Rcpp::CharacterVector formats, Rcpp::List levels);
+RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP typesSEXP, SEXP formatsSEXP, SEXP levelsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type types(typesSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type formats(formatsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type levels(levelsSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, types, formats, levels));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_write_cpp
+SEXP csv_write_cpp(Rcpp::List columns, Rcpp::CharacterVector names, Rcpp::CharacterVector kinds, Rcpp::CharacterVector formats, double nrow, bool bom);
+RcppExport SEXP _epicollect5_csv_write_cpp(SEXP columnsSEXP, SEXP namesSEXP, SEXP kindsSEXP, SEXP formatsSEXP, SEXP nrowSEXP, SEXP bomSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type names(namesSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type kinds(kindsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type formats(formatsSEXP);
+    Rcpp::traits::input_parameter< double >::type nrow(nrowSEXP);
+    Rcpp::traits::input_parameter< bool >::type bom(bomSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_write_cpp(columns, names, kinds, formats, nrow, bom));
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -21,6 +69,10 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
+    {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 1},
+    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
+    {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };
