@@ -66,8 +66,7 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  raw <- cpp_check(csv_read_cpp(csv_read_bytes(file)))
-  csv_table(raw, columns, file)
+  csv_read(file, columns)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -121,7 +120,7 @@ ec5_write_csv <- function(x, path, bom = NULL) {
     ec5_abort("{.arg bom} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
   columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
-  kinds <- csv_writer_kinds(columns, meta)
+  kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
   formats <- csv_writer_formats(columns, meta)
   bytes <- cpp_check(csv_write_cpp(columns, names(x), kinds, formats, nrow(x), bom))
   csv_write_atomic(bytes, path)
@@ -138,6 +137,19 @@ csv_system_times <- c("created_at", "uploaded_at")
 csv_location_prefixes <- c(
   "lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"
 )
+
+# Reads a CSV export typed by a column spec (ec5_column_spec()), or by
+# inference when `columns` is NULL.
+csv_read <- function(file, columns = NULL, call = rlang::caller_env()) {
+  bytes <- csv_read_bytes(file, call)
+  raw <- tryCatch(cpp_check(csv_read_cpp(bytes)), ec5_error_parse = function(e) {
+    reason <- conditionMessage(e)
+    ec5_abort(c("Could not read {.file {file}} as a CSV file.", "x" = "{reason}"),
+      class = "parse", call = call
+    )
+  })
+  csv_table(raw, columns, file, call)
+}
 
 csv_check_path <- function(path, arg, must_exist = TRUE, call = rlang::caller_env()) {
   if (!rlang::is_string(path) || !nzchar(path)) {
@@ -443,7 +455,7 @@ csv_provenance <- function(file, columns) {
 # --- writing ------------------------------------------------------------------
 
 # How the C++ writer renders each column, from its class.
-csv_writer_kinds <- function(columns, meta) {
+csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
   whole <- meta$columns$name[meta$columns$type == "integer"]
   kinds <- vapply(names(columns), function(name) {
     col <- columns[[name]]
@@ -473,10 +485,10 @@ csv_writer_kinds <- function(columns, meta) {
     ec5_abort(
       c(
         "Column{?s} {.field {bad}} cannot be written to an Epicollect5 CSV file.",
-        "x" = "{?Its/Their} class{?/es} {?is/are} {.cls {classes}}.",
-        "i" = "Convert {?it/them} to character, numbers, dates or date-times first."
+        "x" = "{cli::qty(bad)}{?Its/Their} class{?/es} {?is/are} {.cls {classes}}.",
+        "i" = "Convert {cli::qty(bad)}{?it/them} to character, numbers, dates or date-times first."
       ),
-      class = "argument"
+      class = "argument", call = call
     )
   }
   kinds
@@ -485,7 +497,10 @@ csv_writer_kinds <- function(columns, meta) {
 # The layout of each Date column: its own attribute, else the format recorded
 # when the file was read, else the server's default.
 csv_writer_formats <- function(columns, meta) {
-  recorded <- meta$columns$format[match(names(columns), meta$columns$name)]
+  recorded <- rep(NA_character_, length(columns))
+  if (!is.null(meta$columns)) {
+    recorded <- meta$columns$format[match(names(columns), meta$columns$name)]
+  }
   own <- vapply(columns, function(col) {
     f <- attr(col, "ec5_format", exact = TRUE)
     if (rlang::is_string(f)) f else NA_character_
