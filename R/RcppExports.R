@@ -17,6 +17,22 @@ csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {
     .Call(`_epicollect5_csv_write_cpp`, columns, names, kinds, formats, nrow, bom)
 }
 
+definition_read_cpp <- function(json) {
+    .Call(`_epicollect5_definition_read_cpp`, json)
+}
+
+entries_parser_new_cpp <- function(spec, options) {
+    .Call(`_epicollect5_entries_parser_new_cpp`, spec, options)
+}
+
+entries_parser_feed_cpp <- function(parser, json) {
+    .Call(`_epicollect5_entries_parser_feed_cpp`, parser, json)
+}
+
+entries_parser_finish_cpp <- function(parser) {
+    .Call(`_epicollect5_entries_parser_finish_cpp`, parser)
+}
+
 libcurl_info_cpp <- function() {
     .Call(`_epicollect5_libcurl_info_cpp`)
 }

@@ -1,30 +1,58 @@
-#' Problems met while typing entries
+#' Values that could not be converted
 #'
-#' Values that could not be converted to their column's type become `NA` in
-#' the table; each is listed here, with what was expected and the text that
-#' was found. For a CSV file, rows with `row = NA` describe the file as a
-#' whole (for example the CR LF line ends and missing quotes a spreadsheet
-#' leaves when it saves an export again).
+#' Every table of entries keeps the values that could not be converted to
+#' their column's type (they are `NA` in the table). This lists them, so
+#' that nothing is lost silently: a date `11/9/21` in a `dd/MM/YYYY`
+#' question, text in an integer question, a label that is not one of the
+#' question's possible answers.
 #'
-#' @param x A table of entries, from [ec5_read_csv()] or the JSON functions.
-#' @return A tibble with columns `row` (the row of `x`, or `NA` for the whole
-#'   file), `column`, `expected` and `actual`; zero rows when there were no
+#' @param x A table from [ec5_entries()], [ec5_branch_entries()],
+#'   [ec5_read_csv()] or [ec5_parse_entries()], or the result of
+#'   [ec5_project_data()] (then the problems of all its tables, with a
+#'   `table` column first).
+#' @return A tibble with columns `row` (integer, the row of `x`; `NA` for an
+#'   element of the page that was not an entry), `column` (the column of
+#'   `x`, or for a location the question's export name), `expected` and
+#'   `actual` (the value as sent). It has zero rows when there were no
 #'   problems.
-#' @examples
-#' path <- tempfile(fileext = ".csv")
-#' writeLines(c(
-#'   "ec5_uuid,created_at,uploaded_at,title,lat_1_Where,long_1_Where,accuracy_1_Where,UTM_Northing_1_Where,UTM_Easting_1_Where,UTM_Zone_1_Where",
-#'   "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,A,51.5,-0.12x,5,5710000,699000,30U"
-#' ), path)
-#' ec5_problems(ec5_read_csv(path))
 #' @export
+#' @examples
+#' project <- ec5_project_from_json('{"data": {"project": {"ref": "p1",
+#'   "name": "Birds", "slug": "birds", "access": "public", "forms": [{
+#'   "ref": "p1_f1", "name": "Sighting", "slug": "sighting", "inputs": [
+#'   {"ref": "p1_f1_q1", "type": "integer", "question": "How many?"}]}]}}}')
+#' page <- '{"data": {"entries": [{"ec5_uuid": "a", "1_How_many": "many"}]}}'
+#' x <- suppressWarnings(ec5_parse_entries(page, project))
+#' ec5_problems(x)
 ec5_problems <- function(x) {
-  problems <- attr(x, "problems", exact = TRUE)
-  if (is.null(problems)) {
-    problems <- data.frame(
-      row = integer(), column = character(), expected = character(),
-      actual = character(), stringsAsFactors = FALSE
+  if (inherits(x, "ec5_project_data")) {
+    parts <- lapply(names(x), function(name) {
+      p <- ec5_problems(x[[name]])
+      tibble::add_column(p, table = rep(name, nrow(p)), .before = 1)
+    })
+    return(do.call(rbind, c(list(tibble::add_column(empty_problems(), table = character(0), .before = 1)), parts)))
+  }
+  if (!is.data.frame(x)) {
+    ec5_abort(
+      c(
+        "{.arg x} must be a table of entries.",
+        "x" = "You supplied {.obj_type_friendly {x}}."
+      ),
+      class = "argument"
     )
   }
+  problems <- attr(x, "problems", exact = TRUE)
+  if (is.null(problems)) {
+    return(empty_problems())
+  }
   tibble::as_tibble(problems)
+}
+
+empty_problems <- function() {
+  tibble::tibble(
+    row = integer(0),
+    column = character(0),
+    expected = character(0),
+    actual = character(0)
+  )
 }

@@ -58,6 +58,48 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// definition_read_cpp
+SEXP definition_read_cpp(SEXP json);
+RcppExport SEXP _epicollect5_definition_read_cpp(SEXP jsonSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type json(jsonSEXP);
+    rcpp_result_gen = Rcpp::wrap(definition_read_cpp(json));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_new_cpp
+SEXP entries_parser_new_cpp(SEXP spec, SEXP options);
+RcppExport SEXP _epicollect5_entries_parser_new_cpp(SEXP specSEXP, SEXP optionsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_new_cpp(spec, options));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_feed_cpp
+SEXP entries_parser_feed_cpp(SEXP parser, SEXP json);
+RcppExport SEXP _epicollect5_entries_parser_feed_cpp(SEXP parserSEXP, SEXP jsonSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type parser(parserSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type json(jsonSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_feed_cpp(parser, json));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_finish_cpp
+SEXP entries_parser_finish_cpp(SEXP parser);
+RcppExport SEXP _epicollect5_entries_parser_finish_cpp(SEXP parserSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type parser(parserSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_finish_cpp(parser));
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -73,6 +115,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 1},
     {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
     {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
+    {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
+    {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
+    {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
+    {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };
