@@ -5,12 +5,12 @@ csv_read_cpp <- function(bytes) {
     .Call(`_epicollect5_csv_read_cpp`, bytes)
 }
 
-csv_infer_cpp <- function(columns) {
-    .Call(`_epicollect5_csv_infer_cpp`, columns)
+csv_infer_cpp <- function(columns, names) {
+    .Call(`_epicollect5_csv_infer_cpp`, columns, names)
 }
 
-csv_convert_cpp <- function(columns, types, formats, levels) {
-    .Call(`_epicollect5_csv_convert_cpp`, columns, types, formats, levels)
+csv_convert_cpp <- function(columns, plan) {
+    .Call(`_epicollect5_csv_convert_cpp`, columns, plan)
 }
 
 csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {

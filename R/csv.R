@@ -66,7 +66,7 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  csv_read(file, columns)
+  csv_read(file, columns, slug = project$project$slug)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -140,7 +140,7 @@ csv_location_prefixes <- c(
 
 # Reads a CSV export typed by a column spec (ec5_column_spec()), or by
 # inference when `columns` is NULL.
-csv_read <- function(file, columns = NULL, call = rlang::caller_env()) {
+csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env()) {
   bytes <- csv_read_bytes(file, call)
   raw <- tryCatch(cpp_check(csv_read_cpp(bytes)), ec5_error_parse = function(e) {
     reason <- conditionMessage(e)
@@ -148,7 +148,9 @@ csv_read <- function(file, columns = NULL, call = rlang::caller_env()) {
       class = "parse", call = call
     )
   })
-  csv_table(raw, columns, file, call)
+  table <- csv_table(raw, columns, file, call)
+  attr(table, "provenance") <- csv_provenance(file, columns, slug)
+  table
 }
 
 csv_check_path <- function(path, arg, must_exist = TRUE, call = rlang::caller_env()) {
@@ -185,21 +187,21 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
   plan <- if (is.null(columns)) csv_plan(header) else csv_plan_spec(header, columns, key, call)
   inferred <- csv_infer(plan, raw$columns)
   plan <- inferred$plan
-  converted <- cpp_check(csv_convert_cpp(raw$columns, plan$type, plan$format, plan$levels))
+  converted <- cpp_check(csv_convert_cpp(raw$columns, plan))
+  warn_problems(converted$problems, call = call)
   values <- csv_annotate(converted$columns, plan)
-  names(values) <- header
+  names(values) <- make.unique(header, sep = "_")
   problems <- rbind(
     csv_layout_problems(raw$layout, raw$ragged, length(header)),
     inferred$problems,
-    csv_cell_problems(converted$problems, header)
+    converted$problems
   )
   table <- tibble::new_tibble(values, nrow = length(raw$lines))
   kept <- csv_dedupe(table, problems, key)
   csv_inform_ambiguous(plan)
   structure(
     kept$table,
-    problems = kept$problems,
-    provenance = csv_provenance(file, columns),
+    problems = tibble::as_tibble(kept$problems),
     ec5_csv = list(
       bom = raw$layout$bom,
       header = header,
@@ -232,9 +234,9 @@ csv_key_column <- function(header, file, call) {
   )
 }
 
-# One row per CSV column: the conversion type ("text", "time", "integer",
-# "decimal", "date", "timestamp", "factor", "list", or "infer" when the
-# values decide), format, levels and question label.
+# One row per CSV column: the type of its column builder (an input type, or
+# "datetime" for created_at and uploaded_at, or "infer" when the values
+# decide), format, levels and question label.
 csv_plan <- function(header) {
   n <- length(header)
   plan <- data.frame(
@@ -243,7 +245,7 @@ csv_plan <- function(header) {
   )
   plan$levels <- rep(list(character()), n)
   plan$type[header %in% csv_system_text] <- "text"
-  plan$type[header %in% csv_system_times] <- "timestamp"
+  plan$type[header %in% csv_system_times] <- "datetime"
   location <- csv_location_columns(header)
   plan$type[location$column] <- ifelse(location$part == 6L, "text", "decimal")
   plan
@@ -260,13 +262,6 @@ csv_location_columns <- function(header) {
   keep <- rep(colSums(found) == 6L, each = 6L)
   list(column = column[keep], part = part[keep])
 }
-
-# Input types whose CSV cells convert to something other than text.
-csv_question_types <- c(
-  integer = "integer", branch = "integer", decimal = "decimal", date = "date",
-  time = "time", radio = "factor", dropdown = "factor", checkbox = "list",
-  searchsingle = "list", searchmultiple = "list"
-)
 
 # The plan from a column spec (ec5_column_spec()): question columns typed by
 # their input type, columns the spec does not know inferred.
@@ -302,18 +297,14 @@ csv_spec_columns <- function(spec) {
   q <- rep(seq_len(nrow(spec)), times)
   part <- sequence(times)
   loc <- location[q]
-  type <- unname(csv_question_types[spec$type[q]])
-  type[is.na(type)] <- "text"
-  format <- spec$format[q]
-  full_date <- grepl("dd", format) & grepl("MM", format) & grepl("YYYY", format)
-  type[type == "date" & !full_date] <- "text"
+  type <- spec$type[q]
   type[loc] <- ifelse(part[loc] == 6L, "text", "decimal")
   data.frame(
     name = ifelse(loc, paste0(csv_location_prefixes[part], spec$name[q]), spec$name[q]),
     type = type,
-    format = ifelse(type %in% c("date", "time"), format, NA_character_),
+    format = ifelse(loc, NA_character_, spec$format[q]),
     label = spec$label[q],
-    levels = I(ifelse(type %in% c("factor", "list"), spec$levels[q], list(character()))),
+    levels = I(lapply(spec$levels[q], as.character)),
     stringsAsFactors = FALSE
   )
 }
@@ -336,21 +327,18 @@ csv_warn_unmatched <- function(extra, missing) {
 # Fills in the types of the "infer" columns from their values.
 csv_infer <- function(plan, cells) {
   todo <- which(plan$type == "infer")
-  inferred <- cpp_check(csv_infer_cpp(cells[todo]))
+  inferred <- cpp_check(csv_infer_cpp(cells[todo], plan$name[todo]))
   plan$type[todo] <- inferred$type
   plan$format[todo] <- inferred$format
   plan$candidates[todo] <- inferred$candidates
-  p <- inferred$problems
-  list(
-    plan = plan,
-    problems = csv_problem_rows(p$row, plan$name[todo][p$column], p$expected, p$actual)
-  )
+  list(plan = plan, problems = inferred$problems)
 }
 
 # Sets the question label and the date format on the converted columns.
 csv_annotate <- function(values, plan) {
   for (j in which(!is.na(plan$label))) attr(values[[j]], "label") <- plan$label[[j]]
-  for (j in which(plan$type == "date")) attr(values[[j]], "ec5_format") <- plan$format[[j]]
+  dates <- which(vapply(values, inherits, logical(1), what = "Date"))
+  for (j in dates) attr(values[[j]], "ec5_format") <- plan$format[[j]]
   values
 }
 
@@ -362,10 +350,6 @@ csv_problem_rows <- function(row = integer(), column = character(),
     expected = rep_len(as.character(expected), n), actual = rep_len(as.character(actual), n),
     stringsAsFactors = FALSE
   )
-}
-
-csv_cell_problems <- function(p, header) {
-  csv_problem_rows(p$row, header[p$column], p$expected, p$actual)
 }
 
 # File-level departures from the server's own form: the marks of an editor.
@@ -440,15 +424,20 @@ csv_inform_ambiguous <- function(plan) {
   }
 }
 
-csv_provenance <- function(file, columns) {
+# Where the table came from; the fields of the JSON path where they apply.
+csv_provenance <- function(file, columns, slug) {
   list(
+    slug = slug,
+    form = columns$form_name,
+    form_ref = columns$form_ref,
+    branch = columns$branch_name,
+    branch_ref = columns$branch_ref,
+    map_index = columns$map_index,
     source = "csv",
     file = normalizePath(file),
     md5 = unname(tools::md5sum(file)),
     read_at = Sys.time(),
-    form_ref = columns$form_ref,
-    branch_ref = columns$branch_ref,
-    map_index = columns$map_index
+    package_version = as.character(utils::packageVersion("epicollect5"))
   )
 }
 
@@ -456,7 +445,7 @@ csv_provenance <- function(file, columns) {
 
 # How the C++ writer renders each column, from its class.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
-  whole <- meta$columns$name[meta$columns$type == "integer"]
+  whole <- meta$columns$name[meta$columns$type %in% c("integer", "branch")]
   kinds <- vapply(names(columns), function(name) {
     col <- columns[[name]]
     if (is.factor(col)) {

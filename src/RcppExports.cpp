@@ -21,25 +21,24 @@ BEGIN_RCPP
 END_RCPP
 }
 // csv_infer_cpp
-SEXP csv_infer_cpp(Rcpp::List columns);
-RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP columnsSEXP) {
+SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
+RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP columnsSEXP, SEXP namesSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(columns));
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type names(namesSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(columns, names));
     return rcpp_result_gen;
 END_RCPP
 }
 // csv_convert_cpp
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::CharacterVector types, Rcpp::CharacterVector formats, Rcpp::List levels);
-RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP typesSEXP, SEXP formatsSEXP, SEXP levelsSEXP) {
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
+RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP planSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type types(typesSEXP);
-    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type formats(formatsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::List >::type levels(levelsSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, types, formats, levels));
+    Rcpp::traits::input_parameter< Rcpp::List >::type plan(planSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, plan));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -112,8 +111,8 @@ END_RCPP
 
 static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
-    {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 1},
-    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
+    {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
+    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 2},
     {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
     {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
     {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},

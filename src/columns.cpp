@@ -111,6 +111,8 @@ struct NumberHandler : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NumberHan
     return true;
   }
   bool Uint64(uint64_t u) {
+    // RapidJSON reports every non-negative integer beyond 32 bits here.
+    if (u <= static_cast<uint64_t>(INT64_MAX)) return Int64(static_cast<int64_t>(u));
     out->kind = Number::kUint;
     out->u = u;
     return true;

@@ -3,14 +3,12 @@
 #include <Rcpp.h>
 
 #include <array>
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "columns.h"
 #include "csv_values.h"
 #include "glue.h"
 
@@ -19,36 +17,6 @@ namespace csv {
 namespace {
 
 std::string_view view(SEXP ch) { return {CHAR(ch), static_cast<std::size_t>(LENGTH(ch))}; }
-
-SEXP mkchar(std::string_view s) {
-  return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
-}
-
-// Values that could not be typed: one row per cell (row and column 1-based).
-class Problems {
- public:
-  void add(int column, R_xlen_t row, const std::string& expected, std::string_view actual) {
-    column_.push_back(column);
-    row_.push_back(static_cast<int>(row + 1));
-    expected_.push_back(expected);
-    actual_.emplace_back(actual);
-  }
-  Rcpp::List to_r() const {
-    Rcpp::CharacterVector expected(expected_.size()), actual(actual_.size());
-    for (std::size_t i = 0; i < expected_.size(); ++i) {
-      SET_STRING_ELT(expected, i, mkchar(expected_[i]));
-      SET_STRING_ELT(actual, i, mkchar(actual_[i]));
-    }
-    return Rcpp::List::create(Rcpp::Named("column") = Rcpp::wrap(column_),
-                              Rcpp::Named("row") = Rcpp::wrap(row_),
-                              Rcpp::Named("expected") = expected,
-                              Rcpp::Named("actual") = actual);
-  }
-
- private:
-  std::vector<int> column_, row_;
-  std::vector<std::string> expected_, actual_;
-};
 
 // ---- inference ---------------------------------------------------------
 
@@ -120,7 +88,7 @@ struct Census {
 // text (nothing is guessed), but the damage is reported against the format
 // most values follow.
 template <std::size_t N>
-void report_damage(SEXP col, int column, const std::array<const char*, N>& formats,
+void report_damage(SEXP col, const std::string& column, const std::array<const char*, N>& formats,
                    const std::array<std::size_t, N>& counts, bool is_date, Problems& problems) {
   std::size_t best = 0;
   for (std::size_t k = 1; k < N; ++k) {
@@ -128,10 +96,9 @@ void report_damage(SEXP col, int column, const std::array<const char*, N>& forma
   }
   std::string expected;
   if (counts[best] == 0) {
-    expected = is_date ? "a date as dd/MM/YYYY, MM/dd/YYYY or YYYY/MM/dd"
-                       : "a time as HH:mm:ss or HH:mm";
+    expected = is_date ? "date dd/MM/YYYY, MM/dd/YYYY or YYYY/MM/dd" : "format HH:mm:ss or HH:mm";
   } else {
-    expected = std::string(is_date ? "a date as " : "a time as ") + formats[best];
+    expected = std::string(is_date ? "date " : "format ") + formats[best];
   }
   expected += " (column kept as text)";
   std::int64_t days;
@@ -140,13 +107,13 @@ void report_damage(SEXP col, int column, const std::array<const char*, N>& forma
     if (ch == NA_STRING) continue;
     const std::string_view s = view(ch);
     const bool ok = is_date ? parse_date(s, formats[best], days) : parse_time(s, formats[best]);
-    if (!ok) problems.add(column, i, expected, s);
+    if (!ok) problems.add(static_cast<std::size_t>(i + 1), column, expected, std::string(s));
   }
 }
 
 // A column is typed only when every non-empty value is in the type's
 // canonical text form, so that the value prints back to the same bytes.
-Verdict infer(SEXP col, int column, Problems& problems) {
+Verdict infer(SEXP col, const std::string& column, Problems& problems) {
   Census census;
   for (R_xlen_t i = 0; i < XLENGTH(col); ++i) {
     const SEXP ch = STRING_ELT(col, i);
@@ -194,204 +161,65 @@ Verdict infer(SEXP col, int column, Problems& problems) {
 }
 
 
-// ---- conversion --------------------------------------------------------
-
-// Parses every non-empty cell with `parse`; a cell it rejects becomes NA and
-// a problem.
-template <typename Parse>
-Rcpp::NumericVector parse_cells(SEXP col, int column, const std::string& expected,
-                                Problems& problems, Parse parse) {
-  const R_xlen_t n = XLENGTH(col);
-  Rcpp::NumericVector out(n, NA_REAL);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    const SEXP ch = STRING_ELT(col, i);
-    if (ch == NA_STRING) continue;
-    double x;
-    if (parse(view(ch), x)) {
-      out[i] = x;
-    } else {
-      problems.add(column, i, expected, view(ch));
-    }
-  }
-  return out;
-}
-
-bool parse_integer(std::string_view s, double& x) {
-  const std::size_t start = !s.empty() && s[0] == '-' ? 1 : 0;
-  if (start == s.size()) return false;
-  for (std::size_t i = start; i < s.size(); ++i) {
-    if (!is_digit(s[i])) return false;
-  }
-  return parse_number(s, x);
-}
-
-// Integer questions: int, or double when a value exceeds int32.
-SEXP convert_integer(SEXP col, int column, Problems& problems) {
-  Rcpp::NumericVector x = parse_cells(col, column, "an integer", problems, parse_integer);
-  for (const double v : x) {
-    if (!std::isnan(v) && std::fabs(v) > std::numeric_limits<int>::max()) return x;
-  }
-  Rcpp::IntegerVector out(x.size(), NA_INTEGER);
-  for (R_xlen_t i = 0; i < x.size(); ++i) {
-    if (!std::isnan(x[i])) out[i] = static_cast<int>(x[i]);
-  }
-  return out;
-}
-
-SEXP convert_date(SEXP col, int column, const std::string& format, Problems& problems) {
-  Rcpp::NumericVector out = parse_cells(
-      col, column, "a date as " + format, problems, [&format](std::string_view s, double& x) {
-        std::int64_t days;
-        if (!parse_date(s, format, days)) return false;
-        x = static_cast<double>(days);
-        return true;
-      });
-  out.attr("class") = "Date";
-  return out;
-}
-
-SEXP convert_timestamp(SEXP col, int column, Problems& problems) {
-  Rcpp::NumericVector out = parse_cells(
-      col, column, "a time stamp as YYYY-MM-DDTHH:MM:SS.sssZ", problems,
-      [](std::string_view s, double& x) {
-        std::int64_t ms;
-        if (!parse_timestamp(s, ms)) return false;
-        x = static_cast<double>(ms) / 1000.0;
-        return true;
-      });
-  out.attr("class") = Rcpp::CharacterVector::create("POSIXct", "POSIXt");
-  out.attr("tzone") = "UTC";
-  return out;
-}
-
-SEXP convert_factor(SEXP col, int column, Rcpp::CharacterVector levels, Problems& problems) {
-  std::unordered_map<std::string_view, int> codes;
-  for (R_xlen_t k = 0; k < levels.size(); ++k) {
-    codes.emplace(view(STRING_ELT(levels, k)), static_cast<int>(k + 1));
-  }
-  const R_xlen_t n = XLENGTH(col);
-  Rcpp::IntegerVector out(n, NA_INTEGER);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    const SEXP ch = STRING_ELT(col, i);
-    if (ch == NA_STRING) continue;
-    const auto it = codes.find(view(ch));
-    if (it != codes.end()) {
-      out[i] = it->second;
-    } else {
-      problems.add(column, i, "one of the question's answers", view(ch));
-    }
-  }
-  out.attr("levels") = levels;
-  out.attr("class") = "factor";
-  return out;
-}
-
-// Splits a multi-answer cell the server joined with ", " (a label holding a
-// comma arrives wrapped in quotes).
-std::vector<std::string_view> split_answers(std::string_view cell) {
-  std::vector<std::string_view> labels;
-  std::size_t i = 0;
-  for (;;) {
-    if (i < cell.size() && cell[i] == '"') {
-      std::size_t close = cell.find('"', i + 1);
-      while (close != std::string_view::npos && close + 1 != cell.size() &&
-             cell.compare(close + 1, 2, ", ") != 0) {
-        close = cell.find('"', close + 1);
-      }
-      if (close != std::string_view::npos) {
-        labels.push_back(cell.substr(i + 1, close - i - 1));
-        if (close + 1 == cell.size()) return labels;
-        i = close + 3;
-        continue;
-      }
-    }
-    const std::size_t sep = cell.find(", ", i);
-    if (sep == std::string_view::npos) {
-      labels.push_back(cell.substr(i));
-      return labels;
-    }
-    labels.push_back(cell.substr(i, sep - i));
-    i = sep + 2;
-  }
-}
-
-SEXP convert_list(SEXP col) {
-  const R_xlen_t n = XLENGTH(col);
-  Rcpp::List out(n);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    const SEXP ch = STRING_ELT(col, i);
-    if (ch == NA_STRING) {
-      out[i] = Rcpp::CharacterVector(0);
-      continue;
-    }
-    const std::vector<std::string_view> labels = split_answers(view(ch));
-    Rcpp::CharacterVector cell(labels.size());
-    for (std::size_t k = 0; k < labels.size(); ++k) SET_STRING_ELT(cell, k, mkchar(labels[k]));
-    out[i] = cell;
-  }
-  return out;
-}
-
-SEXP convert(SEXP col, int column, const std::string& type, const std::string& format,
-             SEXP levels, Problems& problems) {
-  if (type == "integer") return convert_integer(col, column, problems);
-  if (type == "decimal") {
-    return parse_cells(col, column, "a number", problems, parse_number);
-  }
-  if (type == "date") return convert_date(col, column, format, problems);
-  if (type == "timestamp") return convert_timestamp(col, column, problems);
-  if (type == "factor") return convert_factor(col, column, levels, problems);
-  if (type == "list") return convert_list(col);
-  if (type == "text" || type == "time") return col;
-  throw Error("internal", "Unknown CSV column type '" + type + "'.");
-}
-
 }  // namespace
 }  // namespace csv
 }  // namespace ec5
 
-// Infers the type of each character column: "integer", "decimal", "date"
-// (with its format), "time" (with its format) or "text" (with the candidate
+// Infers the type of each of the named character columns: "integer",
+// "decimal", "date" or "time" (with its format), or "text" (with the candidate
 // formats when the dates fit more than one). Values that spoil a column of
 // dates or times are returned as problems.
 // [[Rcpp::export(rng = false)]]
-SEXP csv_infer_cpp(Rcpp::List columns) {
+SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
   EC5_BEGIN
   using namespace ec5::csv;
   const R_xlen_t n = columns.size();
   Rcpp::CharacterVector type(n), format(n), candidates(n);
-  Problems problems;
+  ec5::Problems problems;
   for (R_xlen_t j = 0; j < n; ++j) {
-    const Verdict v = infer(columns[j], static_cast<int>(j + 1), problems);
+    const Verdict v = infer(columns[j], Rcpp::as<std::string>(names[j]), problems);
     type[j] = v.type;
     format[j] = v.format.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.format);
     candidates[j] = v.candidates.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.candidates);
   }
   return Rcpp::List::create(Rcpp::Named("type") = type, Rcpp::Named("format") = format,
                             Rcpp::Named("candidates") = candidates,
-                            Rcpp::Named("problems") = problems.to_r());
+                            Rcpp::Named("problems") = problems.to_data_frame(nullptr));
   EC5_END
 }
 
-// Converts each character column to its `types` entry ("text", "time",
-// "integer", "decimal", "date" with its `formats` entry, "timestamp",
-// "factor" with its `levels` entry, "list"). Cells that do not convert are NA
-// and returned as problems.
+// Converts each character column with the column builder of its plan row
+// (`name`, `type` an input type or "datetime", `format`, `levels`): the same
+// rules as the JSON export. Returns list(columns, problems).
 // [[Rcpp::export(rng = false)]]
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::CharacterVector types,
-                     Rcpp::CharacterVector formats, Rcpp::List levels) {
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
   EC5_BEGIN
-  using namespace ec5::csv;
-  const R_xlen_t n = columns.size();
-  Rcpp::List out(n);
-  Problems problems;
-  for (R_xlen_t j = 0; j < n; ++j) {
-    const std::string format =
-        formats[j] == NA_STRING ? std::string() : Rcpp::as<std::string>(formats[j]);
-    out[j] = convert(columns[j], static_cast<int>(j + 1), Rcpp::as<std::string>(types[j]),
-                     format, levels[j], problems);
+  const Rcpp::CharacterVector name = plan["name"], type = plan["type"], format = plan["format"];
+  const Rcpp::List levels = plan["levels"];
+  std::vector<ec5::ColumnSpec> specs(static_cast<std::size_t>(columns.size()));
+  for (R_xlen_t j = 0; j < columns.size(); ++j) {
+    ec5::ColumnSpec& spec = specs[static_cast<std::size_t>(j)];
+    spec.name = Rcpp::as<std::string>(name[j]);
+    spec.type = Rcpp::as<std::string>(type[j]);
+    if (format[j] != NA_STRING) spec.format = Rcpp::as<std::string>(format[j]);
+    spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
   }
-  return Rcpp::List::create(Rcpp::Named("columns") = out,
-                            Rcpp::Named("problems") = problems.to_r());
+  ec5::Table table(specs);
+  for (R_xlen_t j = 0; j < columns.size(); ++j) {
+    const SEXP cells = columns[j];
+    ec5::Column& column = *table.columns()[static_cast<std::size_t>(j)];
+    column.reserve(static_cast<std::size_t>(XLENGTH(cells)));
+    for (R_xlen_t i = 0; i < XLENGTH(cells); ++i) {
+      const SEXP ch = STRING_ELT(cells, i);
+      if (ch == NA_STRING) {
+        column.append_na();
+      } else {
+        column.append_text(CHAR(ch), static_cast<std::size_t>(LENGTH(ch)));
+      }
+    }
+  }
+  // No key: duplicated entries are dropped on the R side, together with the
+  // problems of the file layout.
+  return table.finish("");
   EC5_END
 }

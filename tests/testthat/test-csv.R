@@ -162,7 +162,7 @@ test_that("re-saved exports are read with their damage reported", {
   cells <- p[!is.na(p$row), ]
   expect_identical(unique(cells$actual), "12/7/2021")
   expect_identical(cells$row, 37:42)
-  expect_identical(unique(cells$expected), "a date as dd/MM/YYYY (column kept as text)")
+  expect_identical(unique(cells$expected), "date dd/MM/YYYY (column kept as text)")
   expect_identical(x$date[cells$row], rep("12/7/2021", 6))
   expect_false(attr(x, "ec5_csv")$server_form)
 
@@ -192,7 +192,7 @@ test_that("a declared format turns re-saved dates into NA and problems", {
     levels = list(character(), character(), c("NE", "NW", "SE", "SW"), character(), character())
   )
   path <- csv_fixture("nutnet-lbk_csv_species-comp_2021_resaved_nobom_crlf_date-d-m-yy.csv")
-  x <- csv_read(path, spec)
+  expect_warning(x <- csv_read(path, spec), class = "ec5_warning_problems")
   expect_s3_class(x$`1_What_is_the_date`, "Date")
   expect_true(all(is.na(x$`1_What_is_the_date`)))
   expect_identical(levels(x$`3_What_is_the_subplo`), c("NE", "NW", "SE", "SW"))
@@ -200,7 +200,7 @@ test_that("a declared format turns re-saved dates into NA and problems", {
   p <- ec5_problems(x)
   cells <- p[!is.na(p$row), ]
   expect_identical(cells$row, seq_len(nrow(x)))
-  expect_identical(unique(cells$expected), "a date as dd/MM/YYYY")
+  expect_identical(unique(cells$expected), "date dd/MM/YYYY")
   expect_identical(unique(cells$column), "1_What_is_the_date")
 })
 
@@ -337,7 +337,7 @@ test_that("invalid calendar dates are not dates", {
 test_that("created_at is parsed to the millisecond and problems name bad stamps", {
   text <- export("1_a", "x", "y")
   text <- sub("2022-09-17T15:43:38.572Z", "\"17/09/2022 15:43\"", text, fixed = TRUE)
-  x <- read_quietly(local_csv(text))
+  expect_warning(x <- read_quietly(local_csv(text)), class = "ec5_warning_problems")
   expect_identical(is.na(x$created_at), c(TRUE, FALSE))
   p <- ec5_problems(x)
   expect_identical(p$column, "created_at")
@@ -349,13 +349,13 @@ test_that("a location needs numbers", {
     "lat_1_w,long_1_w,accuracy_1_w,UTM_Northing_1_w,UTM_Easting_1_w,UTM_Zone_1_w",
     "30.92469,-99.36626B1:B1048576,5,3422000,449000,14R"
   )
-  x <- read_quietly(local_csv(text))
+  expect_snapshot(x <- read_quietly(local_csv(text)))
   expect_identical(x$long_1_w, NA_real_)
   expect_identical(x$UTM_Zone_1_w, "14R")
   p <- ec5_problems(x)
   expect_identical(p$row, 1L)
   expect_identical(p$column, "long_1_w")
-  expect_identical(p$expected, "a number")
+  expect_identical(p$expected, "number")
   expect_identical(p$actual, "-99.36626B1:B1048576")
 })
 
@@ -473,4 +473,91 @@ test_that("an empty table writes its header only", {
   x <- read_quietly(local_csv(export("1_a")))
   expect_identical(nrow(x), 0L)
   expect_identical(round_trip(export("1_a")), export("1_a"))
+})
+
+# --- the same values through JSON and CSV -----------------------------------
+
+birds <- '{"data": {"project": {"ref": "p1", "name": "Birds", "slug": "birds",
+  "access": "public", "forms": [{"ref": "p1_f1", "name": "Sighting",
+  "slug": "sighting", "inputs": [
+  {"ref": "p1_f1_q1", "type": "integer", "question": "How many?"},
+  {"ref": "p1_f1_q2", "type": "decimal", "question": "Weight"},
+  {"ref": "p1_f1_q3", "type": "date", "question": "When?", "datetime_format": "dd/MM/YYYY"},
+  {"ref": "p1_f1_q4", "type": "time", "question": "Time", "datetime_format": "HH:mm"},
+  {"ref": "p1_f1_q5", "type": "radio", "question": "Sex", "possible_answers": [
+    {"answer_ref": "a1", "answer": "Male"}, {"answer_ref": "a2", "answer": "Female"}]},
+  {"ref": "p1_f1_q6", "type": "checkbox", "question": "Seen", "possible_answers": [
+    {"answer_ref": "b1", "answer": "Tree"}, {"answer_ref": "b2", "answer": "Bush, low"},
+    {"answer_ref": "b3", "answer": "Sky"}]},
+  {"ref": "p1_f1_q7", "type": "location", "question": "Where"},
+  {"ref": "p1_f1_q8", "type": "text", "question": "Notes"}]}]}}}'
+
+birds_json <- '{"data": {"entries": [
+  {"ec5_uuid": "u1", "created_at": "2024-05-01T10:00:00.557Z",
+   "uploaded_at": "2024-05-01T10:05:00.000Z", "title": "Two birds",
+   "1_How_many": 2, "2_Weight": 2.5, "3_When": "01/05/2024", "4_Time": "10:00",
+   "5_Sex": "Female", "6_Seen": ["Tree", "Bush, low"],
+   "7_Where": {"latitude": 51.5, "longitude": -0.12, "accuracy": 5,
+     "UTM_Northing": 5710000, "UTM_Easting": 699000, "UTM_Zone": "30U"},
+   "8_Notes": "a \\"big\\" one, really"},
+  {"ec5_uuid": "u2", "created_at": "2024-05-02T10:00:00.001Z",
+   "uploaded_at": "2024-05-02T10:05:00.000Z", "title": "u2",
+   "1_How_many": "", "2_Weight": "", "3_When": "", "4_Time": "",
+   "5_Sex": "", "6_Seen": [],
+   "7_Where": {"latitude": "", "longitude": "", "accuracy": "",
+     "UTM_Northing": "", "UTM_Easting": "", "UTM_Zone": ""},
+   "8_Notes": ""},
+  {"ec5_uuid": "u3", "created_at": "2024-05-03T10:00:00.999Z",
+   "uploaded_at": "2024-05-03T10:05:00.000Z", "title": "u3",
+   "1_How_many": "many", "2_Weight": 3000000000, "3_When": "11/9/21", "4_Time": "9:05",
+   "5_Sex": "Unknown", "6_Seen": ["Sky"],
+   "7_Where": {"latitude": 0, "longitude": 0, "accuracy": 3,
+     "UTM_Northing": "", "UTM_Easting": "", "UTM_Zone": ""},
+   "8_Notes": "multi\\nline"}]}}'
+
+# The same entries as the server's CSV export writes them.
+birds_csv <- paste0(
+  "\ufeffec5_uuid,created_at,uploaded_at,title,1_How_many,2_Weight,3_When,4_Time,5_Sex,6_Seen,",
+  "lat_7_Where,long_7_Where,accuracy_7_Where,UTM_Northing_7_Where,UTM_Easting_7_Where,UTM_Zone_7_Where,8_Notes\n",
+  "u1,2024-05-01T10:00:00.557Z,2024-05-01T10:05:00.000Z,\"Two birds\",2,2.5,01/05/2024,10:00,Female,",
+  "\"Tree, \"\"Bush, low\"\"\",51.5,-0.12,5,5710000,699000,30U,\"a \"\"big\"\" one, really\"\n",
+  "u2,2024-05-02T10:00:00.001Z,2024-05-02T10:05:00.000Z,u2,,,,,,,,,,,,,\n",
+  "u3,2024-05-03T10:00:00.999Z,2024-05-03T10:05:00.000Z,u3,many,3000000000,11/9/21,9:05,Unknown,",
+  "Sky,0,0,3,,,,\"multi\nline\"\n"
+)
+
+strip_format <- function(x) {
+  for (j in seq_along(x)) attr(x[[j]], "ec5_format") <- NULL
+  x
+}
+
+test_that("a CSV value and the same JSON value give the same R value and problems", {
+  project <- ec5_project_from_json(birds)
+  expect_warning(from_json <- ec5_parse_entries(birds_json, project), class = "ec5_warning_problems")
+  expect_warning(from_csv <- ec5_read_csv(local_csv(birds_csv), project), class = "ec5_warning_problems")
+  expect_identical(names(from_csv), names(from_json))
+  for (name in names(from_json)) {
+    expect_identical(strip_format(from_csv)[[name]], from_json[[name]], label = name)
+  }
+  expect_s3_class(from_csv$`5_Sex`, "factor")
+  expect_identical(from_csv$`6_Seen`[[1]], c("Tree", "Bush, low"), ignore_attr = TRUE)
+  expect_identical(attr(from_csv$`3_When`, "ec5_format"), "dd/MM/YYYY")
+  key <- function(p) p[order(p$row, p$column), ]
+  expect_identical(key(ec5_problems(from_csv)), key(ec5_problems(from_json)))
+  expect_identical(ec5_problems(from_csv)$actual, c("many", "11/9/21", "9:05", "Unknown"))
+  expect_identical(attr(from_csv, "provenance")$slug, "birds")
+})
+
+test_that("tables from the JSON path are written as the server writes them", {
+  project <- ec5_project_from_json(birds)
+  clean <- sub("u3,.*", "", birds_csv)
+  json <- sub(',\\s*\\{"ec5_uuid": "u3".*\\]\\}\\}$', "]}}", birds_json)
+  from_json <- ec5_parse_entries(json, project)
+  out <- withr::local_tempfile(fileext = ".csv")
+  ec5_write_csv(from_json, out)
+  expect_identical(rawToChar(readBin(out, "raw", file.size(out))), enc2native(clean))
+
+  from_csv <- ec5_read_csv(local_csv(clean), project)
+  ec5_write_csv(from_csv, out)
+  expect_identical(rawToChar(readBin(out, "raw", file.size(out))), enc2native(clean))
 })
