@@ -172,9 +172,8 @@ csv_read_bytes <- function(file, call = rlang::caller_env()) {
   tryCatch(
     readBin(file, "raw", file.size(file)),
     error = function(e) {
-      ec5_abort(c("Could not read {.file {file}}.", "x" = conditionMessage(e)),
-        class = "io", call = call
-      )
+      reason <- conditionMessage(e)
+      ec5_abort(c("Could not read {.file {file}}.", "x" = "{reason}"), class = "io", call = call)
     }
   )
 }
@@ -286,7 +285,7 @@ csv_plan_spec <- function(header, columns, key, call) {
   plan$format[found] <- q$format
   plan$levels[found] <- q$levels
   plan$label[found] <- q$label
-  csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header))
+  csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
   plan
 }
 
@@ -309,18 +308,18 @@ csv_spec_columns <- function(spec) {
   )
 }
 
-csv_warn_unmatched <- function(extra, missing) {
+csv_warn_unmatched <- function(extra, missing, call) {
   if (length(extra)) {
     cli::cli_warn(c(
       "The project definition has no question for column{?s} {.field {extra}}.",
-      "i" = "Their types were inferred from the values."
-    ))
+      "i" = "{cli::qty(extra)}{?Its type was/Their types were} inferred from the values."
+    ), class = "ec5_warning_csv_columns", call = call)
   }
   if (length(missing)) {
     cli::cli_warn(c(
       "Column{?s} {.field {missing}} of the project definition {?is/are} not in the file.",
       "i" = "The definition may have changed since the file was downloaded."
-    ))
+    ), class = "ec5_warning_csv_columns", call = call)
   }
 }
 
@@ -445,9 +444,9 @@ csv_provenance <- function(file, columns, slug) {
 
 # How the C++ writer renders each column, from its class.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
-  whole <- meta$columns$name[meta$columns$type %in% c("integer", "branch")]
-  kinds <- vapply(names(columns), function(name) {
-    col <- columns[[name]]
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% c("integer", "branch")]
+  kinds <- vapply(seq_along(columns), function(j) {
+    col <- columns[[j]]
     if (is.factor(col)) {
       "factor"
     } else if (inherits(col, "POSIXct")) {
@@ -463,14 +462,14 @@ csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
         character = "text",
         logical = "logical",
         integer = "integer",
-        double = if (name %in% whole) "whole" else "decimal",
+        double = if (whole[[j]]) "whole" else "decimal",
         NA_character_
       )
     }
-  }, character(1), USE.NAMES = FALSE)
+  }, character(1))
   bad <- names(columns)[is.na(kinds)]
   if (length(bad)) {
-    classes <- vapply(columns[bad], function(col) class(col)[[1]], character(1))
+    classes <- vapply(columns[is.na(kinds)], function(col) class(col)[[1]], character(1))
     ec5_abort(
       c(
         "Column{?s} {.field {bad}} cannot be written to an Epicollect5 CSV file.",
@@ -513,6 +512,6 @@ csv_write_atomic <- function(bytes, path, call = rlang::caller_env()) {
     failed <- "It could not be moved into place."
   }
   if (!is.null(failed)) {
-    ec5_abort(c("Could not write {.file {path}}.", "x" = failed), class = "io", call = call)
+    ec5_abort(c("Could not write {.file {path}}.", "x" = "{failed}"), class = "io", call = call)
   }
 }
