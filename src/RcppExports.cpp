@@ -10,6 +10,95 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// csv_read_cpp
+SEXP csv_read_cpp(Rcpp::RawVector bytes);
+RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::RawVector >::type bytes(bytesSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_read_cpp(bytes));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_infer_cpp
+SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
+RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP columnsSEXP, SEXP namesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type names(namesSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(columns, names));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_convert_cpp
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
+RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP planSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type plan(planSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, plan));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_write_cpp
+SEXP csv_write_cpp(Rcpp::List columns, Rcpp::CharacterVector names, Rcpp::CharacterVector kinds, Rcpp::CharacterVector formats, double nrow, bool bom);
+RcppExport SEXP _epicollect5_csv_write_cpp(SEXP columnsSEXP, SEXP namesSEXP, SEXP kindsSEXP, SEXP formatsSEXP, SEXP nrowSEXP, SEXP bomSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type names(namesSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type kinds(kindsSEXP);
+    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type formats(formatsSEXP);
+    Rcpp::traits::input_parameter< double >::type nrow(nrowSEXP);
+    Rcpp::traits::input_parameter< bool >::type bom(bomSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_write_cpp(columns, names, kinds, formats, nrow, bom));
+    return rcpp_result_gen;
+END_RCPP
+}
+// definition_read_cpp
+SEXP definition_read_cpp(SEXP json);
+RcppExport SEXP _epicollect5_definition_read_cpp(SEXP jsonSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type json(jsonSEXP);
+    rcpp_result_gen = Rcpp::wrap(definition_read_cpp(json));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_new_cpp
+SEXP entries_parser_new_cpp(SEXP spec, SEXP options);
+RcppExport SEXP _epicollect5_entries_parser_new_cpp(SEXP specSEXP, SEXP optionsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_new_cpp(spec, options));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_feed_cpp
+SEXP entries_parser_feed_cpp(SEXP parser, SEXP json);
+RcppExport SEXP _epicollect5_entries_parser_feed_cpp(SEXP parserSEXP, SEXP jsonSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type parser(parserSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type json(jsonSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_feed_cpp(parser, json));
+    return rcpp_result_gen;
+END_RCPP
+}
+// entries_parser_finish_cpp
+SEXP entries_parser_finish_cpp(SEXP parser);
+RcppExport SEXP _epicollect5_entries_parser_finish_cpp(SEXP parserSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type parser(parserSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_finish_cpp(parser));
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -21,6 +110,14 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
+    {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
+    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 2},
+    {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
+    {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
+    {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
+    {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
+    {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };

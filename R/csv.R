@@ -1,0 +1,517 @@
+#' Read an Epicollect5 CSV export
+#'
+#' Reads a CSV file downloaded from the Epicollect5 website ("Download
+#' entries") or fetched with `format=csv`, into the same table that the JSON
+#' export gives: system columns first, then one typed column per question.
+#'
+#' Files as the server writes them (UTF-8 with or without a byte order mark,
+#' PHP `fputcsv` quoting, LF line ends) are read exactly; files re-saved by a
+#' spreadsheet (CRLF, other quoting, no final newline) are read too, and what
+#' the editor changed is listed by [ec5_problems()].
+#'
+#' @section Types without a project definition:
+#' A CSV file does not say what type each question has, so without `project`
+#' the types are inferred, cautiously:
+#' * `created_at` and `uploaded_at` are date-times (UTC), and six columns
+#'   `lat_X`, `long_X`, `accuracy_X`, `UTM_Northing_X`, `UTM_Easting_X`,
+#'   `UTM_Zone_X` are a location (numbers, the zone as text).
+#' * Any other column becomes integer, double or Date only when *every*
+#'   non-empty value is written exactly as the server writes that type, so
+#'   that the value prints back to the same text: `12` is an integer, `34.6`
+#'   a number, but `007`, `1.50` and `1e3` stay text.
+#' * Dates are recognised in the three day-month-year layouts Epicollect5
+#'   offers (`dd/MM/YYYY`, `MM/dd/YYYY`, `YYYY/MM/dd`), two digits for day and
+#'   month. When every value fits both `dd/MM/YYYY` and `MM/dd/YYYY` (no day
+#'   above 12) the column stays text, its candidate formats are kept in
+#'   `attr(x, "ec5_csv")`, and a message says so: pass `project` to type it.
+#' * Nothing is guessed from some of the values. A column of dates in which
+#'   an editor rewrote some values (`12/7/2021`, `11/9/21`) stays text, and
+#'   each rewritten value is listed by [ec5_problems()].
+#' * Radio, checkbox and other choice questions stay text: only the project
+#'   definition knows their possible answers.
+#'
+#' With `project`, each column gets the type of its question, exactly as the
+#' JSON export gives it (factors, list columns for multiple answers, Dates in
+#' the question's format); a value that does not fit is `NA` and listed by
+#' [ec5_problems()].
+#'
+#' @param file Path to the CSV file.
+#' @param project Optional: the project definition (an `ec5_project`, e.g.
+#'   from [ec5_project_from_json()]) that types the columns.
+#' @param form,branch,map_index Which form, branch and mapping of `project`
+#'   the file was exported with; the defaults are the top form, no branch and
+#'   the default mapping.
+#' @return A tibble with the entries, one row per entry (a duplicated
+#'   `ec5_uuid`, or `ec5_branch_uuid` for a branch, keeps its last copy).
+#'   Attributes: `problems` (see [ec5_problems()]), `provenance` (the file
+#'   and when it was read), and `ec5_csv` (what [ec5_write_csv()] needs to
+#'   write the file back: `bom`, the original `header`, `server_form`, whether
+#'   the file is byte for byte as the server writes it, and `columns`, the
+#'   type, format and candidate formats of each column). Date columns carry
+#'   their format in attribute `ec5_format`.
+#' @seealso [ec5_write_csv()] to write a table back as the server does.
+#' @examples
+#' path <- tempfile(fileext = ".csv")
+#' writeLines(c(
+#'   "ec5_uuid,created_at,uploaded_at,title,1_Date,2_Count",
+#'   "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,\"Plot 1\",09/02/2024,3"
+#' ), path)
+#' x <- ec5_read_csv(path)
+#' x
+#' ec5_problems(x)
+#' @export
+ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
+                         map_index = NULL) {
+  csv_check_path(file, "file")
+  columns <- if (!is.null(project)) {
+    ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
+  }
+  csv_read(file, columns, slug = project$project$slug)
+}
+
+#' Write a table as an Epicollect5 CSV export
+#'
+#' Writes entries exactly as the Epicollect5 server writes its CSV export, so
+#' that a file read with [ec5_read_csv()] from a raw export is written back
+#' byte for byte: UTF-8 with a byte order mark, a field quoted only when it
+#' holds a space, comma, quote, backslash, tab or line break (PHP `fputcsv`),
+#' LF line ends and a final newline.
+#'
+#' Values are written in the server's text forms: date-times as
+#' `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC), Dates in their question's format
+#' (attribute `ec5_format`, else the format recorded when the file was read,
+#' else `dd/MM/YYYY`), numbers as PHP prints them (`34.6`, `1.0E-5`),
+#' factors as their labels, the answers of a list column joined with `", "`
+#' (a label holding a comma wrapped in quotes), and `NA` as an empty cell.
+#'
+#' The file is written to a temporary file in the same folder, then renamed:
+#' it is either complete or not there.
+#'
+#' @param x A data frame of entries, from [ec5_read_csv()] or the JSON
+#'   functions (location as its six columns).
+#' @param path Path of the file to write; an existing file is replaced.
+#' @param bom Whether to start the file with a UTF-8 byte order mark, as the
+#'   server has since 2020. The default keeps what the file that `x` was read
+#'   from had, and is `TRUE` for other tables.
+#' @return `x`, invisibly.
+#' @seealso [ec5_read_csv()].
+#' @examples
+#' path <- tempfile(fileext = ".csv")
+#' x <- data.frame(
+#'   ec5_uuid = "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01",
+#'   created_at = as.POSIXct("2024-02-09 15:09:01.250", tz = "UTC"),
+#'   title = "Plot 1",
+#'   `2_Count` = 3L,
+#'   check.names = FALSE
+#' )
+#' ec5_write_csv(x, path)
+#' readLines(path, encoding = "UTF-8")
+#' @export
+ec5_write_csv <- function(x, path, bom = NULL) {
+  if (!is.data.frame(x)) {
+    ec5_abort(c("{.arg x} must be a data frame.", "x" = "It is {.obj_type_friendly {x}}."),
+      class = "argument"
+    )
+  }
+  csv_check_path(path, "path", must_exist = FALSE)
+  meta <- attr(x, "ec5_csv")
+  if (is.null(bom)) bom <- if (is.logical(meta$bom)) meta$bom else TRUE
+  if (!rlang::is_bool(bom)) {
+    ec5_abort("{.arg bom} must be {.code TRUE} or {.code FALSE}.", class = "argument")
+  }
+  columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
+  kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
+  formats <- csv_writer_formats(columns, meta)
+  bytes <- cpp_check(csv_write_cpp(columns, names(x), kinds, formats, nrow(x), bom))
+  csv_write_atomic(bytes, path)
+  invisible(x)
+}
+
+# --- reading ------------------------------------------------------------------
+
+csv_system_text <- c(
+  "ec5_uuid", "ec5_parent_uuid", "ec5_branch_owner_uuid", "ec5_branch_uuid",
+  "created_by", "title"
+)
+csv_system_times <- c("created_at", "uploaded_at")
+csv_location_prefixes <- c(
+  "lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"
+)
+
+# Reads a CSV export typed by a column spec (ec5_column_spec()), or by
+# inference when `columns` is NULL.
+csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env()) {
+  bytes <- csv_read_bytes(file, call)
+  raw <- tryCatch(cpp_check(csv_read_cpp(bytes)), ec5_error_parse = function(e) {
+    reason <- conditionMessage(e)
+    ec5_abort(c("Could not read {.file {file}} as a CSV file.", "x" = "{reason}"),
+      class = "parse", call = call
+    )
+  })
+  table <- csv_table(raw, columns, file, call)
+  attr(table, "provenance") <- csv_provenance(file, columns, slug)
+  table
+}
+
+csv_check_path <- function(path, arg, must_exist = TRUE, call = rlang::caller_env()) {
+  if (!rlang::is_string(path) || !nzchar(path)) {
+    ec5_abort("{.arg {arg}} must be a single file path.", class = "argument", call = call)
+  }
+  if (dir.exists(path)) {
+    ec5_abort("{.file {path}} is a folder, not a file.", class = "io", call = call)
+  }
+  if (must_exist && !file.exists(path)) {
+    ec5_abort("File {.file {path}} does not exist.", class = "io", call = call)
+  }
+  if (!must_exist && !dir.exists(dirname(path))) {
+    ec5_abort("Folder {.file {dirname(path)}} does not exist.", class = "io", call = call)
+  }
+}
+
+csv_read_bytes <- function(file, call = rlang::caller_env()) {
+  tryCatch(
+    readBin(file, "raw", file.size(file)),
+    error = function(e) {
+      reason <- conditionMessage(e)
+      ec5_abort(c("Could not read {.file {file}}.", "x" = "{reason}"), class = "io", call = call)
+    }
+  )
+}
+
+# Builds the entries table from the tokenizer's output: plans the type of
+# every column, converts them in C++, and gathers the problems.
+csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
+  header <- raw$header
+  key <- csv_key_column(header, file, call)
+  plan <- if (is.null(columns)) csv_plan(header) else csv_plan_spec(header, columns, key, call)
+  inferred <- csv_infer(plan, raw$columns)
+  plan <- inferred$plan
+  converted <- cpp_check(csv_convert_cpp(raw$columns, plan))
+  warn_problems(converted$problems, call = call)
+  values <- csv_annotate(converted$columns, plan)
+  names(values) <- make.unique(header, sep = "_")
+  problems <- rbind(
+    csv_layout_problems(raw$layout, raw$ragged, length(header)),
+    inferred$problems,
+    converted$problems
+  )
+  table <- tibble::new_tibble(values, nrow = length(raw$lines))
+  kept <- csv_dedupe(table, problems, key)
+  csv_inform_ambiguous(plan)
+  structure(
+    kept$table,
+    problems = tibble::as_tibble(kept$problems),
+    ec5_csv = list(
+      bom = raw$layout$bom,
+      header = header,
+      server_form = csv_server_form(raw$layout, raw$ragged),
+      columns = data.frame(
+        name = header, type = plan$type, format = plan$format,
+        candidates = plan$candidates, stringsAsFactors = FALSE
+      )
+    )
+  )
+}
+
+# The column that identifies an entry; a file without one is not an export.
+csv_key_column <- function(header, file, call) {
+  if ("ec5_branch_uuid" %in% header) {
+    return("ec5_branch_uuid")
+  }
+  if ("ec5_uuid" %in% header) {
+    return("ec5_uuid")
+  }
+  shown <- utils::head(header, 8)
+  ec5_abort(
+    c(
+      "{.file {file}} is not an Epicollect5 export.",
+      "x" = "It has no {.field ec5_uuid} or {.field ec5_branch_uuid} column.",
+      "i" = "Its {length(header)} column{?s} begin{?s/} {.field {shown}}.",
+      "i" = "Read files that were edited after download with {.fn utils::read.csv}."
+    ),
+    class = "parse", found = header, call = call
+  )
+}
+
+# One row per CSV column: the type of its column builder (an input type, or
+# "datetime" for created_at and uploaded_at, or "infer" when the values
+# decide), format, levels and question label.
+csv_plan <- function(header) {
+  n <- length(header)
+  plan <- data.frame(
+    name = header, type = rep("infer", n), format = NA_character_,
+    candidates = NA_character_, label = NA_character_, stringsAsFactors = FALSE
+  )
+  plan$levels <- rep(list(character()), n)
+  plan$type[header %in% csv_system_text] <- "text"
+  plan$type[header %in% csv_system_times] <- "datetime"
+  location <- csv_location_columns(header)
+  plan$type[location$column] <- ifelse(location$part == 6L, "text", "decimal")
+  plan
+}
+
+# The columns of complete location groups (six adjacent columns sharing the
+# question name), with their part (1 = lat ... 6 = UTM_Zone).
+csv_location_columns <- function(header) {
+  start <- which(startsWith(header, "lat_"))
+  part <- rep(1:6, length(start))
+  column <- rep(start, each = 6L) + part - 1L
+  expected <- paste0(csv_location_prefixes[part], rep(substring(header[start], 5L), each = 6L))
+  found <- matrix(header[column] %in% expected & header[column] == expected, nrow = 6L)
+  keep <- rep(colSums(found) == 6L, each = 6L)
+  list(column = column[keep], part = part[keep])
+}
+
+# The plan from a column spec (ec5_column_spec()): question columns typed by
+# their input type, columns the spec does not know inferred.
+csv_plan_spec <- function(header, columns, key, call) {
+  mode_key <- if (identical(columns$options$mode, "branch")) "ec5_branch_uuid" else "ec5_uuid"
+  if (key != mode_key) {
+    ec5_abort(
+      c(
+        "The file does not come from the {if (key == 'ec5_uuid') 'form' else 'branch'} the arguments select.",
+        "x" = "It has a {.field {key}} column; the {columns$options$mode} export has {.field {mode_key}}.",
+        "i" = "Set {.arg form} and {.arg branch} to the form or branch the file was exported from."
+      ),
+      class = "argument", call = call
+    )
+  }
+  plan <- csv_plan(header)
+  questions <- csv_spec_columns(columns$spec)
+  at <- match(header, questions$name)
+  found <- !is.na(at) & !header %in% c(csv_system_text, csv_system_times)
+  q <- questions[at[found], , drop = FALSE]
+  plan$type[found] <- q$type
+  plan$format[found] <- q$format
+  plan$levels[found] <- q$levels
+  plan$label[found] <- q$label
+  csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
+  plan
+}
+
+# The CSV columns of the spec's questions: a location expands into six.
+csv_spec_columns <- function(spec) {
+  location <- spec$type == "location"
+  times <- ifelse(location, 6L, 1L)
+  q <- rep(seq_len(nrow(spec)), times)
+  part <- sequence(times)
+  loc <- location[q]
+  type <- spec$type[q]
+  type[loc] <- ifelse(part[loc] == 6L, "text", "decimal")
+  data.frame(
+    name = ifelse(loc, paste0(csv_location_prefixes[part], spec$name[q]), spec$name[q]),
+    type = type,
+    format = ifelse(loc, NA_character_, spec$format[q]),
+    label = spec$label[q],
+    levels = I(lapply(spec$levels[q], as.character)),
+    stringsAsFactors = FALSE
+  )
+}
+
+csv_warn_unmatched <- function(extra, missing, call) {
+  if (length(extra)) {
+    cli::cli_warn(c(
+      "The project definition has no question for column{?s} {.field {extra}}.",
+      "i" = "{cli::qty(extra)}{?Its type was/Their types were} inferred from the values."
+    ), class = "ec5_warning_csv_columns", call = call)
+  }
+  if (length(missing)) {
+    cli::cli_warn(c(
+      "Column{?s} {.field {missing}} of the project definition {?is/are} not in the file.",
+      "i" = "The definition may have changed since the file was downloaded."
+    ), class = "ec5_warning_csv_columns", call = call)
+  }
+}
+
+# Fills in the types of the "infer" columns from their values.
+csv_infer <- function(plan, cells) {
+  todo <- which(plan$type == "infer")
+  inferred <- cpp_check(csv_infer_cpp(cells[todo], plan$name[todo]))
+  plan$type[todo] <- inferred$type
+  plan$format[todo] <- inferred$format
+  plan$candidates[todo] <- inferred$candidates
+  list(plan = plan, problems = inferred$problems)
+}
+
+# Sets the question label and the date format on the converted columns.
+csv_annotate <- function(values, plan) {
+  for (j in which(!is.na(plan$label))) attr(values[[j]], "label") <- plan$label[[j]]
+  dates <- which(vapply(values, inherits, logical(1), what = "Date"))
+  for (j in dates) attr(values[[j]], "ec5_format") <- plan$format[[j]]
+  values
+}
+
+csv_problem_rows <- function(row = integer(), column = character(),
+                             expected = character(), actual = character()) {
+  n <- length(row)
+  data.frame(
+    row = as.integer(row), column = rep_len(as.character(column), n),
+    expected = rep_len(as.character(expected), n), actual = rep_len(as.character(actual), n),
+    stringsAsFactors = FALSE
+  )
+}
+
+# File-level departures from the server's own form: the marks of an editor.
+csv_layout_problems <- function(layout, ragged, ncol) {
+  checks <- list(
+    crlf = c("LF line ends", "CR LF line ends"),
+    lone_cr = c("LF line ends", "CR line ends"),
+    blank_lines = c("no blank lines", "blank lines (skipped)"),
+    unquoted = c(
+      "fields with a space, comma, quote, backslash, tab or line break quoted",
+      "such fields unquoted"
+    ),
+    overquoted = c("only fields with a space, comma, quote, backslash, tab or line break quoted", "other fields quoted"),
+    escaping = c("quotes inside quoted fields doubled as PHP fputcsv does", "other escaping"),
+    after_quote = c("nothing between a closing quote and the next comma", "text after a closing quote")
+  )
+  count <- vapply(names(checks), function(k) layout[[k]][[1]], integer(1))
+  line <- vapply(names(checks), function(k) layout[[k]][[2]], integer(1))
+  hit <- count > 0L
+  expected <- vapply(checks[hit], `[[`, "", 1L)
+  actual <- sprintf("%s: %d, the first on line %d", vapply(checks[hit], `[[`, "", 2L), count[hit], line[hit])
+  if (!layout$final_newline) {
+    expected <- c(expected, "a newline at the end of the file")
+    actual <- c(actual, "no final newline")
+  }
+  rbind(
+    csv_problem_rows(rep(NA_integer_, length(expected)), NA_character_, expected, actual),
+    csv_problem_rows(
+      ragged$row, NA_character_, rep(sprintf("%d fields", ncol), length(ragged$row)),
+      sprintf("%d fields", ragged$fields)
+    )
+  )
+}
+
+csv_server_form <- function(layout, ragged) {
+  tallies <- c("crlf", "lone_cr", "blank_lines", "unquoted", "overquoted", "escaping", "after_quote")
+  counts <- vapply(tallies, function(k) layout[[k]][[1]], integer(1))
+  all(counts == 0L) && isTRUE(layout$final_newline) && length(ragged$row) == 0L
+}
+
+# Keeps the last copy of each entry; problems follow their rows.
+csv_dedupe <- function(table, problems, key) {
+  uuid <- table[[key]]
+  drop <- which(duplicated(uuid, fromLast = TRUE, incomparables = NA))
+  if (length(drop)) {
+    keep <- setdiff(seq_len(nrow(table)), drop)
+    kept_copy <- match(uuid[drop], uuid[keep])
+    problems <- rbind(
+      problems[is.na(problems$row) | !problems$row %in% drop, , drop = FALSE],
+      csv_problem_rows(
+        keep[kept_copy], key, sprintf("one row per %s", key),
+        sprintf("a copy on row %d (dropped; the last copy is kept)", drop)
+      )
+    )
+    problems$row <- match(problems$row, keep, incomparables = NA)
+    table <- table[keep, ]
+  }
+  problems <- problems[order(!is.na(problems$row), problems$row, match(problems$column, names(table))), , drop = FALSE]
+  rownames(problems) <- NULL
+  list(table = table, problems = problems)
+}
+
+csv_inform_ambiguous <- function(plan) {
+  ambiguous <- plan$name[!is.na(plan$candidates)]
+  if (length(ambiguous) && !isFALSE(getOption("epicollect5.verbose"))) {
+    cli::cli_inform(c(
+      "i" = "Column{?s} {.field {ambiguous}} hold{?s/} dates that fit both
+             {.val dd/MM/YYYY} and {.val MM/dd/YYYY}, so {?it was/they were} kept as text.",
+      " " = "Pass {.arg project} to type {cli::qty(ambiguous)}{?it/them} from the
+             project definition."
+    ), class = "ec5_message_csv_ambiguous")
+  }
+}
+
+# Where the table came from; the fields of the JSON path where they apply.
+csv_provenance <- function(file, columns, slug) {
+  list(
+    slug = slug,
+    form = columns$form_name,
+    form_ref = columns$form_ref,
+    branch = columns$branch_name,
+    branch_ref = columns$branch_ref,
+    map_index = columns$map_index,
+    source = "csv",
+    file = normalizePath(file),
+    md5 = unname(tools::md5sum(file)),
+    read_at = Sys.time(),
+    package_version = as.character(utils::packageVersion("epicollect5"))
+  )
+}
+
+# --- writing ------------------------------------------------------------------
+
+# How the C++ writer renders each column, from its class.
+csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% c("integer", "branch")]
+  kinds <- vapply(seq_along(columns), function(j) {
+    col <- columns[[j]]
+    if (is.factor(col)) {
+      "factor"
+    } else if (inherits(col, "POSIXct")) {
+      "timestamp"
+    } else if (inherits(col, "Date")) {
+      "date"
+    } else if (is.object(col)) {
+      NA_character_
+    } else if (is.list(col)) {
+      "list"
+    } else {
+      switch(typeof(col),
+        character = "text",
+        logical = "logical",
+        integer = "integer",
+        double = if (whole[[j]]) "whole" else "decimal",
+        NA_character_
+      )
+    }
+  }, character(1))
+  bad <- names(columns)[is.na(kinds)]
+  if (length(bad)) {
+    classes <- vapply(columns[is.na(kinds)], function(col) class(col)[[1]], character(1))
+    ec5_abort(
+      c(
+        "Column{?s} {.field {bad}} cannot be written to an Epicollect5 CSV file.",
+        "x" = "{cli::qty(bad)}{?Its/Their} class{?/es} {?is/are} {.cls {classes}}.",
+        "i" = "Convert {cli::qty(bad)}{?it/them} to character, numbers, dates or date-times first."
+      ),
+      class = "argument", call = call
+    )
+  }
+  kinds
+}
+
+# The layout of each Date column: its own attribute, else the format recorded
+# when the file was read, else the server's default.
+csv_writer_formats <- function(columns, meta) {
+  recorded <- rep(NA_character_, length(columns))
+  if (!is.null(meta$columns)) {
+    recorded <- meta$columns$format[match(names(columns), meta$columns$name)]
+  }
+  own <- vapply(columns, function(col) {
+    f <- attr(col, "ec5_format", exact = TRUE)
+    if (rlang::is_string(f)) f else NA_character_
+  }, character(1), USE.NAMES = FALSE)
+  formats <- ifelse(is.na(own), recorded, own)
+  ifelse(is.na(formats), "dd/MM/YYYY", formats)
+}
+
+csv_write_atomic <- function(bytes, path, call = rlang::caller_env()) {
+  tmp <- tempfile(pattern = paste0(".", basename(path), "-"), tmpdir = dirname(path))
+  on.exit(unlink(tmp), add = TRUE)
+  failed <- tryCatch(
+    {
+      writeBin(bytes, tmp)
+      if (!identical(file.size(tmp), as.double(length(bytes)))) "The file was written only in part."
+    },
+    error = conditionMessage,
+    warning = conditionMessage
+  )
+  if (is.null(failed) && !suppressWarnings(file.rename(tmp, path))) {
+    failed <- "It could not be moved into place."
+  }
+  if (!is.null(failed)) {
+    ec5_abort(c("Could not write {.file {path}}.", "x" = "{failed}"), class = "io", call = call)
+  }
+}

@@ -1,0 +1,293 @@
+#include "csv.h"
+
+#include <Rcpp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "csv_values.h"
+#include "glue.h"
+
+namespace ec5 {
+namespace csv {
+
+namespace {
+
+bool is_field_end(char c) { return c == ',' || c == '\n' || c == '\r'; }
+
+}  // namespace
+
+Reader::Reader(std::string_view text) : text_(text) {
+  if (text_.substr(0, 3) == "\xEF\xBB\xBF") {
+    layout_.bom = true;
+    pos_ = 3;
+  }
+  layout_.final_newline = !text_.empty() && (text_.back() == '\n' || text_.back() == '\r');
+}
+
+bool Reader::next(std::vector<std::string>& fields) {
+  while (pos_ < text_.size()) {
+    fields.clear();
+    record_line_ = line_;
+    const bool starts_quoted = text_[pos_] == '"';
+    End end;
+    do {
+      fields.emplace_back();
+      end = read_field(fields.back());
+    } while (end == End::field);
+    if (fields.size() == 1 && fields[0].empty() && !starts_quoted) {
+      layout_.blank_lines.add(record_line_);
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+Reader::End Reader::read_field(std::string& out) {
+  const std::size_t begin = pos_;
+  const std::size_t line = line_;
+  const bool quoted = pos_ < text_.size() && text_[pos_] == '"';
+  if (quoted) {
+    if (!read_quoted(out)) return read_terminator();
+  } else {
+    std::size_t end = text_.find_first_of(",\r\n", pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    out.assign(text_.substr(pos_, end - pos_));
+    pos_ = end;
+  }
+  check_form(text_.substr(begin, pos_ - begin), out, quoted, line);
+  return read_terminator();
+}
+
+bool Reader::read_quoted(std::string& out) {
+  const std::size_t start_line = line_;
+  ++pos_;
+  bool escaped = false;
+  for (;;) {
+    const std::size_t stop = text_.find_first_of("\"\\", pos_);
+    if (stop == std::string_view::npos) {
+      throw Error("parse", "The quoted field that starts on line " +
+                               std::to_string(start_line) + " is never closed.");
+    }
+    if (stop > pos_) {
+      const std::string_view chunk = text_.substr(pos_, stop - pos_);
+      line_ += static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+      out.append(chunk);
+      escaped = false;
+      pos_ = stop;
+    }
+    if (text_[pos_] == '\\') {
+      out += '\\';
+      escaped = true;
+      ++pos_;
+      continue;
+    }
+    const bool at_field_end = pos_ + 1 >= text_.size() || is_field_end(text_[pos_ + 1]);
+    if (escaped && !at_field_end) {
+      // fputcsv leaves a quote after a backslash undoubled. Followed by a
+      // field end it is the closing quote of a value ending in a backslash.
+      out += '"';
+      escaped = false;
+      ++pos_;
+    } else if (!escaped && !at_field_end && text_[pos_ + 1] == '"') {
+      out += '"';
+      pos_ += 2;
+    } else {
+      ++pos_;
+      break;
+    }
+  }
+  std::size_t end = text_.find_first_of(",\r\n", pos_);
+  if (end == std::string_view::npos) end = text_.size();
+  if (end > pos_) {
+    layout_.after_quote.add(line_);
+    out.append(text_.substr(pos_, end - pos_));
+    pos_ = end;
+    return false;
+  }
+  return true;
+}
+
+Reader::End Reader::read_terminator() {
+  if (pos_ >= text_.size()) return End::input;
+  const char c = text_[pos_];
+  if (c == ',') {
+    ++pos_;
+    return End::field;
+  }
+  if (c == '\r') {
+    if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
+      layout_.crlf.add(line_);
+      ++pos_;
+    } else {
+      layout_.lone_cr.add(line_);
+    }
+  }
+  ++pos_;
+  ++line_;
+  return End::record;
+}
+
+void Reader::check_form(std::string_view raw, const std::string& content, bool quoted,
+                        std::size_t line) {
+  const bool should_quote = needs_quotes(content);
+  if (!quoted) {
+    if (should_quote) layout_.unquoted.add(line);
+    return;
+  }
+  if (!should_quote) {
+    layout_.overquoted.add(line);
+    return;
+  }
+  scratch_.clear();
+  append_field(scratch_, content);
+  if (scratch_ != raw) layout_.escaping.add(line);
+}
+
+bool needs_quotes(std::string_view field) {
+  return field.find_first_of(" ,\"\\\t\r\n") != std::string_view::npos;
+}
+
+void append_field(std::string& out, std::string_view field) {
+  if (!needs_quotes(field)) {
+    out.append(field);
+    return;
+  }
+  // php_fputcsv: a quote is doubled unless the escape character precedes it.
+  out += '"';
+  bool escaped = false;
+  for (const char c : field) {
+    if (c == '\\') {
+      escaped = true;
+    } else if (!escaped && c == '"') {
+      out += '"';
+    } else {
+      escaped = false;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+std::size_t invalid_utf8_offset(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    std::size_t len;
+    unsigned min;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      min = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    unsigned cp = c & (0xFF >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return n;
+}
+
+namespace {
+
+SEXP mkchar(std::string_view s) {
+  return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
+}
+
+Rcpp::CharacterVector strings(const std::vector<std::string>& values) {
+  Rcpp::CharacterVector out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    SET_STRING_ELT(out, static_cast<R_xlen_t>(i),
+                   values[i].empty() ? NA_STRING : mkchar(values[i]));
+  }
+  return out;
+}
+
+Rcpp::IntegerVector tally(const Tally& t) {
+  return Rcpp::IntegerVector::create(static_cast<int>(t.count),
+                                     static_cast<int>(t.first_line));
+}
+
+Rcpp::List layout_list(const Layout& l) {
+  return Rcpp::List::create(
+      Rcpp::Named("bom") = l.bom, Rcpp::Named("final_newline") = l.final_newline,
+      Rcpp::Named("crlf") = tally(l.crlf), Rcpp::Named("lone_cr") = tally(l.lone_cr),
+      Rcpp::Named("blank_lines") = tally(l.blank_lines),
+      Rcpp::Named("unquoted") = tally(l.unquoted),
+      Rcpp::Named("overquoted") = tally(l.overquoted),
+      Rcpp::Named("escaping") = tally(l.escaping),
+      Rcpp::Named("after_quote") = tally(l.after_quote));
+}
+
+std::size_t line_of(std::string_view text, std::size_t offset) {
+  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
+}
+
+}  // namespace
+
+}  // namespace csv
+}  // namespace ec5
+
+// Splits the bytes of a CSV file into a header and one character vector per
+// column (empty cells NA), with the records' field counts where they differ
+// from the header's and the file's layout (BOM, line ends, quoting).
+// [[Rcpp::export(rng = false)]]
+SEXP csv_read_cpp(Rcpp::RawVector bytes) {
+  EC5_BEGIN
+  using namespace ec5::csv;
+  const std::string_view text(reinterpret_cast<const char*>(RAW(bytes)),
+                              static_cast<std::size_t>(bytes.size()));
+  const std::size_t bad = invalid_utf8_offset(text);
+  if (bad < text.size()) {
+    throw ec5::Error("parse", "The file is not UTF-8: line " +
+                                  std::to_string(line_of(text, bad)) +
+                                  " holds a byte that is not valid UTF-8.");
+  }
+  Reader reader(text);
+  std::vector<std::string> fields;
+  if (!reader.next(fields)) throw ec5::Error("parse", "The file is empty.");
+  const std::vector<std::string> header = fields;
+  std::vector<std::vector<std::string>> columns(header.size());
+  std::vector<int> lines, ragged_row, ragged_fields;
+  while (reader.next(fields)) {
+    lines.push_back(static_cast<int>(reader.record_line()));
+    if (fields.size() != header.size()) {
+      ragged_row.push_back(static_cast<int>(lines.size()));
+      ragged_fields.push_back(static_cast<int>(fields.size()));
+      fields.resize(header.size());
+    }
+    for (std::size_t j = 0; j < header.size(); ++j) columns[j].push_back(std::move(fields[j]));
+  }
+  Rcpp::List cols(header.size());
+  for (std::size_t j = 0; j < header.size(); ++j) cols[j] = strings(columns[j]);
+  Rcpp::CharacterVector names(header.size());
+  for (std::size_t j = 0; j < header.size(); ++j) SET_STRING_ELT(names, j, mkchar(header[j]));
+  return Rcpp::List::create(
+      Rcpp::Named("header") = names, Rcpp::Named("columns") = cols,
+      Rcpp::Named("lines") = Rcpp::wrap(lines),
+      Rcpp::Named("ragged") = Rcpp::List::create(Rcpp::Named("row") = Rcpp::wrap(ragged_row),
+                                                 Rcpp::Named("fields") = Rcpp::wrap(ragged_fields)),
+      Rcpp::Named("layout") = layout_list(reader.layout()));
+  EC5_END
+}

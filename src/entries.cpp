@@ -1,0 +1,242 @@
+#include "entries.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+
+#include "glue.h"
+#include "rvectors.h"
+
+namespace ec5 {
+
+namespace {
+
+// Keys the server sends that are not columns in every mode: they are never
+// reported as unknown. `ec5_branch_ref` is the 2017 branch format.
+const char* const kSystemKeys[] = {"ec5_uuid",        "ec5_parent_uuid", "ec5_branch_owner_uuid",
+                                   "ec5_branch_uuid", "ec5_branch_ref",  "created_at",
+                                   "uploaded_at",     "created_by",      "title"};
+
+// At most this many distinct unknown keys are remembered (a hint, not data).
+const size_t kMaxUnknownKeys = 20;
+
+// At most this many rows are allocated ahead from `meta.total`.
+const double kMaxReserve = 100000;
+
+const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+// A count from the meta block: a number or a numeric string, else NA.
+double meta_number(const rapidjson::Value& meta, const char* name) {
+  const rapidjson::Value* v = member(meta, name);
+  if (!v) return NA_REAL;
+  if (v->IsNumber()) return v->GetDouble();
+  Number x;
+  if (v->IsString() && parse_number_text(v->GetString(), v->GetStringLength(), &x)) {
+    return x.kind == Number::kInt ? static_cast<double>(x.i)
+                                  : x.kind == Number::kUint ? static_cast<double>(x.u) : x.d;
+  }
+  return NA_REAL;
+}
+
+std::string meta_string(const rapidjson::Value& meta, const char* name) {
+  const rapidjson::Value* v = member(meta, name);
+  if (!v || !v->IsString() || !valid_text(v->GetString(), v->GetStringLength())) return "";
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+bool looks_like_entry(const rapidjson::Value& v) {
+  return member(v, "ec5_uuid") || member(v, "ec5_branch_uuid") ||
+         member(v, "ec5_branch_owner_uuid");
+}
+
+// The message for a body that is an ec5 error rather than entries.
+std::string error_body_message(const rapidjson::Value& errors) {
+  std::string out = "The body is an Epicollect5 error, not entries";
+  if (errors.IsArray() && !errors.Empty()) {
+    std::string code = meta_string(errors[0], "code");
+    std::string title = meta_string(errors[0], "title");
+    if (!code.empty()) out += ": " + code;
+    if (!title.empty()) out += " (" + title + ")";
+  }
+  return out + ".";
+}
+
+// A count as an R integer; NA when absent or not a whole number in range.
+Rcpp::RObject r_count(double x) {
+  if (std::isfinite(x) && x == std::trunc(x) && std::fabs(x) <= 2147483647.0) {
+    return Rcpp::IntegerVector::create(static_cast<int>(x));
+  }
+  return Rcpp::IntegerVector::create(NA_INTEGER);
+}
+
+Rcpp::RObject na_or_string(const std::string& s) {
+  return s.empty() ? Rcpp::CharacterVector::create(NA_STRING)
+                   : Rcpp::CharacterVector::create(r_string(s));
+}
+
+}  // namespace
+
+EntriesParser::EntriesParser(const std::vector<ColumnSpec>& specs, std::string key)
+    : table_(specs), key_(std::move(key)) {
+  std::vector<std::unique_ptr<Column>>& columns = table_.columns();
+  for (size_t i = 0; i < columns.size(); ++i) index_[columns[i]->name()].push_back(i);
+  slot_.assign(columns.size(), nullptr);
+}
+
+void EntriesParser::add_entry(const rapidjson::Value& entry) {
+  std::fill(slot_.begin(), slot_.end(), nullptr);
+  for (const auto& m : entry.GetObject()) {
+    // Later duplicates of a key win, as in most JSON readers.
+    auto it = index_.find(std::string_view(m.name.GetString(), m.name.GetStringLength()));
+    if (it != index_.end()) {
+      for (size_t i : it->second) slot_[i] = &m.value;
+    } else if (unknown_keys_.size() < kMaxUnknownKeys) {
+      std::string key(m.name.GetString(), m.name.GetStringLength());
+      bool system = std::any_of(std::begin(kSystemKeys), std::end(kSystemKeys),
+                                [&key](const char* k) { return key == k; });
+      if (!system && valid_text(key.data(), key.size())) unknown_keys_.insert(key);
+    }
+  }
+  std::vector<std::unique_ptr<Column>>& columns = table_.columns();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (slot_[i]) {
+      columns[i]->append_json(*slot_[i]);
+    } else {
+      columns[i]->append_na();
+    }
+  }
+}
+
+void EntriesParser::add_entries(const rapidjson::Value& entries, PageMeta* meta) {
+  for (const rapidjson::Value& entry : entries.GetArray()) {
+    if (entry.IsObject()) {
+      add_entry(entry);
+      ++meta->n;
+    } else if (!entry.IsNull()) {
+      // No row to blame: row 0 becomes NA in the problems table.
+      table_.problems().add(0, "", "entry object", describe_json(entry));
+    }
+  }
+}
+
+PageMeta EntriesParser::feed(const char* data, size_t len) {
+  if (finished_) throw Error("argument", "This entries parser has already finished.");
+  rapidjson::Document doc;
+  parse_json(doc, data, len, "entries page");
+  PageMeta meta;
+  const rapidjson::Value* entries = nullptr;
+  bool single = false;
+  if (doc.IsArray()) {
+    entries = &doc;
+  } else if (doc.IsObject()) {
+    const rapidjson::Value* body = member(doc, "data");
+    const rapidjson::Value* errors = member(doc, "errors");
+    if (body && body->IsArray()) {
+      entries = body;
+    } else if (body && body->IsObject()) {
+      entries = member(*body, "entries");
+      if (!entries || !entries->IsArray()) {
+        throw Error("parse", "The entries page has no `data.entries` array.");
+      }
+      if (const rapidjson::Value* mapping = member(*body, "mapping")) {
+        meta.map_index = meta_number(*mapping, "map_index");
+        meta.map_name = meta_string(*mapping, "map_name");
+      }
+    } else if (errors && !body) {
+      throw Error("parse", error_body_message(*errors));
+    } else if (!body && looks_like_entry(doc)) {
+      single = true;
+    } else {
+      throw Error("parse", "The JSON is not an entries page: it has no `data` with entries.");
+    }
+  } else {
+    throw Error("parse", "The JSON is not an entries page: it is neither an object nor an array.");
+  }
+  if (const rapidjson::Value* m = member(doc, "meta")) {
+    meta.total = meta_number(*m, "total");
+    meta.per_page = meta_number(*m, "per_page");
+    meta.current_page = meta_number(*m, "current_page");
+    meta.last_page = meta_number(*m, "last_page");
+    meta.newest = meta_string(*m, "newest");
+    meta.oldest = meta_string(*m, "oldest");
+  }
+  if (const rapidjson::Value* links = member(doc, "links")) meta.next = meta_string(*links, "next");
+  if (table_.nrow() == 0 && meta.total > 0) {
+    table_.reserve(static_cast<size_t>(std::min(meta.total, kMaxReserve)));
+  }
+  if (single) {
+    add_entry(doc);
+    meta.n = 1;
+  } else {
+    add_entries(*entries, &meta);
+  }
+  return meta;
+}
+
+SEXP EntriesParser::finish() {
+  if (finished_) throw Error("argument", "This entries parser has already finished.");
+  finished_ = true;
+  Rcpp::List out(table_.finish(key_));
+  std::vector<std::string> unknown(unknown_keys_.begin(), unknown_keys_.end());
+  return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
+                            Rcpp::Named("problems") = out["problems"],
+                            Rcpp::Named("unknown_keys") = r_strings(unknown));
+}
+
+}  // namespace ec5
+
+namespace {
+
+ec5::EntriesParser* parser_pointer(SEXP parser) {
+  if (TYPEOF(parser) != EXTPTRSXP || !Rf_inherits(parser, "ec5_entries_parser")) {
+    throw ec5::Error("argument", "`parser` must come from entries_parser_new_cpp().");
+  }
+  auto* p = static_cast<ec5::EntriesParser*>(R_ExternalPtrAddr(parser));
+  if (!p) throw ec5::Error("argument", "The entries parser is no longer valid.");
+  return p;
+}
+
+}  // namespace
+
+// [[Rcpp::export(rng = false)]]
+SEXP entries_parser_new_cpp(SEXP spec, SEXP options) {
+  EC5_BEGIN
+  auto parser = std::make_unique<ec5::EntriesParser>(ec5::table_specs(spec, options),
+                                                     ec5::key_column(options));
+  Rcpp::XPtr<ec5::EntriesParser> ptr(parser.release(), true);
+  ptr.attr("class") = "ec5_entries_parser";
+  return ptr;
+  EC5_END
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP entries_parser_feed_cpp(SEXP parser, SEXP json) {
+  EC5_BEGIN
+  ec5::EntriesParser* p = parser_pointer(parser);
+  std::string_view text = ec5::json_input(json);
+  ec5::PageMeta m = p->feed(text.data(), text.size());
+  return Rcpp::List::create(
+      Rcpp::Named("total") = ec5::r_count(m.total),
+      Rcpp::Named("per_page") = ec5::r_count(m.per_page),
+      Rcpp::Named("current_page") = ec5::r_count(m.current_page),
+      Rcpp::Named("last_page") = ec5::r_count(m.last_page),
+      Rcpp::Named("newest") = ec5::na_or_string(m.newest),
+      Rcpp::Named("oldest") = ec5::na_or_string(m.oldest),
+      Rcpp::Named("map_index") = ec5::r_count(m.map_index),
+      Rcpp::Named("map_name") = ec5::na_or_string(m.map_name),
+      Rcpp::Named("next") = ec5::na_or_string(m.next),
+      Rcpp::Named("n") = static_cast<int>(m.n));
+  EC5_END
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP entries_parser_finish_cpp(SEXP parser) {
+  EC5_BEGIN
+  return parser_pointer(parser)->finish();
+  EC5_END
+}

@@ -1,0 +1,55 @@
+// The incremental entries flattener: pages of the entries export go in one
+// at a time (each page's DOM is freed as soon as its rows are in the column
+// buffers), the typed table comes out at the end.
+#pragma once
+
+#include <Rcpp.h>
+
+#include <cstddef>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "columns.h"
+
+namespace ec5 {
+
+// What one page said about the whole result (NA when the page lacked it).
+struct PageMeta {
+  double total = NA_REAL, per_page = NA_REAL, current_page = NA_REAL, last_page = NA_REAL;
+  std::string newest, oldest, map_name, next;
+  double map_index = NA_REAL;
+  size_t n = 0;  // entries of this page that became rows
+};
+
+class EntriesParser {
+ public:
+  EntriesParser(const std::vector<ColumnSpec>& specs, std::string key);
+
+  // Accepts an entries page `{meta, data: {entries, mapping}, links}` (also
+  // the 2017/2019 shapes), a JSON archive `{"data": [...]}`, a bare array of
+  // entries, or one bare entry object. Throws ec5::Error("parse") for
+  // anything else; the rows of a page are added only if the page parses.
+  PageMeta feed(const char* data, size_t len);
+
+  // list(columns, problems, unknown_keys); the parser is spent afterwards.
+  SEXP finish();
+
+ private:
+  void add_entry(const rapidjson::Value& entry);
+  void add_entries(const rapidjson::Value& entries, PageMeta* meta);
+
+  Table table_;
+  std::string key_;
+  // JSON key -> every column it fills (a custom map_to may repeat a system
+  // key, see SPEC 4.1), and the value each column got in the current entry.
+  // Keys are views of the column names, which live as long as the table.
+  std::unordered_map<std::string_view, std::vector<size_t>> index_;
+  std::vector<const rapidjson::Value*> slot_;
+  std::set<std::string> unknown_keys_;
+  bool finished_ = false;
+};
+
+}  // namespace ec5
