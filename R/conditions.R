@@ -98,7 +98,7 @@ ec5_http_abort <- function(status, url, errors = NULL, what = "request",
   code <- if (length(errors$code)) errors$code[[1]] else ""
   title <- if (length(errors$title)) errors$title[[1]] else http_status_text(status)
   source <- if (length(errors$source)) errors$source[[1]] else ""
-  hint <- ec5_code_hints[code]
+  hint <- unname(ec5_code_hints[code])
   if (is.na(hint) && status >= 500L) {
     hint <- "The server failed; this is usually temporary. Try again later."
   }

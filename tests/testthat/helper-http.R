@@ -67,7 +67,6 @@ http_test_app <- function() {
   }
   app$get("/echo", echo)
   app$post("/echo", echo)
-  app$get("/trailing/", function(req, res) res$redirect("/trailing", 301))
   app$get("/trailing", echo)
 
   # An ec5 error: /status/404?code=ec5_11
@@ -221,7 +220,7 @@ local_fast_http <- function(..., .local_envir = parent.frame()) {
 # A raw socket server for what webfakes cannot do: responses that break
 # mid-body. Paths: /truncated (Content-Length 1000, 10 bytes, close),
 # /truncated-once (like /truncated on the first connection, then a full
-# body), /stall (10 bytes, then silence for 4 s), /empty (closes without a
+# body), /stall (headers, then silence for 6 s), /empty (closes without a
 # response). Returns list(url, connections = function()).
 local_raw_server <- function(.local_envir = parent.frame()) {
   skip_if_not_installed("callr")
@@ -236,6 +235,7 @@ local_raw_server <- function(.local_envir = parent.frame()) {
     }
     writeLines(as.character(port), port_file)
     n <- 0L
+    seen <- list()
     repeat {
       con <- socketAccept(server, blocking = TRUE, open = "r+b")
       n <- n + 1L
@@ -246,15 +246,16 @@ local_raw_server <- function(.local_envir = parent.frame()) {
         if (!length(line) || !nzchar(line)) break
       }
       path <- strsplit(request, " ")[[1]][[2]]
+      seen[[path]] <- if (is.null(seen[[path]])) 1L else seen[[path]] + 1L
       head <- "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-      if (path == "/truncated" || (path == "/truncated-once" && n == 1L)) {
+      if (path == "/truncated" || (path == "/truncated-once" && seen[[path]] == 1L)) {
         writeBin(charToRaw(paste0(sprintf(head, 1000L), "{\"a\": 1234")), con)
       } else if (path == "/truncated-once") {
         writeBin(charToRaw(paste0(sprintf(head, 8L), "{\"a\":12}")), con)
       } else if (path == "/stall") {
-        writeBin(charToRaw(paste0(sprintf(head, 1000L), "{\"a\": 1234")), con)
+        writeBin(charToRaw(sprintf(head, 1000L)), con)
         flush(con)
-        Sys.sleep(4)
+        Sys.sleep(6)
       }
       flush(con)
       close(con)
