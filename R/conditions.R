@@ -35,8 +35,13 @@ cpp_check <- function(x, call = rlang::caller_env()) {
     timeout = c("timeout", "transport"),
     x$kind
   )
+  # The first line says what went wrong; further lines become hints. The
+  # text is inserted as a value, so braces in it are never interpreted.
+  lines <- strsplit(x$message, "\n", fixed = TRUE)[[1]]
+  hints <- sprintf("{lines[[%d]]}", seq_along(lines)[-1])
+  names(hints) <- rep("i", length(hints))
   ec5_abort(
-    c("{x$message}"),
+    c("{lines[[1]]}", hints),
     class = class,
     call = call
   )
@@ -85,12 +90,15 @@ http_error_class <- function(status, code) {
 # Raises the classed error for a failed response. `errors` is the parsed
 # `errors` array of the body (a data frame of code, title, source), or NULL
 # when the body was not an ec5 error (an HTML page from a proxy, say).
+# `retry_after` is the Retry-After header (seconds) of a 429, `html` says the
+# body was an HTML page.
 ec5_http_abort <- function(status, url, errors = NULL, what = "request",
+                           retry_after = NULL, html = FALSE,
                            call = rlang::caller_env()) {
   code <- if (length(errors$code)) errors$code[[1]] else ""
   title <- if (length(errors$title)) errors$title[[1]] else http_status_text(status)
   source <- if (length(errors$source)) errors$source[[1]] else ""
-  hint <- ec5_code_hints[code]
+  hint <- unname(ec5_code_hints[code])
   if (is.na(hint) && status >= 500L) {
     hint <- "The server failed; this is usually temporary. Try again later."
   }
@@ -101,6 +109,8 @@ ec5_http_abort <- function(status, url, errors = NULL, what = "request",
       "x" = "HTTP {status}{if (nzchar(code)) paste0(', ', code)}: {title}",
       "i" = if (nzchar(source)) "Source: {.val {source}}.",
       "i" = "URL: {.url {url}}",
+      "i" = if (html) "The server sent an HTML page, not the API's JSON: a proxy, a login portal or a maintenance page may be in the way.",
+      "i" = if (!is.null(retry_after)) "The server asks to wait {retry_after} second{?s} before the next request.",
       "i" = if (!is.na(hint)) hint
     ),
     class = http_error_class(status, code),

@@ -10,6 +10,27 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// auth_token_body_cpp
+SEXP auth_token_body_cpp(SEXP client_id, SEXP client_secret);
+RcppExport SEXP _epicollect5_auth_token_body_cpp(SEXP client_idSEXP, SEXP client_secretSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type client_id(client_idSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type client_secret(client_secretSEXP);
+    rcpp_result_gen = Rcpp::wrap(auth_token_body_cpp(client_id, client_secret));
+    return rcpp_result_gen;
+END_RCPP
+}
+// auth_token_parse_cpp
+SEXP auth_token_parse_cpp(SEXP body);
+RcppExport SEXP _epicollect5_auth_token_parse_cpp(SEXP bodySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type body(bodySEXP);
+    rcpp_result_gen = Rcpp::wrap(auth_token_parse_cpp(body));
+    return rcpp_result_gen;
+END_RCPP
+}
 // csv_read_cpp
 SEXP csv_read_cpp(Rcpp::RawVector bytes);
 RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
@@ -99,6 +120,87 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// http_perform_cpp
+SEXP http_perform_cpp(SEXP request);
+RcppExport SEXP _epicollect5_http_perform_cpp(SEXP requestSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type request(requestSEXP);
+    rcpp_result_gen = Rcpp::wrap(http_perform_cpp(request));
+    return rcpp_result_gen;
+END_RCPP
+}
+// http_redact_url_cpp
+SEXP http_redact_url_cpp(SEXP url);
+RcppExport SEXP _epicollect5_http_redact_url_cpp(SEXP urlSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type url(urlSEXP);
+    rcpp_result_gen = Rcpp::wrap(http_redact_url_cpp(url));
+    return rcpp_result_gen;
+END_RCPP
+}
+// json_parse_cpp
+SEXP json_parse_cpp(SEXP json);
+RcppExport SEXP _epicollect5_json_parse_cpp(SEXP jsonSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type json(jsonSEXP);
+    rcpp_result_gen = Rcpp::wrap(json_parse_cpp(json));
+    return rcpp_result_gen;
+END_RCPP
+}
+// limiter_reset_cpp
+SEXP limiter_reset_cpp();
+RcppExport SEXP _epicollect5_limiter_reset_cpp() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(limiter_reset_cpp());
+    return rcpp_result_gen;
+END_RCPP
+}
+// limiter_set_clock_cpp
+SEXP limiter_set_clock_cpp(SEXP time);
+RcppExport SEXP _epicollect5_limiter_set_clock_cpp(SEXP timeSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type time(timeSEXP);
+    rcpp_result_gen = Rcpp::wrap(limiter_set_clock_cpp(time));
+    return rcpp_result_gen;
+END_RCPP
+}
+// limiter_delay_cpp
+SEXP limiter_delay_cpp(SEXP limiter);
+RcppExport SEXP _epicollect5_limiter_delay_cpp(SEXP limiterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type limiter(limiterSEXP);
+    rcpp_result_gen = Rcpp::wrap(limiter_delay_cpp(limiter));
+    return rcpp_result_gen;
+END_RCPP
+}
+// limiter_record_cpp
+SEXP limiter_record_cpp(SEXP limiter, SEXP remaining, SEXP limit, SEXP retry_after);
+RcppExport SEXP _epicollect5_limiter_record_cpp(SEXP limiterSEXP, SEXP remainingSEXP, SEXP limitSEXP, SEXP retry_afterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type limiter(limiterSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type remaining(remainingSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type limit(limitSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type retry_after(retry_afterSEXP);
+    rcpp_result_gen = Rcpp::wrap(limiter_record_cpp(limiter, remaining, limit, retry_after));
+    return rcpp_result_gen;
+END_RCPP
+}
+// limiter_state_cpp
+SEXP limiter_state_cpp();
+RcppExport SEXP _epicollect5_limiter_state_cpp() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(limiter_state_cpp());
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -110,6 +212,8 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_epicollect5_auth_token_body_cpp", (DL_FUNC) &_epicollect5_auth_token_body_cpp, 2},
+    {"_epicollect5_auth_token_parse_cpp", (DL_FUNC) &_epicollect5_auth_token_parse_cpp, 1},
     {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
     {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 2},
@@ -118,6 +222,14 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
     {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
+    {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
+    {"_epicollect5_http_redact_url_cpp", (DL_FUNC) &_epicollect5_http_redact_url_cpp, 1},
+    {"_epicollect5_json_parse_cpp", (DL_FUNC) &_epicollect5_json_parse_cpp, 1},
+    {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
+    {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},
+    {"_epicollect5_limiter_delay_cpp", (DL_FUNC) &_epicollect5_limiter_delay_cpp, 1},
+    {"_epicollect5_limiter_record_cpp", (DL_FUNC) &_epicollect5_limiter_record_cpp, 4},
+    {"_epicollect5_limiter_state_cpp", (DL_FUNC) &_epicollect5_limiter_state_cpp, 0},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };

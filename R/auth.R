@@ -1,0 +1,279 @@
+#' Credentials for private Epicollect5 projects
+#'
+#' Private projects need an access token, obtained from the client id and
+#' secret of the project's client app (created on the project's *Apps* page).
+#' `ec5_auth()` keeps the credentials; a token is requested only when a
+#' request first needs one, reused until five minutes before it expires, and
+#' shared with other R processes on this computer through a small cache file,
+#' because the server revokes a client's other tokens whenever it issues a
+#' new one. The secret and the token are never printed.
+#'
+#' Put the credentials in your `.Renviron` file (`usethis::edit_r_environ()`)
+#' rather than in scripts:
+#'
+#' ```
+#' EC5_CLIENT_ID=1234
+#' EC5_CLIENT_SECRET=your-40-character-secret
+#' ```
+#'
+#' Functions that read projects build an `ec5_auth()` from these variables
+#' when you give none. Public projects need no credentials.
+#'
+#' @param client_id The client app's id.
+#' @param client_secret The client app's secret.
+#' @param base_url The server, see [ec5_base_url()].
+#' @return An `ec5_auth` object.
+#' @examples
+#' auth <- ec5_auth(client_id = "1234", client_secret = "not-a-real-secret")
+#' auth
+#' @export
+ec5_auth <- function(client_id = Sys.getenv("EC5_CLIENT_ID"),
+                     client_secret = Sys.getenv("EC5_CLIENT_SECRET"),
+                     base_url = ec5_base_url()) {
+  client_id <- check_client_id(client_id)
+  check_client_secret(client_secret)
+  base_url <- check_base_url(base_url)
+  auth <- new.env(parent = emptyenv())
+  auth$client_id <- client_id
+  auth$base_url <- base_url
+  auth$expires_at <- NULL
+  # The secret and the token live only inside these closures, so that no
+  # print(), str(), format() or as.list() of the object can show them.
+  vault <- auth_vault(client_secret)
+  auth$secret <- vault$secret
+  auth$get_token <- vault$get_token
+  auth$set_token <- vault$set_token
+  class(auth) <- "ec5_auth"
+  auth
+}
+
+auth_vault <- function(secret) {
+  token <- NULL
+  list(
+    secret = function() secret,
+    get_token = function() token,
+    set_token = function(value) token <<- value
+  )
+}
+
+renviron_hint <- function() {
+  c(
+    "i" = "Create a client app on the project's Apps page, then add its id and secret to {.file .Renviron} as {.envvar EC5_CLIENT_ID} and {.envvar EC5_CLIENT_SECRET} (open it with {.run usethis::edit_r_environ()}) and restart R."
+  )
+}
+
+check_client_id <- function(client_id, call = rlang::caller_env()) {
+  if (is.numeric(client_id) && length(client_id) == 1 && !is.na(client_id)) {
+    client_id <- format(client_id, scientific = FALSE, trim = TRUE)
+  }
+  if (!is.character(client_id) || length(client_id) != 1 || is.na(client_id) ||
+    !nzchar(trimws(client_id))) {
+    ec5_abort(
+      c("A client id is needed for private projects.",
+        "x" = "{.arg client_id} is empty or not a single string.",
+        renviron_hint()
+      ),
+      class = "auth",
+      call = call
+    )
+  }
+  trimws(client_id)
+}
+
+check_client_secret <- function(client_secret, call = rlang::caller_env()) {
+  if (!is.character(client_secret) || length(client_secret) != 1 ||
+    is.na(client_secret) || !nzchar(client_secret)) {
+    ec5_abort(
+      c("A client secret is needed for private projects.",
+        "x" = "{.arg client_secret} is empty or not a single string.",
+        renviron_hint()
+      ),
+      class = "auth",
+      call = call
+    )
+  }
+  invisible()
+}
+
+#' @export
+format.ec5_auth <- function(x, ...) {
+  token <- if (is.null(x$expires_at)) {
+    "none requested yet"
+  } else if (x$expires_at <= Sys.time()) {
+    "expired"
+  } else {
+    paste("valid until", format(x$expires_at, "%Y-%m-%d %H:%M:%S %Z"))
+  }
+  c(
+    "<ec5_auth>",
+    paste0("Client ID: ", x$client_id),
+    paste0("Server:    ", x$base_url),
+    paste0("Token:     ", token)
+  )
+}
+
+#' @export
+print.ec5_auth <- function(x, ...) {
+  cat(format(x), sep = "\n")
+  invisible(x)
+}
+
+# The auth to use for a request: the one given (checked against the server
+# the request goes to, so a token never leaks to another host), else one from
+# EC5_CLIENT_ID / EC5_CLIENT_SECRET when both are set, else NULL (public
+# projects need nothing).
+ec5_auth_default <- function(auth = NULL, base_url = ec5_base_url(),
+                             call = rlang::caller_env()) {
+  if (is.null(auth)) {
+    if (nzchar(Sys.getenv("EC5_CLIENT_ID")) && nzchar(Sys.getenv("EC5_CLIENT_SECRET"))) {
+      return(ec5_auth(base_url = base_url))
+    }
+    return(NULL)
+  }
+  if (!inherits(auth, "ec5_auth")) {
+    ec5_abort(
+      c("{.arg auth} must be made by {.fn ec5_auth} or be NULL.",
+        "x" = "It is {.obj_type_friendly {auth}}."
+      ),
+      class = "argument",
+      call = call
+    )
+  }
+  if (!identical(auth$base_url, base_url)) {
+    ec5_abort(
+      c("{.arg auth} belongs to another server.",
+        "x" = "It was made for {.url {auth$base_url}}, the request goes to {.url {base_url}}.",
+        "i" = "Create it with {.code ec5_auth(base_url = \"{base_url}\")}."
+      ),
+      class = "argument",
+      call = call
+    )
+  }
+  auth
+}
+
+# A token is reused until this many seconds before it expires.
+token_margin <- function(expires_in) min(300, expires_in / 2)
+
+# The access token, requested only when there is no fresh one in memory or
+# in the cache shared with other R processes.
+ec5_token <- function(auth, call = rlang::caller_env()) {
+  if (!is.null(auth$get_token()) && Sys.time() < auth$expires_at) {
+    return(auth$get_token())
+  }
+  token_obtain(auth, stale = NULL, call = call)
+}
+
+# For the caller's single retry after a 404 ec5_256 with a token believed
+# valid: another process may have replaced it (adopt that one), or it was
+# revoked (request a new one).
+ec5_token_refresh <- function(auth, call = rlang::caller_env()) {
+  stale <- auth$get_token()
+  auth$set_token(NULL)
+  auth$expires_at <- NULL
+  token_obtain(auth, stale = stale, call = call)
+}
+
+# Under a lock on the cache file, so that two processes never both request a
+# token: adopts a fresh cached token other than `stale`, or requests one.
+token_obtain <- function(auth, stale, call) {
+  paths <- token_cache_paths(auth)
+  lock <- filelock::lock(paths$lock, exclusive = TRUE, timeout = 5 * 60 * 1000)
+  if (is.null(lock)) {
+    ec5_abort(
+      c("Another R process has been requesting a token for 5 minutes.",
+        "i" = "If no other process is running, delete {.file {paths$lock}}."
+      ),
+      class = "io",
+      call = call
+    )
+  }
+  on.exit(filelock::unlock(lock), add = TRUE)
+  cached <- token_cache_read(paths$file, auth)
+  if (!is.null(cached) && !identical(cached$access_token, stale) &&
+    Sys.time() < cached$expires_at) {
+    token_adopt(auth, cached$access_token, cached$expires_at)
+    return(cached$access_token)
+  }
+  requested_at <- Sys.time()
+  token <- token_request(auth, call = call)
+  expires_at <- requested_at + token$expires_in - token_margin(token$expires_in)
+  token_cache_write(paths$file, auth, token$access_token, expires_at)
+  token_adopt(auth, token$access_token, expires_at)
+  token$access_token
+}
+
+token_adopt <- function(auth, token, expires_at) {
+  auth$set_token(token)
+  auth$expires_at <- expires_at
+  invisible()
+}
+
+token_request <- function(auth, call) {
+  resp <- ec5_request(
+    paste0(auth$base_url, "/api/oauth/token"),
+    method = "POST",
+    headers = "Content-Type: application/json",
+    body = cpp_check(auth_token_body_cpp(auth$client_id, auth$secret()), call = call),
+    pace = list(slug = NULL, class = "token"),
+    call = call
+  )
+  ec5_response_check(resp, what = "token request", call = call)
+  cpp_check(auth_token_parse_cpp(resp$body), call = call)
+}
+
+# --- the token cache shared between R processes ------------------------------
+
+# Where tokens are kept: option `epicollect5.cache_dir`, else a temporary
+# folder while testing or checking, else the user's cache folder.
+token_cache_dir <- function() {
+  dir <- getOption("epicollect5.cache_dir")
+  if (is.null(dir)) {
+    testing <- identical(Sys.getenv("TESTTHAT"), "true") ||
+      nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))
+    dir <- if (testing) {
+      file.path(tempdir(), "epicollect5")
+    } else {
+      tools::R_user_dir("epicollect5", "cache")
+    }
+  }
+  file.path(dir, "tokens")
+}
+
+# One file per server and client id; the name is a hash, never the secret.
+token_cache_paths <- function(auth) {
+  dir <- token_cache_dir()
+  if (!dir.exists(dir)) {
+    dir.create(dir, recursive = TRUE, showWarnings = FALSE, mode = "0700")
+  }
+  name <- paste0("token-", rlang::hash(list(auth$base_url, auth$client_id)))
+  list(file = file.path(dir, paste0(name, ".rds")), lock = file.path(dir, paste0(name, ".lock")))
+}
+
+# A check value of the credentials, so that a cached token is used only with
+# the secret that obtained it.
+token_owner <- function(auth) {
+  rlang::hash(list("epicollect5 token", auth$base_url, auth$client_id, auth$secret()))
+}
+
+token_cache_read <- function(file, auth) {
+  cached <- tryCatch(readRDS(file), error = function(e) NULL, warning = function(w) NULL)
+  valid <- is.list(cached) && identical(cached$owner, token_owner(auth)) &&
+    is.character(cached$access_token) && inherits(cached$expires_at, "POSIXct")
+  if (valid) cached
+}
+
+# Written with owner-only permissions, then renamed into place so that a
+# reader never sees half a file.
+token_cache_write <- function(file, auth, token, expires_at) {
+  old <- Sys.umask("077")
+  on.exit(Sys.umask(old), add = TRUE)
+  tmp <- paste0(file, ".tmp")
+  saveRDS(
+    list(owner = token_owner(auth), access_token = token, expires_at = expires_at),
+    tmp
+  )
+  Sys.chmod(tmp, "0600")
+  file.rename(tmp, file)
+  invisible()
+}

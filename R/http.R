@@ -1,0 +1,251 @@
+# The R side of the HTTP layer: builds requests, hands them to libcurl in
+# src/http.cpp, and turns failed responses into classed errors.
+#
+# Request list given to http_perform_cpp():
+#   method   "GET" or "POST"
+#   url      the full URL, query included
+#   headers  character vector of "Name: value"
+#   body     raw vector or NULL
+#   dest     file path or NULL: a 2xx body streams into this file, which is
+#            removed again on any failure or interrupt
+#   limiter  NULL or ec5_limiter(): the rate-limit bucket to pace against
+#   options  http_options()
+# Response list:
+#   status   integer HTTP status of the last response (>= 400 is returned)
+#   headers  named character vector, lower-case names, last response only
+#   body     raw vector; NULL when it went to `dest`
+#   url      effective URL after redirects
+#   tries    attempts made (retries of 429, 5xx and transport failures)
+#   waited   seconds spent waiting (pacing, back-off, Retry-After)
+
+#' @noRd
+ec5_user_agent <- function() {
+  agent <- getOption("epicollect5.user_agent")
+  if (!is.null(agent)) {
+    if (!is.character(agent) || length(agent) != 1 || is.na(agent) || !nzchar(agent)) {
+      ec5_abort("Option {.code epicollect5.user_agent} must be a single non-empty string.",
+        class = "argument"
+      )
+    }
+    return(agent)
+  }
+  sprintf(
+    "epicollect5/%s (R %s; libcurl %s)",
+    utils::packageVersion("epicollect5"), getRversion(), libcurl_info_cpp()$version
+  )
+}
+
+# Progress and messages are shown unless the user silenced them or a
+# document is being knitted.
+ec5_is_verbose <- function() {
+  !identical(getOption("epicollect5.verbose"), FALSE) &&
+    !isTRUE(getOption("knitr.in.progress"))
+}
+
+# A numeric option, checked.
+option_number <- function(name, default, min = 0) {
+  value <- getOption(name, default)
+  if (!is.numeric(value) || length(value) != 1 || is.na(value) || value < min) {
+    ec5_abort(
+      "Option {.code {name}} must be a single number of at least {min}.",
+      class = "argument",
+      call = NULL
+    )
+  }
+  value
+}
+
+# Transport settings, from options:
+#   epicollect5.connect_timeout  seconds to connect (30)
+#   epicollect5.timeout          seconds a transfer may stall (60)
+#   epicollect5.total_timeout    seconds for a whole transfer, 0 = none (0)
+#   epicollect5.max_tries        attempts for transient failures (4)
+#   epicollect5.backoff          c(base, cap) seconds of the retry back-off
+#   epicollect5.retry_after_cap  longest wait for a Retry-After or a spent
+#                                rate limit; longer ones fail at once (180)
+#   epicollect5.http_verbose     TRUE prints the headers exchanged (redacted)
+http_options <- function() {
+  backoff <- getOption("epicollect5.backoff", c(1, 60))
+  if (!is.numeric(backoff) || length(backoff) != 2 || anyNA(backoff) || any(backoff < 0)) {
+    ec5_abort("Option {.code epicollect5.backoff} must be {.code c(base, cap)} in seconds.",
+      class = "argument", call = NULL
+    )
+  }
+  list(
+    connect_timeout = option_number("epicollect5.connect_timeout", 30, min = 0.001),
+    low_speed_time = option_number("epicollect5.timeout", 60, min = 1),
+    low_speed_limit = 1,
+    timeout = option_number("epicollect5.total_timeout", 0),
+    max_tries = option_number("epicollect5.max_tries", 4, min = 1),
+    backoff_base = backoff[[1]],
+    backoff_cap = backoff[[2]],
+    retry_after_cap = option_number("epicollect5.retry_after_cap", 180),
+    user_agent = ec5_user_agent(),
+    verbose = isTRUE(getOption("epicollect5.http_verbose")),
+    on_wait = NULL
+  )
+}
+
+# scheme://host[:port] of a URL: the server part of rate-limit keys.
+url_origin <- function(url) {
+  sub("^([a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*).*$", "\\1", url)
+}
+
+# `url` with the query appended: NULL values dropped, values percent-encoded,
+# no trailing slash on the path (the server redirects those, and a redirected
+# POST becomes a GET).
+build_url <- function(url, query = list(), call = rlang::caller_env()) {
+  parts <- regmatches(url, regexec("^([^?#]*)(\\?[^#]*)?", url))[[1]]
+  path <- sub("/+$", "", parts[[2]])
+  existing <- sub("^\\?", "", parts[[3]])
+  query <- query[!vapply(query, is.null, logical(1))]
+  bad <- !vapply(query, function(v) length(v) == 1 && !is.na(v), logical(1))
+  if (any(bad)) {
+    ec5_abort(
+      "Query parameter{?s} {.arg {names(query)[bad]}} must be a single value.",
+      class = "argument",
+      call = call
+    )
+  }
+  values <- vapply(query, function(v) {
+    if (is.logical(v)) tolower(as.character(v)) else format(v, scientific = FALSE, trim = TRUE)
+  }, "")
+  encoded <- paste0(
+    vapply(names(query), utils::URLencode, "", reserved = TRUE), "=",
+    vapply(values, utils::URLencode, "", reserved = TRUE)
+  )
+  pairs <- c(if (nzchar(existing)) existing, if (length(query)) encoded)
+  if (length(pairs)) paste0(path, "?", paste(pairs, collapse = "&")) else path
+}
+
+# Shows a progress line while C++ waits longer than a second (pacing,
+# back-off, Retry-After). C++ calls it at most every 0.25 s and once with 0
+# when the wait is over; the bar belongs to `envir`'s frame.
+wait_reporter <- function(envir = parent.frame()) {
+  if (!ec5_is_verbose()) {
+    return(NULL)
+  }
+  bar <- NULL
+  function(seconds, reason) {
+    if (seconds <= 0) {
+      if (!is.null(bar)) cli::cli_progress_done(id = bar, .envir = envir)
+      bar <<- NULL
+      return(invisible())
+    }
+    extra <- list(seconds = ceiling(seconds), reason = reason)
+    if (is.null(bar)) {
+      if (seconds <= 1) {
+        return(invisible())
+      }
+      bar <<- cli::cli_progress_bar(
+        format = "Waiting {cli::pb_extra$seconds} s for {cli::pb_extra$reason}",
+        total = NA,
+        extra = extra,
+        clear = TRUE,
+        .envir = envir
+      )
+    }
+    cli::cli_progress_update(id = bar, extra = extra, force = TRUE, .envir = envir)
+    invisible()
+  }
+}
+
+#' Performs one API request
+#'
+#' @param url Full URL without the query.
+#' @param query Named list of query parameters; NULL elements are dropped.
+#' @param pace `list(slug =, class =)` to pace against the server's rate
+#'   limit for that project and class, or NULL.
+#' @param token Access token (sent as `Authorization: Bearer`), or NULL.
+#' @return The response list described at the top of this file.
+#' @noRd
+ec5_request <- function(url, query = list(), method = "GET", headers = character(),
+                        body = NULL, dest = NULL, pace = NULL, token = NULL,
+                        call = rlang::caller_env()) {
+  url <- build_url(url, query, call = call)
+  if (!any(grepl("^accept:", headers, ignore.case = TRUE))) {
+    headers <- c("Accept: application/json", headers)
+  }
+  if (!is.null(token)) {
+    headers <- c(headers, paste("Authorization: Bearer", token))
+  }
+  limiter <- if (!is.null(pace)) {
+    ec5_limiter(url_origin(url), pace$slug, pace$class, call = call)
+  }
+  options <- http_options()
+  options["on_wait"] <- list(wait_reporter())
+  request <- list(
+    method = method,
+    url = url,
+    headers = headers,
+    body = body,
+    dest = if (!is.null(dest)) enc2native(path.expand(dest)),
+    limiter = limiter,
+    options = options
+  )
+  cpp_check(http_perform_cpp(request), call = call)
+}
+
+# Raises the classed error for a response with status >= 400; returns the
+# response invisibly otherwise. `what` names the request for the message
+# ("entries request", "token request", ...).
+ec5_response_check <- function(resp, what = "request", call = rlang::caller_env()) {
+  if (resp$status < 400L) {
+    return(invisible(resp))
+  }
+  retry_after <- suppressWarnings(as.numeric(resp$headers["retry-after"]))
+  ec5_http_abort(
+    resp$status,
+    resp$url,
+    errors = response_errors(resp),
+    what = what,
+    retry_after = if (!is.na(retry_after)) retry_after,
+    html = response_is_html(resp),
+    call = call
+  )
+}
+
+# The `errors` array of an ec5 error body as a data frame (code, title,
+# source), or NULL when the body is something else.
+response_errors <- function(resp) {
+  if (is.null(resp$body) || !length(resp$body)) {
+    return(NULL)
+  }
+  parsed <- json_parse_cpp(resp$body)
+  errors <- if (is.list(parsed) && !inherits(parsed, "ec5_cpp_failure")) parsed$errors
+  if (!is.list(errors) || !length(errors) || !all(vapply(errors, is.list, logical(1)))) {
+    return(NULL)
+  }
+  field <- function(name) {
+    vapply(errors, function(e) {
+      value <- e[[name]]
+      if (is.character(value) && length(value) == 1 && !is.na(value)) value else ""
+    }, "")
+  }
+  data.frame(code = field("code"), title = field("title"), source = field("source"))
+}
+
+response_is_html <- function(resp) {
+  type <- unname(resp$headers["content-type"])
+  start <- utils::head(resp$body, 100)
+  start <- rawToChar(start[start != as.raw(0)])
+  isTRUE(grepl("html", type, fixed = TRUE)) || grepl("^\\s*<", start)
+}
+
+# The parsed JSON body of a successful response.
+ec5_response_json <- function(resp, what = "request", call = rlang::caller_env()) {
+  parsed <- json_parse_cpp(if (is.null(resp$body)) raw() else resp$body)
+  if (inherits(parsed, "ec5_cpp_failure")) {
+    url <- redact_url(resp$url)
+    ec5_abort(
+      c(
+        "The server's answer to the {what} is not valid JSON.",
+        "x" = "{parsed$message}",
+        "i" = "URL: {.url {url}}"
+      ),
+      class = "parse",
+      call = call
+    )
+  }
+  parsed
+}

@@ -1,0 +1,706 @@
+#include "http.h"
+
+#include <curl/curl.h>
+
+#include <R_ext/Utils.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "glue.h"
+#include "interrupt.h"
+#include "r-list.h"
+
+namespace ec5 {
+
+namespace {
+
+// --- libcurl resources -------------------------------------------------------
+
+void ensure_global_init() {
+  // libcurl wants this once before any handle; R runs us on one thread.
+  static bool done = false;
+  if (done) return;
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    throw Error("transport", "libcurl could not be initialised.");
+  }
+  done = true;
+}
+
+struct EasyDeleter {
+  void operator()(CURL* h) const { curl_easy_cleanup(h); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
+using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// One easy + multi handle pair is kept between requests so that connections
+// (and TLS sessions) are reused. A request leases the pair; a nested request
+// (from an R callback) finds the slot empty and uses a pair of its own. A pair
+// that saw an interrupt or a failure is discarded, not returned.
+struct Handles {
+  EasyPtr easy;
+  MultiPtr multi;
+};
+
+Handles& handle_cache() {
+  static Handles cached;
+  return cached;
+}
+
+class Lease {
+ public:
+  Lease() {
+    Handles& cached = handle_cache();
+    if (cached.easy && cached.multi) {
+      handles_ = std::move(cached);
+    } else {
+      handles_.easy.reset(curl_easy_init());
+      handles_.multi.reset(curl_multi_init());
+    }
+    if (!handles_.easy || !handles_.multi) {
+      throw Error("transport", "libcurl could not create a handle.");
+    }
+  }
+  ~Lease() {
+    Handles& cached = handle_cache();
+    if (reusable_ && !cached.easy) cached = std::move(handles_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  CURL* easy() const { return handles_.easy.get(); }
+  CURLM* multi() const { return handles_.multi.get(); }
+  void set_reusable(bool reusable) { reusable_ = reusable; }
+
+ private:
+  Handles handles_;
+  bool reusable_ = false;
+};
+
+// Removes the easy handle from the multi handle on every exit path: libcurl
+// must not own a transfer when an exception leaves the loop.
+class MultiMembership {
+ public:
+  MultiMembership(CURLM* multi, CURL* easy) : multi_(multi), easy_(easy) {
+    if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
+      throw Error("transport", "libcurl could not start the transfer.");
+    }
+  }
+  ~MultiMembership() { curl_multi_remove_handle(multi_, easy_); }
+  MultiMembership(const MultiMembership&) = delete;
+  MultiMembership& operator=(const MultiMembership&) = delete;
+
+ private:
+  CURLM* multi_;
+  CURL* easy_;
+};
+
+// --- the destination file ----------------------------------------------------
+
+// The file a body streams into. It is created at the first byte of a 2xx body
+// and removed again unless the transfer is committed.
+class DestFile {
+ public:
+  explicit DestFile(std::string path) : path_(std::move(path)) {}
+  ~DestFile() {
+    if (file_) std::fclose(file_);
+    if (created_ && !kept_) std::remove(path_.c_str());
+  }
+  DestFile(const DestFile&) = delete;
+  DestFile& operator=(const DestFile&) = delete;
+
+  bool write(const char* data, size_t len) {
+    if (!file_ && !open()) return false;
+    return std::fwrite(data, 1, len, file_) == len;
+  }
+
+  // Keeps the file (an empty body still creates it). False on a write error.
+  bool commit() {
+    if (!file_ && !open()) return false;
+    const bool ok = std::fclose(file_) == 0;
+    file_ = nullptr;
+    kept_ = ok;
+    return ok;
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  bool open() {
+    file_ = std::fopen(path_.c_str(), "wb");
+    created_ = file_ != nullptr;
+    return created_;
+  }
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  bool created_ = false;
+  bool kept_ = false;
+};
+
+// --- one attempt -------------------------------------------------------------
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n";
+  const size_t first = s.find_first_not_of(ws);
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(ws) - first + 1);
+}
+
+struct Transfer {
+  Transfer(CURL* handle, const std::string& dest_path)
+      : easy(handle), dest(dest_path.empty() ? nullptr : new DestFile(dest_path)) {}
+
+  CURL* easy;
+  std::unique_ptr<DestFile> dest;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<char> body;
+  std::string io_error;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+};
+
+long response_status(CURL* easy) {
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  return status;
+}
+
+// libcurl callbacks must never throw: failures are noted and reported by
+// returning a short count, which aborts the transfer.
+size_t on_body(char* data, size_t size, size_t n, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t len = size * n;
+  try {
+    const long status = response_status(t->easy);
+    if (t->dest && status >= 200 && status < 300) {
+      if (!t->dest->write(data, len)) {
+        t->io_error = "Cannot write to '" + t->dest->path() + "'.";
+        return 0;
+      }
+    } else {
+      t->body.insert(t->body.end(), data, data + len);
+    }
+    return len;
+  } catch (...) {
+    t->io_error = "Out of memory while receiving the response.";
+    return 0;
+  }
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  const size_t len = size * n;
+  try {
+    const std::string line(data, len);
+    if (line.compare(0, 5, "HTTP/") == 0) {
+      t->headers.clear();  // a new response (after a redirect or 100)
+      return len;
+    }
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      t->headers.emplace_back(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+    }
+    return len;
+  } catch (...) {
+    t->io_error = "Out of memory while receiving the response.";
+    return 0;
+  }
+}
+
+// libcurl's default read callback reads stdin, which can freeze R.
+size_t on_read(char*, size_t, size_t, void*) { return 0; }
+
+// Prints the conversation when verbose, with credentials blanked.
+int on_debug(CURL*, curl_infotype type, char* data, size_t size, void*) {
+  const char* prefix = type == CURLINFO_HEADER_OUT  ? "> "
+                       : type == CURLINFO_HEADER_IN ? "< "
+                       : type == CURLINFO_TEXT      ? "* "
+                                                    : nullptr;
+  if (!prefix) return 0;
+  try {
+    const std::string text(data, size);
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string line = trim(text.substr(start, end - start));
+      if (lower(line).compare(0, 14, "authorization:") == 0) {
+        line = "Authorization: <redacted>";
+      }
+      if (!line.empty()) REprintf("%s%s\n", prefix, line.c_str());
+      start = end + 1;
+    }
+  } catch (...) {
+  }
+  return 0;
+}
+
+void set(CURL* easy, CURLoption option, long value) {
+  if (curl_easy_setopt(easy, option, value) != CURLE_OK) {
+    throw Error("transport", "libcurl rejected an option.");
+  }
+}
+template <typename T>
+void set(CURL* easy, CURLoption option, T* value) {
+  if (curl_easy_setopt(easy, option, value) != CURLE_OK) {
+    throw Error("transport", "libcurl rejected an option.");
+  }
+}
+
+SlistPtr header_list(const HttpRequest& req) {
+  curl_slist* list = curl_slist_append(nullptr, "Expect:");
+  SlistPtr out(list);
+  for (const std::string& h : req.headers) {
+    curl_slist* next = curl_slist_append(out.get(), h.c_str());
+    if (!next) throw std::bad_alloc();
+    out.release();
+    out.reset(next);
+  }
+  return out;
+}
+
+void configure(CURL* easy, const HttpRequest& req, Transfer& t, curl_slist* headers) {
+  curl_easy_reset(easy);
+  const HttpOptions& opt = req.options;
+  set(easy, CURLOPT_URL, req.url.c_str());
+  set(easy, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  set(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  set(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  set(easy, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  set(easy, CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  // Certificates are always checked; only the bundle can be chosen.
+  set(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  set(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  const char* bundle = std::getenv("CURL_CA_BUNDLE");
+  if (bundle && *bundle) set(easy, CURLOPT_CAINFO, bundle);
+#ifdef _WIN32
+  // Corporate proxies often break revocation checks on Windows.
+  set(easy, CURLOPT_SSL_OPTIONS, static_cast<long>(CURLSSLOPT_NO_REVOKE));
+#endif
+  set(easy, CURLOPT_ACCEPT_ENCODING, "");
+  // Redirects are followed; libcurl sends our Authorization header only to
+  // the original host (CURLOPT_UNRESTRICTED_AUTH stays off).
+  set(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  set(easy, CURLOPT_MAXREDIRS, 5L);
+  set(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt.connect_timeout * 1000));
+  set(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::ceil(opt.low_speed_time)));
+  set(easy, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(opt.low_speed_limit));
+  set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(opt.timeout * 1000));
+  if (!opt.user_agent.empty()) set(easy, CURLOPT_USERAGENT, opt.user_agent.c_str());
+  set(easy, CURLOPT_HTTPHEADER, headers);
+  set(easy, CURLOPT_READFUNCTION, on_read);
+  set(easy, CURLOPT_WRITEFUNCTION, on_body);
+  set(easy, CURLOPT_WRITEDATA, &t);
+  set(easy, CURLOPT_HEADERFUNCTION, on_header);
+  set(easy, CURLOPT_HEADERDATA, &t);
+  set(easy, CURLOPT_ERRORBUFFER, t.error_buffer);
+  if (opt.verbose) {
+    set(easy, CURLOPT_DEBUGFUNCTION, on_debug);
+    set(easy, CURLOPT_VERBOSE, 1L);
+  }
+  if (req.method == "POST") {
+    set(easy, CURLOPT_POST, 1L);
+    set(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    static const char empty[] = "";
+    set(easy, CURLOPT_POSTFIELDS, req.body.empty() ? empty : req.body.data());
+  } else {
+    set(easy, CURLOPT_HTTPGET, 1L);
+  }
+}
+
+// Runs the transfer in the multi handle so that interrupts are seen at least
+// every 100 ms. Returns libcurl's result code.
+CURLcode run(const Lease& lease, const HttpRequest& req, Transfer& t) {
+  SlistPtr headers = header_list(req);
+  configure(lease.easy(), req, t, headers.get());
+  MultiMembership membership(lease.multi(), lease.easy());
+  int running = 1;
+  double last_check = monotonic_seconds();
+  for (;;) {
+    const CURLMcode mc = curl_multi_perform(lease.multi(), &running);
+    if (mc != CURLM_OK) throw Error("transport", curl_multi_strerror(mc));
+    if (!running) break;
+    const double now = monotonic_seconds();
+    if (now - last_check >= 0.1) {
+      check_interrupt();
+      last_check = now;
+    }
+    int ready = 0;
+    if (curl_multi_wait(lease.multi(), nullptr, 0, 100, &ready) != CURLM_OK) {
+      throw Error("transport", "libcurl failed while waiting for the network.");
+    }
+  }
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(lease.multi(), &queued)) {
+    if (msg->msg == CURLMSG_DONE) return msg->data.result;
+  }
+  return CURLE_FAILED_INIT;
+}
+
+// --- retries -----------------------------------------------------------------
+
+bool retryable(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool retryable(long status) {
+  return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+// Truncated exponential back-off with full jitter: uniform in
+// [0, min(cap, base * 2^(attempt - 1))].
+double backoff(const HttpOptions& opt, int attempt) {
+  static std::mt19937 rng{std::random_device{}()};
+  const double ceiling =
+      std::min(opt.backoff_cap, opt.backoff_base * std::pow(2.0, attempt - 1));
+  std::uniform_real_distribution<double> jitter(0, std::max(0.0, ceiling));
+  return jitter(rng);
+}
+
+const std::string* find_header(const std::vector<std::pair<std::string, std::string>>& headers,
+                               const char* name) {
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->first == name) return &it->second;
+  }
+  return nullptr;
+}
+
+double header_number(const std::vector<std::pair<std::string, std::string>>& headers,
+                     const char* name) {
+  const std::string* value = find_header(headers, name);
+  if (!value || value->empty()) return NAN;
+  char* end = nullptr;
+  const double x = std::strtod(value->c_str(), &end);
+  return end && *end == '\0' ? x : NAN;
+}
+
+// Retry-After is seconds or an HTTP date; NaN when absent or unreadable.
+double retry_after(const std::vector<std::pair<std::string, std::string>>& headers) {
+  const double seconds = header_number(headers, "retry-after");
+  if (!std::isnan(seconds)) return std::max(0.0, seconds);
+  const std::string* value = find_header(headers, "retry-after");
+  if (!value) return NAN;
+  const time_t when = curl_getdate(value->c_str(), nullptr);
+  if (when < 0) return NAN;
+  return std::max(0.0, std::difftime(when, std::time(nullptr)));
+}
+
+// How long a 429 asks us to wait; the server always sends Retry-After, so the
+// fallback is the length of its usual window.
+double wait_after_429(const std::vector<std::pair<std::string, std::string>>& headers) {
+  const double after = retry_after(headers);
+  return std::isnan(after) ? 60 : after;
+}
+
+// Time spent waiting between attempts, reported to R while it passes.
+class Waiter {
+ public:
+  explicit Waiter(const HttpOptions& opt) : opt_(opt) {}
+
+  void wait(double seconds, const std::string& reason) {
+    if (!(seconds > 0)) return;
+    std::function<void(double)> report;
+    if (opt_.on_wait != R_NilValue) {
+      report = [this, &reason](double remaining) {
+        Rcpp::Function callback(opt_.on_wait);
+        callback(remaining, reason);
+      };
+    }
+    const double start = monotonic_seconds();
+    sleep_interruptibly(seconds, report);
+    waited_ += monotonic_seconds() - start;
+  }
+
+  double waited() const { return waited_; }
+
+ private:
+  const HttpOptions& opt_;
+  double waited_ = 0;
+};
+
+std::string failure_hint(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return "Check the server address (option `epicollect5.base_url`) and your internet "
+             "connection.";
+    case CURLE_OPERATION_TIMEDOUT:
+      return "The server was too slow to answer. Try again later, or allow more time with "
+             "option `epicollect5.timeout`.";
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+      return "The server's certificate could not be verified. Behind a proxy that inspects "
+             "HTTPS, set the environment variable CURL_CA_BUNDLE to its certificate bundle.";
+    case CURLE_TOO_MANY_REDIRECTS:
+      return "The server redirected more than 5 times; check the server address.";
+    default:
+      return "Check your internet connection and proxy settings, then try again.";
+  }
+}
+
+[[noreturn]] void throw_failure(const HttpRequest& req, CURLcode code, const Transfer& t,
+                                int tries) {
+  std::string detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+  std::string message = "Request to " + redact_url(req.url) + " failed";
+  if (tries > 1) message += " after " + std::to_string(tries) + " tries";
+  message += ": " + detail + "\n" + failure_hint(code);
+  throw Error(code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport", message);
+}
+
+std::string pacing_reason(const LimiterSpec& spec) {
+  return "the server's rate limit for " + spec.cls + " requests";
+}
+
+// The wait the limiter asks for. One longer than retry_after_cap (a spent
+// token budget, say) fails at once rather than blocking R for an hour.
+double pacing_delay(const HttpRequest& req) {
+  const double delay = limiter_delay(req.limiter);
+  if (delay > req.options.retry_after_cap) {
+    throw Error("rate_limited",
+                "The server's rate limit for " + req.limiter.cls + " requests is used up for " +
+                    std::to_string(static_cast<long>(std::ceil(delay))) +
+                    " more seconds.\nTry again later; a request now would be refused (HTTP 429).");
+  }
+  return delay;
+}
+
+void record_hit(const HttpRequest& req, CURL* easy, const Transfer& t, long status) {
+  if (!req.has_limiter) return;
+  long sent = 0;
+  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &sent);
+  if (status == 0 && sent == 0) return;  // never reached the server
+  limiter_record(req.limiter, header_number(t.headers, "x-ratelimit-remaining"),
+                 header_number(t.headers, "x-ratelimit-limit"),
+                 status == 429 ? wait_after_429(t.headers) : NAN);
+}
+
+}  // namespace
+
+std::string redact_url(const std::string& url) {
+  static const char* secrets[] = {"client_secret", "access_token", "token", "secret"};
+  const size_t query = url.find('?');
+  if (query == std::string::npos) return url;
+  std::string out = url.substr(0, query + 1);
+  size_t start = query + 1;
+  while (start <= url.size()) {
+    size_t end = url.find('&', start);
+    if (end == std::string::npos) end = url.size();
+    const std::string pair = url.substr(start, end - start);
+    const size_t eq = pair.find('=');
+    const std::string name = lower(pair.substr(0, eq));
+    bool secret = false;
+    for (const char* s : secrets) secret = secret || name == s;
+    out += secret && eq != std::string::npos ? pair.substr(0, eq + 1) + "<redacted>" : pair;
+    if (end < url.size()) out += '&';
+    start = end + 1;
+  }
+  return out;
+}
+
+HttpResponse http_perform(const HttpRequest& req) {
+  ensure_global_init();
+  Waiter waiter(req.options);
+  Lease lease;
+  const int max_tries = std::max(1, req.options.max_tries);
+  for (int attempt = 1;; ++attempt) {
+    if (req.has_limiter) waiter.wait(pacing_delay(req), pacing_reason(req.limiter));
+    Transfer t(lease.easy(), req.dest);
+    lease.set_reusable(false);
+    const CURLcode code = run(lease, req, t);
+    const long status = code == CURLE_OK ? response_status(lease.easy()) : 0;
+    record_hit(req, lease.easy(), t, status);
+    if (!t.io_error.empty()) throw Error("io", t.io_error);
+    if (code != CURLE_OK) {
+      if (retryable(code) && attempt < max_tries) {
+        waiter.wait(backoff(req.options, attempt),
+                    std::string("a retry after: ") + curl_easy_strerror(code));
+        continue;
+      }
+      throw_failure(req, code, t, attempt);
+    }
+    lease.set_reusable(true);
+    if (attempt < max_tries && (status == 429 || retryable(status))) {
+      const double after = retry_after(t.headers);
+      if (status == 429) {
+        const double wait = wait_after_429(t.headers);
+        if (wait <= req.options.retry_after_cap) {
+          // With a limiter, the next round's pacing delay covers the wait.
+          if (!req.has_limiter) waiter.wait(wait, "the server's rate limit (HTTP 429)");
+          continue;
+        }
+      } else {
+        const bool told = !std::isnan(after) && after <= req.options.retry_after_cap;
+        waiter.wait(told ? after : backoff(req.options, attempt),
+                    "a retry after HTTP " + std::to_string(status));
+        continue;
+      }
+    }
+    HttpResponse resp;
+    resp.status = status;
+    if (t.dest && status >= 200 && status < 300) {
+      if (!t.dest->commit()) throw Error("io", "Cannot write to '" + req.dest + "'.");
+      resp.body_in_file = true;
+    }
+    resp.headers = std::move(t.headers);
+    resp.body = std::move(t.body);
+    char* effective = nullptr;
+    curl_easy_getinfo(lease.easy(), CURLINFO_EFFECTIVE_URL, &effective);
+    resp.url = effective ? effective : req.url;
+    resp.tries = attempt;
+    resp.waited = waiter.waited();
+    return resp;
+  }
+}
+
+// --- R interface -------------------------------------------------------------
+
+namespace {
+
+HttpOptions options_from(SEXP options) {
+  HttpOptions opt;
+  opt.connect_timeout = list_number(options, "connect_timeout", opt.connect_timeout);
+  opt.low_speed_time = list_number(options, "low_speed_time", opt.low_speed_time);
+  opt.low_speed_limit = list_number(options, "low_speed_limit", opt.low_speed_limit);
+  opt.timeout = list_number(options, "timeout", opt.timeout);
+  opt.max_tries = static_cast<int>(list_number(options, "max_tries", opt.max_tries));
+  opt.backoff_base = list_number(options, "backoff_base", opt.backoff_base);
+  opt.backoff_cap = list_number(options, "backoff_cap", opt.backoff_cap);
+  opt.retry_after_cap = list_number(options, "retry_after_cap", opt.retry_after_cap);
+  opt.user_agent = list_string(options, "user_agent");
+  opt.verbose = list_number(options, "verbose", 0) != 0;
+  SEXP on_wait = list_elt(options, "on_wait");
+  if (on_wait != R_NilValue && !Rf_isFunction(on_wait)) {
+    throw Error("argument", "`on_wait` must be a function or NULL.");
+  }
+  opt.on_wait = on_wait;
+  return opt;
+}
+
+SEXP strings(const std::vector<std::string>& values) {
+  Rcpp::CharacterVector out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = Rcpp::String(values[i], CE_UTF8);
+  return out;
+}
+
+SEXP raw_vector(const std::vector<char>& bytes) {
+  Rcpp::RawVector out(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), out.begin());
+  return out;
+}
+
+SEXP response_to_r(const HttpResponse& resp) {
+  std::vector<std::string> names, values;
+  for (const auto& h : resp.headers) {
+    names.push_back(h.first);
+    values.push_back(h.second);
+  }
+  Rcpp::CharacterVector headers = strings(values);
+  headers.attr("names") = strings(names);
+  return Rcpp::List::create(
+      Rcpp::Named("status") = static_cast<int>(resp.status), Rcpp::Named("headers") = headers,
+      Rcpp::Named("body") = resp.body_in_file ? R_NilValue : raw_vector(resp.body),
+      Rcpp::Named("url") = Rcpp::String(resp.url, CE_UTF8),
+      Rcpp::Named("tries") = resp.tries, Rcpp::Named("waited") = resp.waited);
+}
+
+}  // namespace
+
+HttpRequest http_request_from(SEXP request) {
+  if (TYPEOF(request) != VECSXP) throw Error("argument", "`request` must be a list.");
+  HttpRequest req;
+  req.method = list_string(request, "method");
+  if (req.method.empty()) req.method = "GET";
+  if (req.method != "GET" && req.method != "POST") {
+    throw Error("argument", "Only GET and POST requests are supported.");
+  }
+  req.url = list_string(request, "url");
+  if (req.url.empty()) throw Error("argument", "`url` must be a single string.");
+  SEXP headers = list_elt(request, "headers");
+  if (headers != R_NilValue && TYPEOF(headers) != STRSXP) {
+    throw Error("argument", "`headers` must be a character vector.");
+  }
+  for (R_xlen_t i = 0; i < Rf_xlength(headers); ++i) {
+    if (STRING_ELT(headers, i) != NA_STRING) {
+      req.headers.emplace_back(Rf_translateCharUTF8(STRING_ELT(headers, i)));
+    }
+  }
+  SEXP body = list_elt(request, "body");
+  if (body != R_NilValue) {
+    if (TYPEOF(body) != RAWSXP) throw Error("argument", "`body` must be a raw vector.");
+    const char* bytes = reinterpret_cast<const char*>(RAW(body));
+    req.body.assign(bytes, bytes + Rf_xlength(body));
+    req.has_body = true;
+  }
+  SEXP dest = list_elt(request, "dest");
+  if (dest != R_NilValue) {
+    if (TYPEOF(dest) != STRSXP || Rf_xlength(dest) != 1 || STRING_ELT(dest, 0) == NA_STRING) {
+      throw Error("argument", "`dest` must be a single file path.");
+    }
+    req.dest = R_ExpandFileName(Rf_translateChar(STRING_ELT(dest, 0)));
+  }
+  SEXP limiter = list_elt(request, "limiter");
+  if (limiter != R_NilValue) {
+    req.limiter = limiter_spec(limiter);
+    req.has_limiter = true;
+  }
+  req.options = options_from(list_elt(request, "options"));
+  return req;
+}
+
+}  // namespace ec5
+
+// [[Rcpp::export(rng = false)]]
+SEXP http_perform_cpp(SEXP request) {
+  EC5_BEGIN
+  return ec5::response_to_r(ec5::http_perform(ec5::http_request_from(request)));
+  EC5_END
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP http_redact_url_cpp(SEXP url) {
+  EC5_BEGIN
+  if (TYPEOF(url) != STRSXP || Rf_xlength(url) != 1) {
+    throw ec5::Error("argument", "`url` must be a single string.");
+  }
+  return Rcpp::wrap(ec5::redact_url(Rf_translateCharUTF8(STRING_ELT(url, 0))));
+  EC5_END
+}

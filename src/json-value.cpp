@@ -1,0 +1,157 @@
+// Generic JSON -> R, for the small documents whose shape is not fixed in
+// advance: tokens, error bodies, search results, project versions.
+//   object                      -> named list
+//   array of one scalar type    -> atomic vector (null -> NA)
+//   any other array             -> list (null -> NULL)
+//   integers beyond int32       -> double
+#include <Rcpp.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+
+#include "glue.h"
+#include "json.h"
+
+namespace ec5 {
+
+namespace {
+
+using rapidjson::Value;
+
+SEXP string_to_r(const Value& v) {
+  const char* s = v.GetString();
+  const rapidjson::SizeType n = v.GetStringLength();
+  // R strings cannot hold NUL; Rf_mkCharLenCE would raise an R error here.
+  if (std::memchr(s, '\0', n)) throw Error("parse", "A JSON string contains a NUL character.");
+  return Rf_mkCharLenCE(s, static_cast<int>(n), CE_UTF8);
+}
+
+bool fits_int(const Value& v) { return v.IsInt() && v.GetInt() != INT_MIN; }
+
+enum class Kind { none, logical, integer, real, string, mixed };
+
+Kind scalar_kind(const Value& v) {
+  if (v.IsBool()) return Kind::logical;
+  if (v.IsNumber()) return fits_int(v) ? Kind::integer : Kind::real;
+  if (v.IsString()) return Kind::string;
+  return Kind::mixed;
+}
+
+// The atomic type an array can become, or `mixed` when it must be a list.
+Kind array_kind(const Value& array) {
+  Kind kind = Kind::none;
+  for (const Value& v : array.GetArray()) {
+    if (v.IsNull()) continue;
+    const Kind k = scalar_kind(v);
+    if (kind == Kind::none || kind == k) {
+      kind = k;
+    } else if ((kind == Kind::integer && k == Kind::real) ||
+               (kind == Kind::real && k == Kind::integer)) {
+      kind = Kind::real;
+    } else {
+      return Kind::mixed;
+    }
+  }
+  return kind;
+}
+
+SEXP value_to_r(const Value& v);
+
+SEXP atomic_array(const Value& array, Kind kind) {
+  const R_xlen_t n = array.Size();
+  switch (kind) {
+    case Kind::none:
+    case Kind::logical: {
+      Rcpp::LogicalVector out(n);
+      R_xlen_t i = 0;
+      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_LOGICAL : v.GetBool();
+      return out;
+    }
+    case Kind::integer: {
+      Rcpp::IntegerVector out(n);
+      R_xlen_t i = 0;
+      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_INTEGER : v.GetInt();
+      return out;
+    }
+    case Kind::real: {
+      Rcpp::NumericVector out(n);
+      R_xlen_t i = 0;
+      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_REAL : v.GetDouble();
+      return out;
+    }
+    case Kind::string: {
+      Rcpp::CharacterVector out(n);
+      R_xlen_t i = 0;
+      for (const Value& v : array.GetArray()) {
+        SET_STRING_ELT(out, i++, v.IsNull() ? NA_STRING : string_to_r(v));
+      }
+      return out;
+    }
+    case Kind::mixed:
+      break;
+  }
+  Rcpp::List out(n);
+  R_xlen_t i = 0;
+  for (const Value& v : array.GetArray()) out[i++] = value_to_r(v);
+  return out;
+}
+
+SEXP object_to_r(const Value& object) {
+  const R_xlen_t n = object.MemberCount();
+  Rcpp::List out(n);
+  Rcpp::CharacterVector names(n);
+  R_xlen_t i = 0;
+  for (const auto& member : object.GetObject()) {
+    SET_STRING_ELT(names, i, string_to_r(member.name));
+    out[i++] = value_to_r(member.value);
+  }
+  out.attr("names") = names;
+  return out;
+}
+
+SEXP value_to_r(const Value& v) {
+  if (v.IsNull()) return R_NilValue;
+  if (v.IsObject()) return object_to_r(v);
+  if (v.IsArray()) {
+    if (v.Empty()) return Rcpp::List(0);
+    return atomic_array(v, array_kind(v));
+  }
+  if (v.IsBool()) return Rf_ScalarLogical(v.GetBool());
+  if (fits_int(v)) return Rf_ScalarInteger(v.GetInt());
+  if (v.IsNumber()) return Rf_ScalarReal(v.GetDouble());
+  Rcpp::CharacterVector out(1);
+  SET_STRING_ELT(out, 0, string_to_r(v));
+  return out;
+}
+
+}  // namespace
+
+}  // namespace ec5
+
+// [[Rcpp::export(rng = false)]]
+SEXP json_parse_cpp(SEXP json) {
+  EC5_BEGIN
+  const char* data = nullptr;
+  size_t len = 0;
+  if (TYPEOF(json) == RAWSXP) {
+    data = reinterpret_cast<const char*>(RAW(json));
+    len = Rf_xlength(json);
+  } else if (TYPEOF(json) == STRSXP && Rf_xlength(json) == 1 &&
+             STRING_ELT(json, 0) != NA_STRING) {
+    data = Rf_translateCharUTF8(STRING_ELT(json, 0));
+    len = std::strlen(data);
+  } else {
+    throw ec5::Error("argument", "`json` must be a raw vector or a single string.");
+  }
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(data,
+                                                                                      len);
+  if (doc.HasParseError()) {
+    throw ec5::Error("parse", std::string("Invalid JSON at byte ") +
+                                  std::to_string(doc.GetErrorOffset()) + ": " +
+                                  rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return ec5::value_to_r(doc);
+  EC5_END
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(epicollect5)
+
+test_check("epicollect5")

@@ -1,0 +1,242 @@
+# Credentials, tokens and the token cache shared between R processes. The
+# token endpoint counts the tokens it issues, so a wasted or duplicated token
+# request fails a test.
+
+web <- local_http_app()
+creds <- http_test_credentials
+
+# A fresh cache folder and server state for each test.
+local_auth_env <- function(.local_envir = parent.frame()) {
+  dir <- withr::local_tempdir(.local_envir = .local_envir)
+  withr::local_options(
+    epicollect5.cache_dir = dir, epicollect5.verbose = FALSE,
+    epicollect5.backoff = c(0.01, 0.05),
+    .local_envir = .local_envir
+  )
+  cpp_check(limiter_reset_cpp())
+  app_reset(web)
+  dir
+}
+
+tokens_issued <- function() jsonlite::fromJSON(web$url("/__tokens"))$issued
+
+test_auth <- function(id = creds$id, secret = creds$secret) {
+  ec5_auth(id, secret, base_url = sub("/$", "", web$url("/")))
+}
+
+test_that("ec5_auth() reads the environment and requests nothing", {
+  local_auth_env()
+  withr::local_envvar(EC5_CLIENT_ID = creds$id, EC5_CLIENT_SECRET = creds$secret)
+  auth <- ec5_auth(base_url = sub("/$", "", web$url("/")))
+  expect_s3_class(auth, "ec5_auth")
+  expect_identical(auth$client_id, creds$id)
+  expect_identical(tokens_issued(), 0L)
+  expect_identical(app_hits(web, "/api/oauth/token"), 0L)
+})
+
+test_that("a numeric client id is accepted", {
+  expect_identical(ec5_auth(1234, "x", base_url = "https://a.org")$client_id, "1234")
+})
+
+test_that("missing credentials are auth errors that explain .Renviron", {
+  withr::local_envvar(EC5_CLIENT_ID = NA, EC5_CLIENT_SECRET = NA)
+  expect_error(ec5_auth(), class = "ec5_error_auth")
+  expect_snapshot(ec5_auth(), error = TRUE)
+  expect_snapshot(ec5_auth("1234", ""), error = TRUE)
+  expect_error(ec5_auth(c("1", "2"), "s"), class = "ec5_error_auth")
+  expect_error(ec5_auth("1", NA_character_), class = "ec5_error_auth")
+  expect_error(ec5_auth("1", "s", base_url = "nope"), class = "ec5_error_argument")
+})
+
+test_that("printing shows the id, server and expiry, never the secret or token", {
+  local_auth_env()
+  auth <- test_auth()
+  expect_snapshot(print(auth), transform = function(x) gsub("127\\.0\\.0\\.1:[0-9]+", "127.0.0.1:<port>", x))
+  token <- ec5_token(auth)
+  shown <- paste(c(
+    capture.output(print(auth)), format(auth), capture.output(str(auth)),
+    capture.output(str(as.list.environment(auth))),
+    capture.output(print(as.list.environment(auth))),
+    capture.output(ls.str(auth)), capture.output(print(mget(ls(auth), envir = auth)))
+  ), collapse = "\n")
+  expect_match(shown, "Client ID: 1234", fixed = TRUE)
+  expect_match(shown, "valid until")
+  expect_no_match(shown, creds$secret, fixed = TRUE)
+  expect_no_match(shown, token, fixed = TRUE)
+  expect_no_match(shown, "LEAKCHECK", fixed = TRUE)
+})
+
+test_that("a token is requested once, then reused", {
+  local_auth_env()
+  auth <- test_auth()
+  token <- ec5_token(auth)
+  expect_match(token, "^TOKEN-1-")
+  expect_identical(ec5_token(auth), token)
+  expect_identical(ec5_token(auth), token)
+  expect_identical(tokens_issued(), 1L)
+  expect_identical(app_hits(web, "/api/oauth/token"), 1L)
+  expect_gt(as.numeric(auth$expires_at - Sys.time(), units = "secs"), 7200 - 300 - 60)
+  # The token works on a private resource.
+  resp <- ec5_request(web$url("/private"), token = token)
+  expect_identical(resp$status, 200L)
+})
+
+test_that("the token request sends JSON client credentials", {
+  body <- rawToChar(cpp_check(auth_token_body_cpp("12", "a\"b\\c")))
+  expect_identical(
+    jsonlite::fromJSON(body),
+    list(grant_type = "client_credentials", client_id = "12", client_secret = "a\"b\\c")
+  )
+})
+
+test_that("a token is replaced when it nears its expiry", {
+  local_auth_env()
+  # This token lives 2 s, so it is renewed after 1 s.
+  auth <- test_auth(id = "short")
+  first <- ec5_token(auth)
+  left <- as.numeric(auth$expires_at - Sys.time(), units = "secs")
+  expect_gt(left, 0)
+  expect_lte(left, 1)
+  expect_identical(ec5_token(auth), first)
+  Sys.sleep(left + 0.05)
+  second <- ec5_token(auth)
+  expect_false(identical(first, second))
+  expect_identical(tokens_issued(), 2L)
+})
+
+test_that("another auth object for the same client reuses the cached token", {
+  local_auth_env()
+  token <- ec5_token(test_auth())
+  expect_identical(ec5_token(test_auth()), token)
+  expect_identical(tokens_issued(), 1L)
+})
+
+test_that("a cached token is not handed to a different secret", {
+  local_auth_env()
+  ec5_token(test_auth())
+  expect_error(ec5_token(test_auth(secret = "wrong-secret-value")), class = "ec5_error_auth")
+  expect_identical(app_hits(web, "/api/oauth/token"), 2L)
+})
+
+test_that("the cache file is private and named by a hash", {
+  dir <- local_auth_env()
+  ec5_token(test_auth())
+  files <- list.files(file.path(dir, "tokens"), full.names = TRUE)
+  rds <- files[grepl("\\.rds$", files)]
+  expect_length(rds, 1)
+  expect_no_match(basename(rds), creds$id, fixed = TRUE)
+  expect_no_match(basename(rds), creds$secret, fixed = TRUE)
+  skip_on_os("windows")
+  expect_identical(format(file.mode(rds)), "600")
+  expect_identical(format(file.mode(file.path(dir, "tokens"))), "700")
+})
+
+test_that("a corrupt cache file is ignored", {
+  dir <- local_auth_env()
+  auth <- test_auth()
+  ec5_token(auth)
+  rds <- list.files(file.path(dir, "tokens"), pattern = "rds$", full.names = TRUE)
+  writeLines("garbage", rds)
+  expect_match(ec5_token(test_auth()), "^TOKEN-2-")
+})
+
+test_that("refresh adopts a newer token from another process, else requests one", {
+  local_auth_env()
+  auth <- test_auth()
+  other <- test_auth()
+  first <- ec5_token(auth)
+  expect_identical(ec5_token(other), first)
+  # The other process found its token refused and replaced it, revoking ours.
+  second <- ec5_token_refresh(other)
+  expect_false(identical(second, first))
+  expect_identical(tokens_issued(), 2L)
+  expect_identical(ec5_request(web$url("/private"), token = first)$status, 404L)
+  # Our caller gets 404 ec5_256 and refreshes: the newer cached token is adopted.
+  expect_identical(ec5_token_refresh(auth), second)
+  expect_identical(tokens_issued(), 2L)
+  expect_identical(ec5_request(web$url("/private"), token = second)$status, 200L)
+  # Refreshing again (the token was revoked in the web UI): a new one.
+  third <- ec5_token_refresh(auth)
+  expect_false(identical(third, second))
+  expect_identical(tokens_issued(), 3L)
+})
+
+test_that("two processes never both request a token", {
+  dir <- local_auth_env()
+  base <- sub("/$", "", web$url("/"))
+  fetch <- function(dir, base, secret) {
+    options(epicollect5.cache_dir = dir, epicollect5.verbose = FALSE)
+    auth <- epicollect5::ec5_auth("slow", secret, base_url = base)
+    epicollect5:::ec5_token(auth)
+  }
+  args <- list(dir = dir, base = base, secret = creds$secret)
+  p1 <- callr::r_bg(fetch, args = args)
+  p2 <- callr::r_bg(fetch, args = args)
+  p1$wait(30000)
+  p2$wait(30000)
+  t1 <- p1$get_result()
+  t2 <- p2$get_result()
+  expect_identical(t1, t2)
+  expect_identical(tokens_issued(), 1L)
+  expect_identical(app_hits(web, "/api/oauth/token"), 1L)
+})
+
+test_that("token errors are classed, and no secret appears in any output", {
+  local_auth_env()
+  wrong <- test_auth(secret = "WRONG-secret-never-shown")
+  out <- capture_everything(ec5_token(wrong))
+  expect_error(ec5_token(wrong), class = "ec5_error_auth")
+  expect_match(out, "ec5_253")
+  expect_match(out, "EC5_CLIENT_SECRET")
+  expect_no_match(out, "WRONG-secret-never-shown", fixed = TRUE)
+
+  expect_error(ec5_token(test_auth(id = "254")), class = "ec5_error_auth")
+  out <- capture_everything(ec5_token(test_auth(id = "254")))
+  expect_no_match(out, creds$secret, fixed = TRUE)
+
+  withr::local_options(epicollect5.retry_after_cap = 5)
+  limited <- test_auth(id = "429")
+  err <- expect_error(ec5_token(limited), class = "ec5_error_rate_limited")
+  expect_match(conditionMessage(err), "3000 seconds")
+  out <- capture_everything(ec5_token(limited))
+  expect_no_match(out, creds$secret, fixed = TRUE)
+  # The 429 blocks the token bucket of this server for every client.
+  expect_error(ec5_token(wrong), class = "ec5_error_rate_limited")
+  cpp_check(limiter_reset_cpp())
+  expect_snapshot(ec5_token(wrong),
+    error = TRUE,
+    transform = function(x) gsub("127\\.0\\.0\\.1:[0-9]+", "127.0.0.1:<port>", x)
+  )
+})
+
+test_that("a malformed token response is a parse error that shows no content", {
+  body <- charToRaw('{"access_token": "", "expires_in": 7200, "x": "LEAKCHECK"}')
+  err <- expect_error(cpp_check(auth_token_parse_cpp(body)), class = "ec5_error_parse")
+  expect_no_match(conditionMessage(err), "LEAKCHECK")
+  body <- charToRaw('{"access_token": "LEAKCHECK-token"}')
+  err <- expect_error(cpp_check(auth_token_parse_cpp(body)), class = "ec5_error_parse")
+  expect_no_match(conditionMessage(err), "LEAKCHECK")
+  expect_error(cpp_check(auth_token_parse_cpp(charToRaw("LEAKCHECK"))), class = "ec5_error_parse")
+  ok <- cpp_check(auth_token_parse_cpp(charToRaw('{"access_token":"t","expires_in":"7200"}')))
+  expect_identical(ok, list(access_token = "t", token_type = "Bearer", expires_in = 7200))
+})
+
+test_that("ec5_auth_default() builds from the environment, or returns NULL", {
+  withr::local_envvar(EC5_CLIENT_ID = NA, EC5_CLIENT_SECRET = NA)
+  expect_null(ec5_auth_default(NULL, "https://a.org"))
+  withr::local_envvar(EC5_CLIENT_ID = "7", EC5_CLIENT_SECRET = "s")
+  auth <- ec5_auth_default(NULL, "https://a.org")
+  expect_identical(auth$client_id, "7")
+  expect_identical(auth$base_url, "https://a.org")
+  expect_identical(ec5_auth_default(auth, "https://a.org"), auth)
+  expect_error(ec5_auth_default(list(), "https://a.org"), class = "ec5_error_argument")
+  expect_error(ec5_auth_default(auth, "https://b.org"), class = "ec5_error_argument")
+})
+
+test_that("the cache lives in a temporary folder while testing", {
+  withr::local_options(epicollect5.cache_dir = NULL)
+  withr::local_envvar(TESTTHAT = "true")
+  expect_true(startsWith(token_cache_dir(), tempdir()))
+  withr::local_envvar(TESTTHAT = NA, `_R_CHECK_PACKAGE_NAME_` = NA)
+  expect_true(startsWith(token_cache_dir(), tools::R_user_dir("epicollect5", "cache")))
+})
