@@ -1,0 +1,567 @@
+# The endpoints of the local Epicollect5 server (SPEC sections 3-9). Each
+# handler takes the request context built by server_respond() (`req`,
+# `state`, `params` from the route, `fault`, `base_url`) and returns a
+# response list (`status`, `headers`, `body`).
+
+# --- E1: entries ----------------------------------------------------------------------
+
+# The query keys the server reads, in the order its links repeat them
+# (config/epicollect/strings.php search_data_entries).
+entries_keys <- c(
+  "form_ref", "parent_form_ref", "branch", "branch_ref", "branch_owner_uuid",
+  "parent_uuid", "uuid", "input_ref", "per_page", "page", "sort_by", "sort_order",
+  "map_index", "filter_by", "filter_from", "filter_to", "format", "headers", "title"
+)
+
+api_entries <- function(ctx) {
+  access <- project_access(ctx, ctx$params[[1]])
+  if (!is.null(access$response)) {
+    return(access$response)
+  }
+  project <- access$project
+  params <- entries_params(ctx$req$query, project)
+  invalid <- entries_invalid(params, project)
+  if (!is.null(invalid)) {
+    return(invalid)
+  }
+  # The server validates input_ref, then reads a `search` parameter that
+  # does not exist: a valid input_ref ends in a server error.
+  if (nzchar(params$input_ref)) {
+    return(html_response(500L, "Server Error"))
+  }
+  store <- server_store(ctx$state, project$slug)
+  rows <- entries_select(store, params)
+  export <- list(
+    mode = if (nzchar(params$branch_ref)) "branch" else "form",
+    top = identical(params$form_ref, form_refs(project)[1]),
+    private = identical(project$access, "private"),
+    slug = project$slug,
+    base_url = ctx$base_url,
+    branch_counts = branch_counts(store)
+  )
+  plan <- mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
+  page <- entries_page(rows, params)
+  if (params$format == "csv") {
+    body <- export_csv(page$rows, plan, export, headers = params$headers == "true")
+    return(list(status = 200L, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body))
+  }
+  entries <- export_json(page$rows, plan, export)
+  mapping <- project_mapping(project, params$map_index)
+  data <- paste0(
+    "{\"id\":", php_json_string(project$slug), ",\"type\":\"entries\",\"entries\":[",
+    paste(entries, collapse = ","), "]",
+    # The server sets data.mapping inside its loop over entries.
+    if (length(entries)) paste0(",\"mapping\":", php_json(list(map_name = mapping$name, map_index = mapping$map_index))),
+    "}"
+  )
+  links <- entries_links(ctx, params, page)
+  json_response(paste0("{\"meta\":", entries_meta(rows, page), ",\"data\":", data, ",\"links\":", php_json(links), "}"))
+}
+
+#' The sanitised query of E1: every key, defaults filled in
+#' (EntriesViewService::getSanitizedQueryParams)
+#' @noRd
+entries_params <- function(query, project) {
+  params <- lapply(entries_keys, function(key) {
+    values <- query[names(query) == key]
+    if (length(values)) enc2utf8(as.character(values[[length(values)]])) else ""
+  })
+  names(params) <- entries_keys
+  # PHP empty() is also true for "0": per_page=0 means 50, page=0 means 1.
+  defaults <- list(sort_by = "created_at", sort_order = "DESC", per_page = 50L, page = 1L,
+                   format = "json", headers = "true", form_ref = form_refs(project)[1])
+  for (key in names(defaults)) {
+    if (params[[key]] %in% c("", "0")) params[[key]] <- defaults[[key]]
+  }
+  if (identical(params$map_index, "")) {
+    params$map_index <- default_map_index(project)
+  }
+  params
+}
+
+#' The error response E1 gives for a query, or NULL when it is valid
+#'
+#' Rule errors come first, all of them, in rule order (RuleQueryString);
+#' then the first failing reference check; then map_index; then per_page.
+#' @noRd
+entries_invalid <- function(p, project) {
+  rules <- list(
+    page = if (!php_valid_int(p$page)) "ec5_27",
+    per_page = if (!php_valid_int(p$per_page)) "ec5_27",
+    uuid = if (nzchar(p$uuid) && nchar(p$uuid) < 36) "ec5_43",
+    parent_uuid = if (nzchar(p$parent_uuid) && nchar(p$parent_uuid) < 36) "ec5_43",
+    map_index = if (!php_is_numeric(p$map_index)) "ec5_27" else if (as.numeric(p$map_index) < 0) "ec5_43",
+    sort_by = if (!p$sort_by %in% c("created_at", "uploaded_at", "title")) "ec5_29",
+    sort_order = if (!p$sort_order %in% c("asc", "desc", "ASC", "DESC")) "ec5_29",
+    filter_by = if (nzchar(p$filter_by) && !p$filter_by %in% c("created_at", "uploaded_at")) "ec5_29",
+    filter_from = if (nzchar(p$filter_from) && is.na(parse_filter_date(p$filter_from))) "ec5_79",
+    filter_to = if (nzchar(p$filter_to) && is.na(parse_filter_date(p$filter_to))) "ec5_79",
+    format = if (!p$format %in% c("json", "csv")) "ec5_29",
+    headers = if (!p$headers %in% c("true", "false")) "ec5_29"
+  )
+  rules <- Filter(Negate(is.null), rules)
+  if (length(rules)) {
+    return(error_response(400L, unlist(rules), names(rules)))
+  }
+  forms <- form_refs(project)
+  form <- project_form(project, p$form_ref)
+  failed <- if (is.null(form)) {
+    c(p$form_ref, "ec5_15")
+  } else if (nzchar(p$parent_form_ref) && !p$parent_form_ref %in% forms) {
+    c(p$parent_form_ref, "ec5_15")
+  } else if (nzchar(p$input_ref) && !p$input_ref %in% unlist(lapply(project$definition$forms, function(f) input_refs(f$inputs)))) {
+    c(p$input_ref, "ec5_84")
+  } else if (nzchar(p$branch_ref) && !p$branch_ref %in% vapply(form_branches(form), `[[`, "", "ref")) {
+    c(p$branch_ref, "ec5_99")
+  }
+  if (length(failed)) {
+    return(error_response(400L, failed[2], failed[1]))
+  }
+  if (!as.numeric(p$map_index) %in% map_indexes(project)) {
+    return(error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
+  }
+  if (as.numeric(p$per_page) > 1000) {
+    return(error_response(400L, "ec5_335", "api"))
+  }
+  NULL
+}
+
+# Laravel's `integer` rule (FILTER_VALIDATE_INT): optional sign, no leading
+# zeros, within 64 bits.
+php_valid_int <- function(x) {
+  x <- trimws(as.character(x))
+  grepl("^[+-]?(0|[1-9][0-9]*)$", x) && abs(as.numeric(x)) < 9.2e18
+}
+
+php_is_numeric <- function(x) {
+  grepl("^\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$", as.character(x))
+}
+
+#' The stored rows an E1 query selects, filtered and sorted
+#'
+#' Query modes of SPEC 3.1; filters on the seconds the database keeps; a
+#' `title` LIKE; sorting with `title` in natural order. Ties keep insertion
+#' order.
+#' @noRd
+entries_select <- function(store, p) {
+  branch <- nzchar(p$branch_ref)
+  rows <- if (branch) {
+    store[store$kind == "branch" & store$branch_ref == p$branch_ref & store$form_ref == p$form_ref, ]
+  } else {
+    store[store$kind == "entry" & store$form_ref == p$form_ref, ]
+  }
+  if (nzchar(p$uuid)) {
+    rows <- rows[rows$uuid == p$uuid, ]
+  } else if (branch && nzchar(p$branch_owner_uuid)) {
+    rows <- rows[rows$owner_uuid == p$branch_owner_uuid, ]
+  } else if (!branch && nzchar(p$parent_uuid)) {
+    # The parent form must match exactly, so an empty one matches nothing.
+    rows <- rows[rows$parent_uuid == p$parent_uuid & rows$parent_form_ref == p$parent_form_ref, ]
+  }
+  rows <- entries_filter(rows, p)
+  if (nzchar(p$title)) {
+    rows <- rows[grepl(like_regex(p$title), rows$title, ignore.case = TRUE, perl = TRUE), ]
+  }
+  desc <- toupper(p$sort_order) == "DESC"
+  order <- switch(p$sort_by,
+    title = order(nchar(rows$title, type = "bytes"), tolower(rows$title), rows$id,
+                  decreasing = c(desc, desc, FALSE), method = "radix"),
+    uploaded_at = order(rows$uploaded, rows$id, decreasing = c(desc, FALSE), method = "radix"),
+    order(floor(rows$created), rows$id, decreasing = c(desc, FALSE), method = "radix")
+  )
+  rows[order, ]
+}
+
+# Only filter_from: >= at full precision; only filter_to: <=; both: whole
+# days from the start of the first to the end of the last (SPEC 3.1 caveat).
+entries_filter <- function(rows, p) {
+  if (!nzchar(p$filter_by)) {
+    return(rows)
+  }
+  column <- if (p$filter_by == "uploaded_at") rows$uploaded else floor(rows$created)
+  from <- if (nzchar(p$filter_from)) parse_filter_date(p$filter_from)
+  to <- if (nzchar(p$filter_to)) parse_filter_date(p$filter_to)
+  if (!is.null(from) && !is.null(to)) {
+    keep <- column >= floor(from / 86400) * 86400 & column < (floor(to / 86400) + 1) * 86400
+  } else if (!is.null(from)) {
+    keep <- column >= from
+  } else if (!is.null(to)) {
+    keep <- column <= to
+  } else {
+    keep <- rep(TRUE, nrow(rows))
+  }
+  rows[keep, ]
+}
+
+# Laravel's paginator. A negative per_page removes the SQL limit, so every
+# row comes back on one page.
+entries_page <- function(rows, p) {
+  per_page <- as.numeric(p$per_page)
+  page <- as.numeric(p$page)
+  total <- nrow(rows)
+  if (per_page < 0) {
+    return(list(rows = rows, total = total, per_page = per_page, page = page, last = 1))
+  }
+  last <- max(ceiling(total / per_page), 1)
+  index <- (page - 1) * per_page + seq_len(per_page)
+  list(rows = rows[index[index <= total], ], total = total, per_page = per_page,
+       page = page, last = last)
+}
+
+# meta of E1: `from` and `to` repeat the page numbers; newest and oldest span
+# the whole selection, or read "now" when it is empty.
+entries_meta <- function(rows, page) {
+  created <- floor(rows$created)
+  now <- as.numeric(Sys.time())
+  newest <- iso_time(if (length(created)) max(created) else now)
+  oldest <- iso_time(if (length(created)) min(created) else now)
+  php_json(list(
+    total = page$total, per_page = php_number(php_int_from_double(page$per_page)),
+    current_page = php_number(php_int_from_double(page$page)),
+    last_page = php_number(php_int_from_double(page$last)),
+    from = php_number(php_int_from_double(page$page)),
+    to = php_number(php_int_from_double(page$last)),
+    newest = newest, oldest = oldest
+  ))
+}
+
+# Paginator URLs: every sanitised parameter, `page` replaced, encoded as
+# PHP's http_build_query with RFC 3986.
+entries_links <- function(ctx, params, page) {
+  path <- paste0(ctx$base_url, "/api/export/entries/", php_rawurlencode(ctx$params[[1]]))
+  url <- function(n) {
+    params$page <- n
+    values <- vapply(params, function(v) {
+      if (is.numeric(v)) php_int_from_double(v) else php_rawurlencode(v)
+    }, "")
+    paste0(path, "?", paste0(names(params), "=", values, collapse = "&"))
+  }
+  current <- max(page$page, 1)
+  list(
+    self = url(current),
+    first = url(1),
+    prev = if (current > 1) url(current - 1),
+    `next` = if (page$last > current) url(current + 1),
+    last = url(page$last)
+  )
+}
+
+php_rawurlencode <- function(x) {
+  vapply(enc2utf8(as.character(x)), function(s) {
+    bytes <- charToRaw(s)
+    plain <- grepl("[A-Za-z0-9_.~-]", rawToChar(bytes, multiple = TRUE))
+    paste0(ifelse(plain, rawToChar(bytes, multiple = TRUE), paste0("%", toupper(as.character(bytes)))),
+           collapse = "")
+  }, "", USE.NAMES = FALSE)
+}
+
+# --- E2: project ------------------------------------------------------------------------
+
+api_project <- function(ctx) {
+  access <- project_access(ctx, ctx$params[[1]])
+  if (!is.null(access$response)) {
+    return(access$response)
+  }
+  project <- access$project
+  mappings <- lapply(project$mappings, mysql_key_order)
+  indexes <- map_indexes(project)
+  # A PHP array keyed by map index becomes a JSON object when an index is
+  # missing (a deleted mapping).
+  if (!identical(sort(indexes), seq_along(indexes) - 1L)) {
+    names(mappings) <- indexes
+  }
+  definition <- c(mysql_key_order(project$definition), list(
+    created_at = mysql_time(project$created_at),
+    homepage = paste0(ctx$base_url, "/project/", project$slug)
+  ))
+  json_response(php_json(list(
+    meta = list(
+      project_mapping = mappings,
+      project_stats = project_stats(project, server_store(ctx$state, project$slug))
+    ),
+    data = list(id = project$ref, type = "project", project = definition)
+  )))
+}
+
+# --- E6: project version --------------------------------------------------------------------
+
+api_version <- function(ctx) {
+  project <- server_projects(ctx$state)[[ctx$params[[1]]]]
+  if (is.null(project) || project$status %in% c("trashed", "archived")) {
+    return(error_response(400L, "ec5_11", "version"))
+  }
+  json_response(php_json(list(data = list(
+    type = "project-version", id = project$slug,
+    attributes = list(
+      structure_last_updated = mysql_time(project$structure_updated),
+      version = php_int_from_double(project$structure_updated)
+    )
+  ))))
+}
+
+# --- E4: project search ---------------------------------------------------------------------
+
+api_search <- function(ctx) {
+  name <- enc2utf8(ctx$params[[1]] %||% "")
+  projects <- Filter(function(p) !p$status %in% c("trashed", "archived"), server_projects(ctx$state))
+  names <- vapply(projects, `[[`, "", "name")
+  exact <- tolower(names) == tolower(name)
+  only_exact <- identical(ctx$req$query$exact, "true")
+  hits <- if (!nzchar(name)) {
+    logical(length(names))
+  } else if (only_exact) {
+    exact
+  } else {
+    grepl(like_regex(name, anchored_start = TRUE), names, ignore.case = TRUE, perl = TRUE)
+  }
+  updated <- vapply(projects, `[[`, 0, "structure_updated")
+  ranked <- which(hits)[order(!exact[hits], -updated[hits])]
+  ranked <- utils::head(ranked, if (only_exact) 1L else 50L)
+  data <- lapply(projects[ranked], function(p) list(
+    type = "project", id = p$ref,
+    project = list(name = p$name, slug = p$slug, access = p$access, ref = p$ref)
+  ))
+  json_response(php_json(list(data = unname(data))))
+}
+
+# --- E5: token -------------------------------------------------------------------------------
+
+api_token <- function(ctx) {
+  fields <- token_fields(ctx$req)
+  client_id <- as.character(fields$client_id %||% "")
+  if (nzchar(client_id)) {
+    revoke_client_tokens(ctx$state, client_id)
+  }
+  if (!identical(fields$grant_type, "client_credentials")) {
+    return(error_response(400L, "ec5_261", "token issue"))
+  }
+  if (!nzchar(client_id)) {
+    return(error_response(400L, "ec5_254", "token issue"))
+  }
+  clients <- ec5_server_clients()
+  row <- match(client_id, clients$client_id)
+  if (is.na(row) || !identical(as.character(fields$client_secret %||% ""), clients$client_secret[row])) {
+    return(error_response(400L, "ec5_253", "token issue"))
+  }
+  token <- issue_token(ctx$state, client_id)
+  list(
+    status = 200L,
+    headers = list("Content-Type" = "application/json; charset=UTF-8"),
+    body = php_json(list(token_type = "Bearer", expires_in = as.integer(ctx$state$config$token_lifetime),
+                         access_token = token))
+  )
+}
+
+# The token request's fields from a JSON, urlencoded or multipart body.
+token_fields <- function(req) {
+  type <- tolower(req$get_header("content-type") %||% "")
+  body <- req$.body
+  if (is.null(body) || !length(body)) {
+    return(list())
+  }
+  if (grepl("json", type, fixed = TRUE)) {
+    fields <- tryCatch(jsonlite::fromJSON(rawToChar(body), simplifyVector = FALSE), error = function(e) list())
+    return(if (is.list(fields)) fields else list())
+  }
+  if (startsWith(type, "multipart/form-data")) {
+    webfakes::mw_multipart()(req, NULL)
+    return(as.list(req$form))
+  }
+  parse_form(rawToChar(body))
+}
+
+parse_form <- function(text) {
+  pairs <- strsplit(strsplit(text, "&", fixed = TRUE)[[1]], "=", fixed = TRUE)
+  decode <- function(x) utils::URLdecode(chartr("+", " ", x))
+  values <- lapply(pairs, function(p) if (length(p) > 1) decode(p[[2]]) else "")
+  stats::setNames(values, vapply(pairs, function(p) decode(p[[1]]), ""))
+}
+
+# --- E3, E7: media ----------------------------------------------------------------------------
+
+media_formats <- c("entry_original", "entry_thumb", "project_thumb", "project_mobile_logo",
+                   "audio", "video", "temp")
+
+api_export_media <- function(ctx) {
+  media_response(ctx, public_only = FALSE)
+}
+
+api_public_media <- function(ctx) {
+  media_response(ctx, public_only = TRUE)
+}
+
+media_response <- function(ctx, public_only) {
+  access <- project_access(ctx, ctx$params[[1]], public_only = public_only)
+  if (!is.null(access$response)) {
+    return(access$response)
+  }
+  query <- ctx$req$query
+  invalid <- media_invalid(query)
+  if (!is.null(invalid)) {
+    return(invalid)
+  }
+  if (identical(ctx$fault$type, "redirect") && query$format %in% c("entry_original", "audio", "video")) {
+    return(media_redirect(ctx, access$project, query))
+  }
+  media_file(ctx, access$project, query)
+}
+
+# One error per failing parameter, in rule order: type, name, format.
+media_invalid <- function(query) {
+  check <- function(value, allowed = NULL) {
+    if (is.null(value) || !nzchar(value)) "ec5_21" else if (!is.null(allowed) && !value %in% allowed) "ec5_29"
+  }
+  rules <- Filter(Negate(is.null), list(
+    type = check(query$type, c("photo", "audio", "video")),
+    name = check(query$name),
+    format = check(query$format, media_formats)
+  ))
+  if (length(rules)) error_response(400L, unlist(rules), names(rules))
+}
+
+# The S3 redirect of the export route (SPEC 6): a presigned URL on another
+# host. Here the other host is the other name of this server, so a client
+# that forwards Authorization shows up in the request log.
+media_redirect <- function(ctx, project, query) {
+  host <- sub("^http://", "", ctx$base_url)
+  port <- sub("^.*:", "", host)
+  other <- if (startsWith(host, "localhost")) "127.0.0.1" else "localhost"
+  location <- if (!is.na(ctx$fault$location)) ctx$fault$location else sprintf(
+    "http://%s:%s/_s3/%s?type=%s&format=%s&name=%s&X-Amz-Expires=600&X-Amz-Signature=%s",
+    other, port, project$slug, query$type, query$format, php_rawurlencode(query$name),
+    paste(sample(c(0:9, letters[1:6]), 64, TRUE), collapse = "")
+  )
+  list(status = 302L, headers = list(Location = location, "Cache-Control" = "no-store",
+                                     "Content-Type" = "text/html; charset=UTF-8"),
+       body = sprintf("Redirecting to %s", location))
+}
+
+# The presigned target of media_redirect(): no token, no limits.
+api_s3_media <- function(ctx) {
+  project <- server_projects(ctx$state)[[ctx$params[[1]]]]
+  if (is.null(project)) {
+    return(list(status = 403L, headers = list("Content-Type" = "application/xml"),
+                body = "<Error><Code>AccessDenied</Code></Error>"))
+  }
+  media_file(ctx, project, ctx$req$query)
+}
+
+#' A media file, a placeholder, or 404 ec5_69 (SPEC 6)
+#'
+#' Entry files exist when an entry of the project names them and they were
+#' synced (a fixed share, chosen by name, was never uploaded from the device).
+#' @noRd
+media_file <- function(ctx, project, query) {
+  format <- query$format
+  name <- query$name
+  if (format %in% c("project_thumb", "project_mobile_logo")) {
+    file <- if (project$logo) c(project_thumb = "logo-512.jpg", project_mobile_logo = "logo-128.jpg")[[format]]
+    return(photo_response(file, ctx$req))
+  }
+  kind <- c(entry_original = "photo", entry_thumb = "photo", audio = "audio", video = "video")[format]
+  known <- !is.na(kind) && name %in% media_names(project, server_store(ctx$state, project$slug), kind) &&
+    media_synced(name)
+  if (identical(query$type, "photo")) {
+    file <- if (known) sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", name_hash(name) %% 3 + 1)
+    return(photo_response(file, ctx$req, unsynced = TRUE))
+  }
+  if (!known) {
+    return(error_response(404L, "ec5_69", "media-service"))
+  }
+  stream_response(media_bytes(name), media_content_type(query$type, name), ctx$req)
+}
+
+# Photos are cached for a day, for good when the URL carries a version;
+# placeholders always for good (a missing entry photo gets the 512 px
+# "not synced" image, anything else the 256 px generic one).
+photo_response <- function(file, req, unsynced = FALSE) {
+  placeholder <- is.null(file)
+  if (placeholder) {
+    file <- if (unsynced) "placeholder-unsynced-512.jpg" else "placeholder-256.jpg"
+  }
+  immutable <- placeholder || !is.null(req$query$v)
+  list(
+    status = 200L,
+    headers = list(
+      "Content-Type" = "image/jpeg",
+      "Cache-Control" = if (immutable) "public, max-age=31536000, immutable" else "public, max-age=86400"
+    ),
+    body = server_asset(file, function() {
+      path <- server_file("server", "media", file)
+      readBin(path, "raw", file.size(path))
+    })
+  )
+}
+
+# Audio and video are streamed with byte ranges.
+stream_response <- function(bytes, type, req) {
+  headers <- list("Content-Type" = type, "Accept-Ranges" = "bytes")
+  range <- regmatches(req$get_header("range") %||% "",
+                      regexec("^bytes=([0-9]*)-([0-9]*)$", req$get_header("range") %||% ""))[[1]]
+  if (!length(range)) {
+    return(list(status = 200L, headers = headers, body = bytes))
+  }
+  n <- length(bytes)
+  from <- if (nzchar(range[2])) as.numeric(range[2]) else max(n - as.numeric(range[3]), 0)
+  to <- if (nzchar(range[3]) && nzchar(range[2])) min(as.numeric(range[3]), n - 1) else n - 1
+  if (from > to || from >= n) {
+    return(list(status = 416L, headers = c(headers, list("Content-Range" = sprintf("bytes */%d", n))),
+                body = raw(0)))
+  }
+  headers[["Content-Range"]] <- sprintf("bytes %.0f-%.0f/%d", from, to, n)
+  list(status = 206L, headers = headers, body = bytes[(from + 1):(to + 1)])
+}
+
+media_content_type <- function(type, name) {
+  if (type == "audio" && grepl("\\.wav$", name)) "audio/wav" else paste0(type, "/mp4")
+}
+
+# The file names the entries of a project hold for a media type.
+media_names <- function(project, store, kind) {
+  refs <- unlist(lapply(project$definition$forms, function(form) {
+    media_refs(form$inputs, kind)
+  }))
+  unlist(lapply(refs, function(ref) as_text_value(answer_column(store, ref))))
+}
+
+media_refs <- function(inputs, kind) {
+  unlist(lapply(inputs, function(input) {
+    c(if (identical(input$type, kind)) input$ref, media_refs(c(input$group, input$branch), kind))
+  }))
+}
+
+name_hash <- function(name) {
+  sum(utf8ToInt(name) * seq_along(utf8ToInt(name)))
+}
+
+# About one file in seven was never synced from the device.
+media_synced <- function(name) {
+  name_hash(name) %% 7 != 0
+}
+
+#' Bytes for an audio or video file: a short WAV tone, or an MP4 header
+#' (`ftyp` box) followed by filler. Deterministic for a name.
+#' @noRd
+media_bytes <- function(name) {
+  if (grepl("\\.wav$", name)) {
+    samples <- as.raw(round(128 + 100 * sin(seq_len(2000) * 2 * pi * 440 / 8000)))
+    header <- c(charToRaw("RIFF"), le_bytes(36 + length(samples), 4), charToRaw("WAVEfmt "),
+                le_bytes(16, 4), le_bytes(1, 2), le_bytes(1, 2), le_bytes(8000, 4),
+                le_bytes(8000, 4), le_bytes(1, 2), le_bytes(8, 2), charToRaw("data"),
+                le_bytes(length(samples), 4))
+    return(c(header, samples))
+  }
+  ftyp <- c(le_bytes(24, 4)[4:1], charToRaw("ftypisom"), le_bytes(512, 4)[4:1], charToRaw("isomiso2"))
+  filler <- as.raw((seq_len(3000) * (name_hash(name) %% 251 + 1)) %% 256)
+  c(ftyp, le_bytes(length(filler) + 8, 4)[4:1], charToRaw("mdat"), filler)
+}
+
+le_bytes <- function(value, n) {
+  as.raw((value %/% 256^(seq_len(n) - 1)) %% 256)
+}
+
+# --- empty slug -------------------------------------------------------------------------------
+
+api_empty_slug <- function(ctx) {
+  error_response(404L, "ec5_21", "middleware")
+}

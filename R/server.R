@@ -1,0 +1,564 @@
+# A local Epicollect5-compatible server: a webfakes app that speaks the API as
+# /work/shared/api/SPEC.md describes it. The tests start it with
+# local_ec5_server() (tests/testthat/helper-server.R); users meet it through
+# ec5_demo_server(). It hosts the projects of server_catalogue()
+# (R/server-data.R), answers E1-E7 (R/server-api.R), applies the server's
+# token and rate-limit rules (R/server-guard.R), and offers an admin API under
+# /_test/ to observe it and to inject faults.
+#
+# Client apps of the private projects (test credentials, not secrets):
+#
+#   client_id  client_secret                               project
+#   1001       pYtH0nApiTestSecret0000000000000000001001    proyecto-api-python
+#   1002       cRonusSept17TestSecret000000000000001002     cronus-sept17
+#   1003       hInganghatWardhaDdrTestSecret00000001003     hinganghat-wardha-ddr
+#
+# ec5_server_clients() returns this table.
+#
+# Admin API (JSON bodies; never logged, never throttled):
+#   GET  /_test/log                 requests seen: method, path, query,
+#                                   authorization (bool), host, status, fault
+#   POST /_test/reset               clear log, limits, tokens, faults, edits
+#   POST /_test/faults              add a fault: {type, path (regex), times,
+#                                   status, delay, bytes, chunk, retry_after,
+#                                   location}; GET lists, DELETE clears them
+#   POST /_test/maintenance         {"on": true|false}
+#   POST /_test/projects/{slug}     {status, access, bump_version}
+#   POST /_test/entries/{slug}      {action: add|edit|delete, ...}
+#   GET  /_test/entries/{slug}      stored (unmapped) entries, SPEC 4.5 shape
+#   POST /_test/tokens/expire       every issued token expires now
+#
+# Fault types: "error" (status 500/502/503 with an HTML body), "rate_limit"
+# (429 ec5_255 with Retry-After), "maintenance" (404 ec5_252),
+# "revoke_token" (the request's token is revoked first), "redirect" (media
+# answered by a 302 to the other host name), and faults that damage the real
+# response on the wire: "drop" (Content-Length larger than what is sent),
+# "truncate" (a complete message holding half the body), "invalid_json",
+# "stall" (no byte for `delay` seconds) and "trickle" (`chunk` bytes every
+# `delay` seconds).
+
+#' The local Epicollect5 server as a webfakes app
+#'
+#' @param entries Entries per form: `NULL` for each project's default, one
+#'   number, or a named vector by project slug.
+#' @param seed Seed of the generated entries.
+#' @param limits Rate limits, from [ec5_server_limits()].
+#' @param token_lifetime Seconds an access token lives.
+#' @return A `webfakes_app`.
+#' @noRd
+ec5_server_app <- function(entries = NULL, seed = 20240501L,
+                           limits = ec5_server_limits(), token_lifetime = 7200) {
+  rlang::check_installed(c("webfakes", "jsonlite"), "to run the local Epicollect5 server")
+  state <- new.env(parent = emptyenv())
+  state$config <- list(
+    entries = entries, seed = as.integer(seed), limits = limits,
+    token_lifetime = token_lifetime
+  )
+  server_reset(state)
+  app <- webfakes::new_app()
+  app$locals$ec5_state <- state
+  app$all(webfakes::new_regexp(""), function(req, res) server_handle(req, res, state))
+  app
+}
+
+#' Rate limits of the local server, as `c(requests, seconds)` per bucket
+#'
+#' `"production"` has the limits five.epicollect.net publishes (SPEC 11.1),
+#' `"code"` the server code's defaults. `...` overrides buckets, e.g.
+#' `entries = c(5, 2)`; a bucket set to `NULL` is not limited.
+#' @noRd
+ec5_server_limits <- function(preset = c("production", "code"), ...) {
+  preset <- match.arg(preset)
+  limits <- list(
+    entries = c(5, 60), project = c(5, 60), media = c(10, 60),
+    token = c(10, 3600), global = c(600, 60),
+    public_media = c(300, 60), public_media_burst = c(5, 1)
+  )
+  if (preset == "code") {
+    limits[c("entries", "project", "media")] <- list(c(60, 60), c(60, 60), c(30, 60))
+  }
+  overrides <- list(...)
+  limits[names(overrides)] <- overrides
+  limits
+}
+
+#' The OAuth client apps the local server knows
+#' @noRd
+ec5_server_clients <- function() {
+  catalogue <- server_catalogue()
+  clients <- catalogue[!is.na(catalogue$client_id), c("client_id", "client_secret", "slug")]
+  rownames(clients) <- NULL
+  clients
+}
+
+# Everything a test may have changed goes back to the start state. Projects
+# and entries are rebuilt lazily from the seed, so they come back identical.
+server_reset <- function(state) {
+  state$projects <- NULL
+  state$stores <- list()
+  state$tokens <- data.frame(token = character(), client_id = character(),
+                             expires = numeric(), stringsAsFactors = FALSE)
+  state$limiter <- new.env(parent = emptyenv())
+  state$faults <- list()
+  state$fault_id <- 0L
+  state$log <- list()
+  state$maintenance <- FALSE
+  state$edits <- 0L
+  invisible(state)
+}
+
+server_projects <- function(state) {
+  if (is.null(state$projects)) {
+    state$projects <- server_load_projects(state$config$entries)
+  }
+  state$projects
+}
+
+server_store <- function(state, slug) {
+  if (is.null(state$stores[[slug]])) {
+    state$stores[[slug]] <- generate_store(server_projects(state)[[slug]], state$config$seed)
+  }
+  state$stores[[slug]]
+}
+
+# --- dispatch ---------------------------------------------------------------------
+
+# One handler for every request: webfakes re-enters it after res$delay(),
+# which the stalling and trickling faults use to send a response in parts.
+server_handle <- function(req, res, state) {
+  pending <- res$locals$ec5_pending
+  if (!is.null(pending)) {
+    return(server_deliver(res, pending))
+  }
+  response <- tryCatch(server_respond(req, state), error = function(e) {
+    html_response(500L, "Server Error", conditionMessage(e))
+  })
+  if (!startsWith(req$path, "/_test/")) {
+    server_log(state, req, response)
+  }
+  server_deliver(res, response)
+}
+
+server_respond <- function(req, state) {
+  if (startsWith(req$path, "/_test/")) {
+    return(admin_respond(req, state))
+  }
+  fault <- take_fault(state, req)
+  if (!is.null(fault) && fault$type %in% c("error", "rate_limit", "maintenance")) {
+    return(fault_response(fault))
+  }
+  if (state$maintenance) {
+    return(error_response(404L, "ec5_252", "maintenance.mode"))
+  }
+  route <- match_route(req)
+  if (is.null(route)) {
+    return(error_response(422L, "ec5_219", "page not found exception"))
+  }
+  throttle <- throttle_request(state, route, req)
+  if (!is.null(throttle$response)) {
+    return(throttle$response)
+  }
+  if (identical(fault$type, "revoke_token")) {
+    revoke_bearer(state, req)
+  }
+  ctx <- list(req = req, state = state, params = route$params, fault = fault,
+              base_url = request_base_url(req))
+  response <- route$handler(ctx)
+  response$headers <- c(response$headers, throttle$headers)
+  if (!is.null(fault) && fault$type %in% c("drop", "truncate", "invalid_json", "stall", "trickle")) {
+    response <- damage_response(response, fault)
+  }
+  response
+}
+
+server_routes <- function() {
+  list(
+    list(method = "get", pattern = "^/api/export/entries/([^/]+)$", handler = api_entries, limit = "entries"),
+    list(method = "get", pattern = "^/api/export/project/([^/]+)$", handler = api_project, limit = "project"),
+    list(method = "get", pattern = "^/api/export/media/([^/]+)$", handler = api_export_media, limit = "media"),
+    list(method = "get", pattern = "^/api/export/(entries|project|media)/?$", handler = api_empty_slug, limit = NULL),
+    list(method = "get", pattern = "^/api/media/([^/]+)$", handler = api_public_media,
+         limit = c("public_media", "public_media_burst", "global")),
+    list(method = "get", pattern = "^/api/projects(?:/(.*))?$", handler = api_search, limit = "global"),
+    list(method = "get", pattern = "^/api/project-version/([^/]+)$", handler = api_version, limit = "global"),
+    list(method = "post", pattern = "^/api/oauth/token$", handler = api_token, limit = "token"),
+    list(method = "get", pattern = "^/_s3/([^/]+)$", handler = api_s3_media, limit = NULL)
+  )
+}
+
+# The route of a request with its path parameters, or NULL (the server
+# answers unknown routes and wrong methods alike with 422 ec5_219).
+match_route <- function(req) {
+  method <- if (req$method == "head") "get" else req$method
+  for (route in server_routes()) {
+    m <- regmatches(req$path, regexec(route$pattern, req$path, perl = TRUE))[[1]]
+    if (length(m) && route$method == method) {
+      route$params <- m[-1]
+      return(route)
+    }
+  }
+  NULL
+}
+
+request_base_url <- function(req) {
+  host <- req$get_header("host")
+  if (is.null(host)) sub("^(https?://[^/]+).*$", "\\1", req$url) else paste0("http://", host)
+}
+
+# --- responses ---------------------------------------------------------------------
+
+json_type <- "application/vnd.api+json; charset=utf-8"
+
+json_response <- function(body, status = 200L, headers = list()) {
+  list(status = status, headers = c(list("Content-Type" = json_type), headers), body = body)
+}
+
+#' An ec5 error response; `source` and `code` may be vectors (one error each)
+#' @noRd
+error_response <- function(status, code, source, headers = list()) {
+  errors <- Map(function(code, source) {
+    list(code = code, title = code_title(code), source = source)
+  }, code, source)
+  # Error bodies are encoded with flags 0, so slashes are escaped.
+  json_response(php_json(list(errors = unname(errors)), slashes = TRUE), status, headers)
+}
+
+code_title <- function(code) {
+  titles <- server_asset("codes", function() {
+    read_json_file(server_file("server", "server_ec5_codes_config_php_titles.json"))
+  })
+  titles[[code]] %||% code
+}
+
+# Read-only assets (titles, media) are read once per process.
+server_cache <- new.env(parent = emptyenv())
+
+server_asset <- function(name, read) {
+  if (is.null(server_cache[[name]])) {
+    server_cache[[name]] <- read()
+  }
+  server_cache[[name]]
+}
+
+html_response <- function(status, title, detail = "") {
+  body <- paste0(
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+    "<title>", title, "</title>\n</head>\n<body>\n<div class=\"code\">", status,
+    "</div>\n<div class=\"message\">", title, "</div>\n</body>\n</html>\n"
+  )
+  list(status = status, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body)
+}
+
+# Writes a response. A damaged response goes out in parts: webfakes calls the
+# handler again after each res$delay(), and the state of the transfer lives
+# in res$locals.
+server_deliver <- function(res, response) {
+  body <- body_raw(response$body)
+  delivery <- response$delivery
+  if (is.null(res$locals$ec5_pending)) {
+    res$set_status(response$status)
+    for (name in names(response$headers)) res$set_header(name, response$headers[[name]])
+    if (is.null(delivery)) {
+      return(res$send(body))
+    }
+    res$set_header("Content-Length", length(body))
+    response$offset <- 0L
+    res$locals$ec5_pending <- response
+    if (delivery$type == "stall") {
+      return(res$delay(delivery$delay))
+    }
+  }
+  pending <- res$locals$ec5_pending
+  if (delivery$type == "drop") {
+    res$write(body[seq_len(delivery$bytes)])
+    return(res$send(raw(0)))
+  }
+  if (delivery$type == "stall") {
+    res$write(body)
+    return(res$send(raw(0)))
+  }
+  chunk <- seq_len(min(delivery$chunk, length(body) - pending$offset)) + pending$offset
+  res$write(body[chunk])
+  pending$offset <- pending$offset + length(chunk)
+  res$locals$ec5_pending <- pending
+  if (pending$offset >= length(body)) res$send(raw(0)) else res$delay(delivery$delay)
+}
+
+body_raw <- function(body) {
+  if (is.raw(body)) body else charToRaw(enc2utf8(paste(body, collapse = "")))
+}
+
+# --- log ------------------------------------------------------------------------------
+
+server_log <- function(state, req, response) {
+  state$log[[length(state$log) + 1L]] <- list(
+    time = iso_time(as.numeric(Sys.time()), as.numeric(Sys.time()) %% 1 * 1000),
+    method = toupper(req$method),
+    path = req$path,
+    query = req$query_string %||% "",
+    authorization = !is.null(req$get_header("authorization")),
+    host = req$get_header("host") %||% "",
+    status = as.integer(response$status),
+    fault = response$fault %||% ""
+  )
+}
+
+# --- faults ---------------------------------------------------------------------------
+
+fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect",
+                 "drop", "truncate", "invalid_json", "stall", "trickle")
+
+add_fault <- function(state, spec) {
+  if (!isTRUE(spec$type %in% fault_types)) {
+    return(error_response(400L, "ec5_29", "type"))
+  }
+  state$fault_id <- state$fault_id + 1L
+  defaults <- list(path = ".", times = 1L, status = 500L, delay = 30, bytes = NA,
+                   chunk = 16L, retry_after = 1L, location = NA)
+  fault <- utils::modifyList(defaults, spec)
+  fault$id <- state$fault_id
+  state$faults[[length(state$faults) + 1L]] <- fault
+  json_response(php_json(list(data = fault)))
+}
+
+# The first fault whose path pattern matches uses up one of its `times`.
+take_fault <- function(state, req) {
+  for (i in seq_along(state$faults)) {
+    fault <- state$faults[[i]]
+    if (grepl(fault$path, req$path, perl = TRUE)) {
+      fault$times <- fault$times - 1L
+      if (fault$times <= 0L) state$faults[[i]] <- NULL else state$faults[[i]] <- fault
+      return(fault)
+    }
+  }
+  NULL
+}
+
+fault_response <- function(fault) {
+  response <- switch(fault$type,
+    error = html_response(as.integer(fault$status), fault_status_text(fault$status)),
+    rate_limit = error_response(429L, "ec5_255", "rate-limiter", list(
+      "Retry-After" = fault$retry_after,
+      "X-RateLimit-Reset" = floor(as.numeric(Sys.time())) + fault$retry_after
+    )),
+    maintenance = error_response(404L, "ec5_252", "maintenance.mode")
+  )
+  response$fault <- fault$type
+  response
+}
+
+fault_status_text <- function(status) {
+  texts <- c("500" = "Server Error", "502" = "Bad Gateway", "503" = "Service Unavailable",
+             "504" = "Gateway Timeout")
+  unname(texts[as.character(status)] %||% "Error")
+}
+
+# The faults that damage a real response on its way out.
+damage_response <- function(response, fault) {
+  body <- body_raw(response$body)
+  n <- length(body)
+  response$body <- body
+  response$fault <- fault$type
+  switch(fault$type,
+    truncate = response$body <- body[seq_len(n %/% 2L)],
+    # A JSON body that starts `{'`: one wrong quote makes it unreadable.
+    invalid_json = response$body <- c(charToRaw("{'"), body[-(1:2)]),
+    drop = response$delivery <- list(type = "drop", bytes = if (is.na(fault$bytes)) n %/% 2L else fault$bytes),
+    stall = response$delivery <- list(type = "stall", delay = fault$delay),
+    trickle = response$delivery <- list(type = "trickle", chunk = fault$chunk, delay = fault$delay)
+  )
+  response
+}
+
+# --- admin API -----------------------------------------------------------------------
+
+admin_respond <- function(req, state) {
+  body <- admin_body(req)
+  path <- sub("^/_test", "", req$path)
+  method <- req$method
+  segments <- strsplit(sub("^/", "", path), "/", fixed = TRUE)[[1]]
+  resource <- segments[1]
+  slug <- if (length(segments) > 1) segments[2] else ""
+  ok <- function(data) json_response(php_json(list(data = data)))
+  switch(paste(method, resource),
+    "get log" = ok(state$log),
+    "post reset" = {
+      server_reset(state)
+      ok(list(reset = TRUE))
+    },
+    "get faults" = ok(state$faults),
+    "post faults" = add_fault(state, body),
+    "delete faults" = {
+      state$faults <- list()
+      ok(list())
+    },
+    "post maintenance" = {
+      state$maintenance <- isTRUE(body$on)
+      ok(list(maintenance = state$maintenance))
+    },
+    "post projects" = admin_project(state, slug, body),
+    "post entries" = admin_entries(state, slug, body),
+    "get entries" = admin_raw_entries(state, slug, req$query),
+    "post tokens" = {
+      state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
+      ok(list(expired = nrow(state$tokens)))
+    },
+    error_response(404L, "ec5_219", "admin")
+  )
+}
+
+admin_body <- function(req) {
+  body <- req$.body
+  if (is.null(body) || !length(body)) {
+    return(list())
+  }
+  tryCatch(jsonlite::fromJSON(rawToChar(body), simplifyVector = FALSE), error = function(e) list())
+}
+
+admin_hosted <- function(state, slug) {
+  slug %in% names(server_projects(state))
+}
+
+# Changes a project as its owner would: status (e.g. "trashed"), access, or a
+# new structure version (as when a form is edited).
+admin_project <- function(state, slug, body) {
+  if (!admin_hosted(state, slug)) {
+    return(error_response(404L, "ec5_11", "admin"))
+  }
+  project <- state$projects[[slug]]
+  if (!is.null(body$status)) project$status <- body$status
+  if (!is.null(body$access)) project$access <- body$access
+  if (isTRUE(body$bump_version)) {
+    project$structure_updated <- max(floor(as.numeric(Sys.time())), project$structure_updated + 1)
+  }
+  state$projects[[slug]] <- project
+  json_response(php_json(list(data = list(
+    slug = slug, status = project$status, access = project$access,
+    structure_last_updated = mysql_time(project$structure_updated)
+  ))))
+}
+
+#' Add, edit or delete stored entries at run time (as uploads would)
+#'
+#' `add`: `form_ref` (default the first form), `branch_ref` with
+#' `owner_uuid`, `parent_uuid`, `answers` (input ref -> raw answer), `title`;
+#' missing answers are generated. `edit`: `uuid`, `answers`, `title`. Both
+#' stamp `uploaded_at` with now (or `uploaded_at`, seconds). `delete`: `uuid`,
+#' with its child entries and branch entries, as the server deletes.
+#' @noRd
+admin_entries <- function(state, slug, body) {
+  if (!admin_hosted(state, slug)) {
+    return(error_response(404L, "ec5_11", "admin"))
+  }
+  store <- server_store(state, slug)
+  project <- state$projects[[slug]]
+  state$edits <- state$edits + 1L
+  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
+  store <- switch(body$action %||% "",
+    add = admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
+    edit = admin_edit_entry(project, store, body, uploaded),
+    delete = store[!store$uuid %in% entry_family(store, body$uuid %||% ""), ],
+    NULL
+  )
+  if (is.null(store)) {
+    return(error_response(400L, "ec5_29", "action"))
+  }
+  state$stores[[slug]] <- store
+  row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
+  json_response(php_json(list(data = list(
+    uuid = if (nrow(row)) row$uuid[1] else body$uuid,
+    uploaded_at = if (nrow(row)) iso_time(row$uploaded[1]) else NULL,
+    deleted = body$action == "delete"
+  ))))
+}
+
+admin_add_entry <- function(project, store, body, uploaded, seed) {
+  form_ref <- body$form_ref %||% form_refs(project)[1]
+  branch_ref <- body$branch_ref %||% ""
+  form <- project_form(project, form_ref)
+  inputs <- if (nzchar(branch_ref)) find_input(form$inputs, branch_ref)$branch else form$inputs
+  row <- with_seed(seed, new_rows(
+    project, inputs, if (nzchar(branch_ref)) "branch" else "entry", form_ref,
+    created = uploaded - 60, uploaded = uploaded
+  ))
+  if (!is.null(body$uuid)) row$uuid <- body$uuid
+  if (nzchar(branch_ref)) {
+    row$branch_ref <- branch_ref
+    row$owner_uuid <- body$owner_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == form_ref][1]
+  } else if (!identical(form_ref, form_refs(project)[1])) {
+    parent_form <- form_refs(project)[match(form_ref, form_refs(project)) - 1L]
+    row$parent_form_ref <- parent_form
+    row$parent_uuid <- body$parent_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == parent_form][1]
+  }
+  row <- set_answers(row, inputs, body)
+  row$id <- max(store$id) + 1L
+  rbind(store, row)
+}
+
+admin_edit_entry <- function(project, store, body, uploaded) {
+  i <- match(body$uuid %||% "", store$uuid)
+  if (is.na(i)) {
+    return(NULL)
+  }
+  form <- project_form(project, store$form_ref[i])
+  inputs <- if (nzchar(store$branch_ref[i])) find_input(form$inputs, store$branch_ref[i])$branch else form$inputs
+  row <- set_answers(store[i, ], inputs, body)
+  row$uploaded <- uploaded
+  store[i, ] <- row
+  store
+}
+
+# Overrides answers (raw values by input ref) and recomputes the title.
+set_answers <- function(row, inputs, body) {
+  answers <- row$answers[[1]]
+  for (ref in names(body$answers)) {
+    answers[[ref]] <- list(answer = body$answers[[ref]], was_jumped = FALSE)
+  }
+  row$answers[[1]] <- answers
+  row$title <- body$title %||% entry_titles(inputs, list(answers), row$uuid)
+  row
+}
+
+# An entry with its descendants: child entries (recursively) and branch
+# entries, which the server deletes with it.
+entry_family <- function(store, uuid) {
+  family <- uuid
+  repeat {
+    more <- store$uuid[store$parent_uuid %in% family | store$owner_uuid %in% family]
+    if (all(more %in% family)) break
+    family <- union(family, more)
+  }
+  family
+}
+
+# Stored entries in the unmapped envelope of SPEC 4.5, for tests to compare
+# exports with.
+admin_raw_entries <- function(state, slug, query) {
+  if (!admin_hosted(state, slug)) {
+    return(error_response(404L, "ec5_11", "admin"))
+  }
+  store <- server_store(state, slug)
+  project <- state$projects[[slug]]
+  form_ref <- query$form_ref %||% form_refs(project)[1]
+  branch_ref <- query$branch_ref %||% ""
+  rows <- store[store$form_ref == form_ref & store$branch_ref == branch_ref, ]
+  envelopes <- lapply(seq_len(nrow(rows)), function(i) raw_envelope(rows[i, ], project))
+  json_response(php_json(list(data = envelopes)))
+}
+
+raw_envelope <- function(row, project) {
+  type <- if (row$kind == "branch") "branch_entry" else "entry"
+  body <- list(
+    entry_uuid = row$uuid, created_at = row$created_iso, title = row$title,
+    answers = row$answers[[1]], project_version = mysql_time(project$structure_updated),
+    uploaded_at = iso_time(row$uploaded)
+  )
+  stats::setNames(list(
+    row$uuid, type, body,
+    list(form = list(ref = row$form_ref, type = "hierarchy")),
+    list(
+      parent = list(data = list(parent_form_ref = row$parent_form_ref, parent_entry_uuid = row$parent_uuid)),
+      branch = list(data = list(owner_input_ref = row$branch_ref, owner_entry_uuid = row$owner_uuid))
+    )
+  ), c("id", "type", type, "attributes", "relationships"))
+}
