@@ -9,6 +9,10 @@ auth_token_parse_cpp <- function(body) {
     .Call(`_epicollect5_auth_token_parse_cpp`, body)
 }
 
+columns_from_text_cpp <- function(spec, options, cells) {
+    .Call(`_epicollect5_columns_from_text_cpp`, spec, options, cells)
+}
+
 csv_read_cpp <- function(bytes) {
     .Call(`_epicollect5_csv_read_cpp`, bytes)
 }

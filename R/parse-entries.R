@@ -43,12 +43,21 @@
 ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_index = NULL) {
   pages <- check_pages(json)
   if (!inherits(project, "ec5_project")) {
-    check_json_text(project, "project")
+    if (!(is.raw(project) || rlang::is_string(project))) {
+      ec5_abort(
+        c(
+          "{.arg project} must be an {.cls ec5_project} or the JSON of a project definition.",
+          "x" = "You supplied {.obj_type_friendly {project}}."
+        ),
+        class = "argument"
+      )
+    }
     project <- ec5_project_from_json(project)
   }
   cs <- ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   parser <- entries_parser(cs)
-  meta <- lapply(pages, function(page) parser_feed(parser, page))
+  call <- rlang::current_env()
+  meta <- lapply(pages, function(page) parser_feed(parser, page, call = call))
   totals <- vapply(meta, function(m) m$total, integer(1))
   provenance <- list(
     slug = project$project$slug,
@@ -178,7 +187,7 @@ warn_unknown_keys <- function(keys, cs, call) {
   name <- if (branch) cs$branch_name else cs$form_name
   cli::cli_warn(
     c(
-      "The entries have key{?s} {.val {keys}} that {?is/are} not a question of {what} {.val {name}} under mapping {cs$map_index}.",
+      "{cli::qty(length(keys))}The entries have key{?s} {.val {keys}} that match{?es/} no question of {what} {.val {name}} under mapping {as.character(cs$map_index)}.",
       "i" = "Those values were left out. Check {.arg form}, {.arg branch} and {.arg map_index}."
     ),
     class = "ec5_warning_unknown_keys",

@@ -201,6 +201,7 @@ Definition read_definition(const rapidjson::Value& project) {
     parent = form.ref;
     out.forms.push_back(std::move(form));
   }
+  if (out.forms.empty()) throw Error("parse", "The project definition has no forms.");
   return out;
 }
 
