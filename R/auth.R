@@ -224,20 +224,10 @@ token_request <- function(auth, call) {
 
 # --- the token cache shared between R processes ------------------------------
 
-# Where tokens are kept: option `epicollect5.cache_dir`, else a temporary
-# folder while testing or checking, else the user's cache folder.
+# Tokens live in the package's cache folder (see ec5_cache_dir()), in a
+# folder of their own readable by the user only.
 token_cache_dir <- function() {
-  dir <- getOption("epicollect5.cache_dir")
-  if (is.null(dir)) {
-    testing <- identical(Sys.getenv("TESTTHAT"), "true") ||
-      nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))
-    dir <- if (testing) {
-      file.path(tempdir(), "epicollect5")
-    } else {
-      tools::R_user_dir("epicollect5", "cache")
-    }
-  }
-  file.path(dir, "tokens")
+  file.path(ec5_cache_dir(), "tokens")
 }
 
 # One file per server and client id; the name is a hash, never the secret.

@@ -336,7 +336,7 @@ entries_progress <- function(slug, cs) {
   label <- paste0(slug, " / ", cs$branch_name %|NA|% cs$form_name)
   list(
     update = function(page, last_page, seen, total) {
-      if (!ec5_verbose() || last_page <= 1L) {
+      if (!ec5_is_verbose() || last_page <= 1L) {
         return(invisible())
       }
       if (is.null(env$bar)) {
@@ -356,11 +356,6 @@ entries_progress <- function(slug, cs) {
       if (!is.null(env$bar)) cli::cli_progress_done(id = env$bar, .envir = env)
     }
   )
-}
-
-ec5_verbose <- function() {
-  !identical(getOption("epicollect5.verbose"), FALSE) &&
-    !isTRUE(getOption("knitr.in.progress"))
 }
 
 `%|NA|%` <- function(x, y) if (is.null(x) || is.na(x)) y else x

@@ -18,3 +18,6 @@
 #' @useDynLib epicollect5, .registration = TRUE
 #' @importFrom Rcpp sourceCpp
 "_PACKAGE"
+
+#' @importFrom rlang %||%
+NULL

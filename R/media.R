@@ -121,7 +121,7 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
 
 media_download_all <- function(slug, files, types, format, dir, overwrite,
                                project, auth, base_url) {
-  bar <- if (ec5_verbose() && length(files) > 1L) {
+  bar <- if (ec5_is_verbose() && length(files) > 1L) {
     cli::cli_progress_bar("Downloading media", total = length(files), clear = TRUE)
   }
   lapply(seq_along(files), function(i) {

@@ -12,6 +12,7 @@ ec5_published_limits <- list(
   entries = c(5, 60),
   project = c(5, 60),
   media = c(10, 60),
+  public_media = c(5, 1),
   token = c(10, 3600),
   global = c(600, 60)
 )

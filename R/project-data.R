@@ -66,7 +66,7 @@ project_data_filters <- function(..., call = rlang::caller_env()) {
 project_data_plan <- function(project, forms, branches, call = rlang::caller_env()) {
   form_rows <- project$forms
   if (!is.null(forms)) {
-    wanted <- vapply(forms, function(f) resolve_form_ref(project, f, call = call), "")
+    wanted <- vapply(forms, function(f) resolve_form(project, f, NULL, NULL, call)$ref, "")
     form_rows <- form_rows[form_rows$ref %in% wanted, ]
   }
   parent_name <- form_rows$name[match(form_rows$parent_ref, form_rows$ref)]
@@ -94,19 +94,6 @@ project_data_plan <- function(project, forms, branches, call = rlang::caller_env
   plan <- plan[order(plan$order), ]
   plan$order <- NULL
   plan
-}
-
-resolve_form_ref <- function(project, form, call = rlang::caller_env()) {
-  f <- project$forms
-  i <- which(f$ref == form | f$name == form | f$slug == form)
-  if (length(i) != 1L) {
-    ec5_abort(
-      c("Form {.val {form}} is not a form of project {.val {project$project$slug}}.",
-        "i" = "Its forms are {.val {f$name}}."),
-      class = "not_found", call = call
-    )
-  }
-  f$ref[[i]]
 }
 
 new_project_data <- function(tables, project, plan) {

@@ -87,14 +87,3 @@ project_cache_clear <- function() {
   rm(list = ls(project_cache), envir = project_cache)
   invisible(NULL)
 }
-
-check_base_url <- function(base_url, call = rlang::caller_env()) {
-  if (!rlang::is_string(base_url) || !grepl("^https?://[^/]+", base_url)) {
-    ec5_abort(
-      c("{.arg base_url} must be an http(s) URL such as {.url https://five.epicollect.net}.",
-        "x" = "You supplied {.val {base_url}}."),
-      class = "argument", call = call
-    )
-  }
-  sub("/+$", "", base_url)
-}

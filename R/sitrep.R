@@ -26,8 +26,8 @@ ec5_sitrep <- function(base_url = ec5_base_url()) {
     base_url = base_url,
     client_id_set = nzchar(id),
     client_secret_set = nzchar(secret),
-    token = token_status(id, base_url),
-    rate_limits = ec5_rate_limit_status(),
+    token = token_status(base_url),
+    rate_limits = ec5_pacing_state(),
     cache_dir = ec5_cache_dir(),
     cache_bytes = sum(cache$bytes)
   )
@@ -51,4 +51,22 @@ sitrep_print <- function(info) {
     cli::cli_text("Rate-limit budget last seen:")
     print(limits)
   }
+}
+
+# The stored token of EC5_CLIENT_ID on this server, described without
+# revealing it.
+token_status <- function(base_url) {
+  if (!nzchar(Sys.getenv("EC5_CLIENT_ID")) || !nzchar(Sys.getenv("EC5_CLIENT_SECRET"))) {
+    return("no credentials set")
+  }
+  auth <- ec5_auth(base_url = base_url)
+  cached <- token_cache_read(token_cache_paths(auth)$file, auth)
+  if (is.null(cached)) {
+    return("none stored")
+  }
+  left <- as.numeric(difftime(cached$expires_at, Sys.time(), units = "mins"))
+  if (left <= 0) {
+    return("expired")
+  }
+  sprintf("stored, about %d minutes old, valid for %d more", round(120 - left), round(left))
 }

@@ -158,8 +158,8 @@ store_write <- function(store, key, value) {
 
 #' Where local copies and tokens are kept
 #'
-#' `ec5_cache_dir()` is the folder [ec5_sync()] stores projects in (and
-#' where tokens are kept, readable by you only): the option
+#' `ec5_cache_dir()` is the folder [ec5_sync()] stores projects in (tokens
+#' are kept in its `tokens` folder, readable by you only): the option
 #' `epicollect5.cache_dir` when set, else a temporary folder while tests or
 #' R CMD check run, else `tools::R_user_dir("epicollect5", "cache")`.
 #' `ec5_cache_info()` lists the local copies; `ec5_cache_clear()` deletes
@@ -179,7 +179,9 @@ ec5_cache_dir <- function() {
   if (!is.null(dir)) {
     return(dir)
   }
-  if (nzchar(Sys.getenv("TESTTHAT")) || nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))) {
+  testing <- identical(Sys.getenv("TESTTHAT"), "true") ||
+    nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))
+  if (testing) {
     return(file.path(tempdir(), "epicollect5-cache"))
   }
   tools::R_user_dir("epicollect5", "cache")
@@ -221,6 +223,6 @@ ec5_cache_clear <- function(slug = NULL, dir = ec5_cache_dir()) {
 }
 
 cache_stores <- function(dir) {
-  servers <- list.dirs(dir, recursive = FALSE)
+  servers <- setdiff(list.dirs(dir, recursive = FALSE), file.path(dir, "tokens"))
   unlist(lapply(servers, list.dirs, recursive = FALSE), use.names = FALSE)
 }
