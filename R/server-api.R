@@ -74,7 +74,7 @@ entries_params <- function(query, project) {
     if (params[[key]] %in% c("", "0")) params[[key]] <- defaults[[key]]
   }
   if (identical(params$map_index, "")) {
-    params$map_index <- default_map_index(project)
+    params$map_index <- srv_default_map_index(project)
   }
   params
 }
@@ -403,7 +403,7 @@ media_response <- function(ctx, public_only) {
   if (identical(ctx$fault$type, "redirect") && query$format %in% c("entry_original", "audio", "video")) {
     return(media_redirect(ctx, access$project, query))
   }
-  media_file(ctx, access$project, query)
+  srv_media_file(ctx, access$project, query)
 }
 
 # One error per failing parameter, in rule order: type, name, format.
@@ -443,7 +443,7 @@ api_s3_media <- function(ctx) {
     return(list(status = 403L, headers = list("Content-Type" = "application/xml"),
                 body = "<Error><Code>AccessDenied</Code></Error>"))
   }
-  media_file(ctx, project, ctx$req$query)
+  srv_media_file(ctx, project, ctx$req$query)
 }
 
 #' A media file, a placeholder, or 404 ec5_69 (SPEC 6)
@@ -451,7 +451,7 @@ api_s3_media <- function(ctx) {
 #' Entry files exist when an entry of the project names them and they were
 #' synced (a fixed share, chosen by name, was never uploaded from the device).
 #' @noRd
-media_file <- function(ctx, project, query) {
+srv_media_file <- function(ctx, project, query) {
   format <- query$format
   name <- query$name
   if (format %in% c("project_thumb", "project_mobile_logo")) {
@@ -459,7 +459,7 @@ media_file <- function(ctx, project, query) {
     return(photo_response(file, ctx$req))
   }
   kind <- c(entry_original = "photo", entry_thumb = "photo", audio = "audio", video = "video")[format]
-  known <- !is.na(kind) && name %in% media_names(project, server_store(ctx$state, project$slug), kind) &&
+  known <- !is.na(kind) && name %in% srv_media_names(project, server_store(ctx$state, project$slug), kind) &&
     media_synced(name)
   if (identical(query$type, "photo")) {
     file <- if (known) sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", name_hash(name) %% 3 + 1)
@@ -517,7 +517,7 @@ media_content_type <- function(type, name) {
 }
 
 # The file names the entries of a project hold for a media type.
-media_names <- function(project, store, kind) {
+srv_media_names <- function(project, store, kind) {
   refs <- unlist(lapply(project$definition$forms, function(form) {
     media_refs(form$inputs, kind)
   }))

@@ -256,7 +256,7 @@ map_indexes <- function(project) {
 }
 
 # Legacy rows may hold several defaults; the server keeps the first.
-default_map_index <- function(project) {
+srv_default_map_index <- function(project) {
   defaults <- vapply(project$mappings, function(m) isTRUE(m$is_default), TRUE)
   if (any(defaults)) map_indexes(project)[which(defaults)[1]] else 0L
 }
@@ -507,9 +507,9 @@ generate_answer <- function(input, ctx) {
     checkbox = , searchmultiple = generate_choices(input, 0L, 3L),
     searchsingle = generate_choices(input, 1L, 1L),
     location = generate_location(),
-    photo = media_file(ctx, "jpg"),
-    audio = media_file(ctx, sample(c("mp4", "mp4", "wav"), 1)),
-    video = media_file(ctx, "mp4"),
+    photo = srv_media_name(ctx, "jpg"),
+    audio = srv_media_name(ctx, sample(c("mp4", "mp4", "wav"), 1)),
+    video = srv_media_name(ctx, "mp4"),
     ""
   )
 }
@@ -576,7 +576,7 @@ generate_location <- function() {
   )
 }
 
-media_file <- function(ctx, extension) {
+srv_media_name <- function(ctx, extension) {
   sprintf("%s_%d.%s", ctx$uuid, as.integer(floor(ctx$created)), extension)
 }
 
