@@ -169,9 +169,15 @@ SEXP EntriesParser::finish() {
   finished_ = true;
   Rcpp::List out(table_.finish(key_));
   std::vector<std::string> unknown(unknown_keys_.begin(), unknown_keys_.end());
-  return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
-                            Rcpp::Named("problems") = out["problems"],
-                            Rcpp::Named("unknown_keys") = r_strings(unknown));
+  Rcpp::List result = Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
+                                         Rcpp::Named("problems") = out["problems"],
+                                         Rcpp::Named("unknown_keys") = r_strings(unknown));
+  // The buffers are in R now; free them before the parser object is
+  // collected, so that a large result is not held twice.
+  index_.clear();
+  slot_.clear();
+  table_ = Table({});
+  return result;
 }
 
 }  // namespace ec5
