@@ -19,7 +19,13 @@
 //
 // A location column takes a JSON object through append_json(); its six parts
 // (lat, long, accuracy, UTM_Northing, UTM_Easting: decimal; UTM_Zone: text)
-// take the six CSV cells through part(i).append_text().
+// take the six CSV cells through part(i).append_text(). A multi-answer cell
+// is split the way the server joins it (", ", labels with commas quoted).
+// Problems about a whole file go in with row 0:
+// table.problems().add(0, "", expected, actual).
+//
+// From R, columns_from_text_cpp(spec, options, cells) runs this loop over a
+// list of character vectors (one per output column).
 #pragma once
 
 #include <Rcpp.h>
