@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -955,7 +956,9 @@ SEXP list_element(SEXP list, const char* name) {
 
 std::string string_at(SEXP x, R_xlen_t i) {
   SEXP s = STRING_ELT(x, i);
-  return s == NA_STRING ? std::string() : std::string(Rf_translateCharUTF8(s));
+  if (s == NA_STRING) return std::string();
+  // R refuses to translate "bytes"; they are taken as they are.
+  return std::string(Rf_getCharCE(s) == CE_BYTES ? CHAR(s) : Rf_translateCharUTF8(s));
 }
 
 bool flag(SEXP options, const char* name) {

@@ -1,6 +1,5 @@
 #include "definition.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <iterator>
