@@ -8,6 +8,31 @@
 #' are all accepted. Entries that appear twice (on two pages) are kept once,
 #' as their last copy.
 #'
+#' @section Conversions:
+#' Columns are typed from the project definition, never guessed from the
+#' values. `""`, `null` and a missing key are `NA`. Besides the plain cases,
+#' these conversions are made on purpose:
+#' * integer and decimal questions accept numbers sent as text (`"17"`);
+#'   an integer column is an R integer when every value fits, else a double
+#'   (exact up to 2^53);
+#' * a phone number (or any text question) sent as a JSON number becomes its
+#'   text;
+#' * a checkbox or search answer sent as a single string is read as one
+#'   answer; no answer (`[]`, `""`) is `character(0)`;
+#' * a date whose format has day, month and year becomes a `Date`; other
+#'   date formats and times stay text as sent;
+#' * a location becomes six columns; members it lacks (exports from 2019
+#'   have no UTM keys) are `NA`;
+#' * when a key appears twice in one entry, the last value counts.
+#'
+#' These become `NA` and a row of [ec5_problems()]: a non-integral or
+#' out-of-range (beyond 64 bits) integer, text that is not a number, a date
+#' or time that does not match its question's format exactly (`11/9/21` for
+#' `dd/MM/YYYY`; `31/02/2024`), a choice label that is not one of the
+#' question's answers, an object or `true` where text is expected, and text
+#' that is not valid UTF-8 or holds a NUL byte. Elements of `entries` that
+#' are not objects are problems without a row; `null` elements are skipped.
+#'
 #' @param json The pages: a character vector with one page per element, a
 #'   raw vector holding one page, or a list of strings and raw vectors. File
 #'   paths are not read; use `readLines()` or `readBin()` first.

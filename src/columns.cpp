@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -354,6 +355,33 @@ bool Column::append_json_scalar(const rapidjson::Value& v) {
   return true;
 }
 
+void Column::append_json_as_text(const rapidjson::Value& v, const std::string& expected) {
+  if (append_json_scalar(v)) return;
+  if (v.IsNumber()) {
+    std::string text = number_text(v);
+    append_text(text.data(), text.size());
+  } else {
+    problem_json(expected, v);
+    append_na();
+  }
+}
+
+const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+double json_number_or(const rapidjson::Value* v, double fallback) {
+  if (!v) return fallback;
+  if (v->IsNumber()) return v->GetDouble();
+  Number x;
+  if (v->IsString() && parse_number_text(v->GetString(), v->GetStringLength(), &x)) {
+    return number_to_double(x);
+  }
+  return fallback;
+}
+
 // --- storage -----------------------------------------------------------------
 
 namespace {
@@ -410,16 +438,7 @@ class TextColumn : public Column {
   TextColumn(std::string name, Problems* problems, std::string format = "")
       : Column(std::move(name), problems), format_(std::move(format)) {}
 
-  void append_json(const rapidjson::Value& v) override {
-    if (append_json_scalar(v)) return;
-    if (v.IsNumber()) {
-      std::string text = number_text(v);
-      append_text(text.data(), text.size());
-    } else {
-      problem_json(expected(), v);
-      append_na();
-    }
-  }
+  void append_json(const rapidjson::Value& v) override { append_json_as_text(v, expected()); }
   void append_text(const char* p, size_t n) override {
     if (n == 0) {
       append_na();
@@ -641,16 +660,7 @@ class FactorColumn : public Column {
     for (size_t i = 0; i < levels_.size(); ++i) code_.emplace(levels_[i], static_cast<int>(i + 1));
   }
 
-  void append_json(const rapidjson::Value& v) override {
-    if (append_json_scalar(v)) return;
-    if (v.IsNumber()) {
-      std::string text = number_text(v);
-      append_text(text.data(), text.size());
-    } else {
-      problem_json(expected(), v);
-      append_na();
-    }
-  }
+  void append_json(const rapidjson::Value& v) override { append_json_as_text(v, expected()); }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();
     auto it = code_.find(std::string_view(p, n));
@@ -948,7 +958,9 @@ SEXP list_element(SEXP list, const char* name) {
 
 std::string string_at(SEXP x, R_xlen_t i) {
   SEXP s = STRING_ELT(x, i);
-  return s == NA_STRING ? std::string() : std::string(Rf_translateCharUTF8(s));
+  if (s == NA_STRING) return std::string();
+  // R refuses to translate "bytes"; they are taken as they are.
+  return std::string(Rf_getCharCE(s) == CE_BYTES ? CHAR(s) : Rf_translateCharUTF8(s));
 }
 
 bool flag(SEXP options, const char* name) {

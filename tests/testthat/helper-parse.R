@@ -22,6 +22,7 @@ q <- function(type, question, format = NULL, answers = NULL, group = NULL, branc
 # made up from positions: forms p_f1, p_f2; questions p_f1_q1, p_f1_q1_q1.
 make_project_json <- function(forms, access = "public", slug = "test-project",
                               meta = NULL) {
+  skip_if_not_installed("jsonlite")
   input <- function(x, ref) {
     kids <- function(list) lapply(seq_along(list), function(i) input(list[[i]], paste0(ref, "_q", i)))
     list(

@@ -66,6 +66,7 @@ test_that("a raw vector reads like a string", {
 })
 
 test_that("the generated EC5_AUTO names are the server's", {
+  skip_if_not_installed("jsonlite")
   # The definition with its mapping removed must give the real mapping back.
   for (name in c(
     "pyepicollect_export_project_private_proyecto-api-python.json",
@@ -132,6 +133,7 @@ test_that("the mobile app's /api/project shape reads, with custom mappings", {
 })
 
 test_that("a mapping list with a gap arrives as an object and still reads", {
+  skip_if_not_installed("jsonlite")
   body <- jsonlite::fromJSON(
     json_fixture("ec5-demo-project_api-project_response_mobile-app-asset_2022.json"),
     simplifyVector = FALSE
@@ -148,6 +150,7 @@ test_that("a mapping list with a gap arrives as an object and still reads", {
 })
 
 test_that("exactly one mapping is the default", {
+  skip_if_not_installed("jsonlite")
   base <- jsonlite::fromJSON(
     json_fixture("ec5-demo-project_api-project_response_mobile-app-asset_2022.json"),
     simplifyVector = FALSE
