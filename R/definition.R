@@ -222,7 +222,7 @@ warn_name_collisions <- function(names, call) {
   if (length(clash)) {
     cli::cli_warn(
       c(
-        "The mapping names {cli::qty(length(clash))}question{?s} {.val {clash}}, like {?a/} system column{?s}.",
+        "{cli::qty(length(clash))}The export name{?s} {.val {clash}} of {?a question/questions} {?is/are} also {?the name of a/names of} system column{?s}.",
         "i" = "The server sends only one value under such a name: the answer replaces the system field.",
         "i" = "The question column is renamed with a suffix (e.g. {.val {paste0(clash[1], '_1')}}); another {.arg map_index} avoids the clash."
       ),

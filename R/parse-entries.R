@@ -8,6 +8,31 @@
 #' are all accepted. Entries that appear twice (on two pages) are kept once,
 #' as their last copy.
 #'
+#' @section Conversions:
+#' Columns are typed from the project definition, never guessed from the
+#' values. `""`, `null` and a missing key are `NA`. Besides the plain cases,
+#' these conversions are made on purpose:
+#' * integer and decimal questions accept numbers sent as text (`"17"`);
+#'   an integer column is an R integer when every value fits, else a double
+#'   (exact up to 2^53);
+#' * a phone number (or any text question) sent as a JSON number becomes its
+#'   text;
+#' * a checkbox or search answer sent as a single string is read as one
+#'   answer; no answer (`[]`, `""`) is `character(0)`;
+#' * a date whose format has day, month and year becomes a `Date`; other
+#'   date formats and times stay text as sent;
+#' * a location becomes six columns; members it lacks (exports from 2019
+#'   have no UTM keys) are `NA`;
+#' * when a key appears twice in one entry, the last value counts.
+#'
+#' These become `NA` and a row of [ec5_problems()]: a non-integral or
+#' out-of-range (beyond 64 bits) integer, text that is not a number, a date
+#' or time that does not match its question's format exactly (`11/9/21` for
+#' `dd/MM/YYYY`; `31/02/2024`), a choice label that is not one of the
+#' question's answers, an object or `true` where text is expected, and text
+#' that is not valid UTF-8 or holds a NUL byte. Elements of `entries` that
+#' are not objects are problems without a row; `null` elements are skipped.
+#'
 #' @param json The pages: a character vector with one page per element, a
 #'   raw vector holding one page, or a list of strings and raw vectors. File
 #'   paths are not read; use `readLines()` or `readBin()` first.
@@ -43,12 +68,21 @@
 ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_index = NULL) {
   pages <- check_pages(json)
   if (!inherits(project, "ec5_project")) {
-    check_json_text(project, "project")
+    if (!(is.raw(project) || rlang::is_string(project))) {
+      ec5_abort(
+        c(
+          "{.arg project} must be an {.cls ec5_project} or the JSON of a project definition.",
+          "x" = "You supplied {.obj_type_friendly {project}}."
+        ),
+        class = "argument"
+      )
+    }
     project <- ec5_project_from_json(project)
   }
   cs <- ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   parser <- entries_parser(cs)
-  meta <- lapply(pages, function(page) parser_feed(parser, page))
+  call <- rlang::current_env()
+  meta <- lapply(pages, function(page) parser_feed(parser, page, call = call))
   totals <- vapply(meta, function(m) m$total, integer(1))
   provenance <- list(
     slug = project$project$slug,
@@ -178,7 +212,7 @@ warn_unknown_keys <- function(keys, cs, call) {
   name <- if (branch) cs$branch_name else cs$form_name
   cli::cli_warn(
     c(
-      "The entries have key{?s} {.val {keys}} that {?is/are} not a question of {what} {.val {name}} under mapping {cs$map_index}.",
+      "{cli::qty(length(keys))}The entries have key{?s} {.val {keys}} that match{?es/} no question of {what} {.val {name}} under mapping {as.character(cs$map_index)}.",
       "i" = "Those values were left out. Check {.arg form}, {.arg branch} and {.arg map_index}."
     ),
     class = "ec5_warning_unknown_keys",

@@ -10,6 +10,18 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
+// columns_from_text_cpp
+SEXP columns_from_text_cpp(SEXP spec, SEXP options, SEXP cells);
+RcppExport SEXP _epicollect5_columns_from_text_cpp(SEXP specSEXP, SEXP optionsSEXP, SEXP cellsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type cells(cellsSEXP);
+    rcpp_result_gen = Rcpp::wrap(columns_from_text_cpp(spec, options, cells));
+    return rcpp_result_gen;
+END_RCPP
+}
 // csv_read_cpp
 SEXP csv_read_cpp(Rcpp::RawVector bytes);
 RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
@@ -110,6 +122,7 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
+    {"_epicollect5_columns_from_text_cpp", (DL_FUNC) &_epicollect5_columns_from_text_cpp, 3},
     {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
     {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 2},

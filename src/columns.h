@@ -19,7 +19,13 @@
 //
 // A location column takes a JSON object through append_json(); its six parts
 // (lat, long, accuracy, UTM_Northing, UTM_Easting: decimal; UTM_Zone: text)
-// take the six CSV cells through part(i).append_text().
+// take the six CSV cells through part(i).append_text(). A multi-answer cell
+// is split the way the server joins it (", ", labels with commas quoted).
+// Problems about a whole file go in with row 0:
+// table.problems().add(0, "", expected, actual).
+//
+// From R, columns_from_text_cpp(spec, options, cells) runs this loop over a
+// list of character vectors (one per output column).
 #pragma once
 
 #include <Rcpp.h>
@@ -80,6 +86,12 @@ std::string describe_text(const char* p, size_t n);
 // True if `p` holds valid UTF-8 without NUL bytes (R strings cannot hold NUL).
 bool valid_text(const char* p, size_t n);
 
+// The member `name` of an object, nullptr if absent or `object` is no object.
+const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name);
+
+// A number given as a JSON number or as numeric text; `fallback` otherwise.
+double json_number_or(const rapidjson::Value* v, double fallback);
+
 class Column {
  public:
   Column(std::string name, Problems* problems)
@@ -120,10 +132,12 @@ class Column {
   void problem_text(const std::string& expected, const char* p, size_t n) {
     problem(expected, describe_text(p, n));
   }
-  // Dispatches a JSON scalar: strings (and for text-like columns, numbers)
-  // go to append_text; `""`/null to append_na. Returns false if `v` was not
-  // handled (the caller then records a problem).
+  // Dispatches a JSON scalar: strings go to append_text, null to
+  // append_na. Returns false if `v` was not handled.
   bool append_json_scalar(const rapidjson::Value& v);
+  // For columns read from text: strings and null as above, numbers as their
+  // text (a phone number sent as a number), anything else is a problem.
+  void append_json_as_text(const rapidjson::Value& v, const std::string& expected);
 
  private:
   std::string name_;

@@ -46,12 +46,6 @@ namespace {
 // hold groups, nothing deeper); it is refused rather than recursed into.
 const int kMaxDepth = 8;
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
 // A string field; numbers as their text; anything else (and text that is not
 // valid UTF-8) is NA.
 OptString text_of(const rapidjson::Value* v) {
@@ -65,7 +59,7 @@ OptString text_of(const rapidjson::Value* v) {
 }
 
 OptString field(const rapidjson::Value& object, const char* name) {
-  return text_of(member(object, name));
+  return text_of(json_member(object, name));
 }
 
 // PHP truthiness, as the server reads these flags: missing, null, false, 0,
@@ -81,20 +75,8 @@ bool truthy(const rapidjson::Value* v) {
   return true;
 }
 
-// A whole number field (number or numeric string), else `fallback`.
-double number_of(const rapidjson::Value* v, double fallback) {
-  if (!v) return fallback;
-  if (v->IsNumber()) return v->GetDouble();
-  Number x;
-  if (v->IsString() && parse_number_text(v->GetString(), v->GetStringLength(), &x)) {
-    return x.kind == Number::kInt ? static_cast<double>(x.i)
-                                  : x.kind == Number::kUint ? static_cast<double>(x.u) : x.d;
-  }
-  return fallback;
-}
-
 int int_of(const rapidjson::Value* v, int fallback) {
-  double x = number_of(v, NA_REAL);
+  double x = json_number_or(v, NA_REAL);
   if (!std::isfinite(x) || x != std::trunc(x) || std::fabs(x) > 2147483647.0) return fallback;
   return static_cast<int>(x);
 }
@@ -163,9 +145,9 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     in.type = field(v, "type");
     in.question = field(v, "question");
     in.datetime_format = field(v, "datetime_format");
-    in.is_title = truthy(member(v, "is_title"));
-    in.is_required = truthy(member(v, "is_required"));
-    const rapidjson::Value* answers = member(v, "possible_answers");
+    in.is_title = truthy(json_member(v, "is_title"));
+    in.is_required = truthy(json_member(v, "is_required"));
+    const rapidjson::Value* answers = json_member(v, "possible_answers");
     if (answers && answers->IsArray()) {
       for (const rapidjson::Value& a : answers->GetArray()) {
         in.answers.push_back({field(a, "answer_ref"), field(a, "answer")});
@@ -175,15 +157,15 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     OptString ref = in.ref;
     out->inputs.push_back(std::move(in));
     if (type == "group") {
-      read_inputs(member(v, "group"), form, ref, branch, depth + 1, out);
+      read_inputs(json_member(v, "group"), form, ref, branch, depth + 1, out);
     } else if (type == "branch") {
-      read_inputs(member(v, "branch"), form, ref, ref, depth + 1, out);
+      read_inputs(json_member(v, "branch"), form, ref, ref, depth + 1, out);
     }
   }
 }
 
 Definition read_definition(const rapidjson::Value& project) {
-  const rapidjson::Value* forms = member(project, "forms");
+  const rapidjson::Value* forms = json_member(project, "forms");
   if (!forms || !forms->IsArray()) {
     throw Error("parse", "The project definition has no `forms` array.");
   }
@@ -197,10 +179,11 @@ Definition read_definition(const rapidjson::Value& project) {
     form.slug = field(f, "slug");
     form.parent_ref = parent;
     form.level = static_cast<int>(out.forms.size()) + 1;
-    read_inputs(member(f, "inputs"), form, std::nullopt, std::nullopt, 0, &out);
+    read_inputs(json_member(f, "inputs"), form, std::nullopt, std::nullopt, 0, &out);
     parent = form.ref;
     out.forms.push_back(std::move(form));
   }
+  if (out.forms.empty()) throw Error("parse", "The project definition has no forms.");
   return out;
 }
 
@@ -238,13 +221,13 @@ void read_mapped_input(int map_index, const std::string& ref, const rapidjson::V
   in.map_index = map_index;
   in.input_ref = ref;
   in.map_to = field(v, "map_to");
-  in.hide = truthy(member(v, "hide"));
-  each_member(member(v, "possible_answers"), [&in](const std::string& answer_ref, const rapidjson::Value& a) {
+  in.hide = truthy(json_member(v, "hide"));
+  each_member(json_member(v, "possible_answers"), [&in](const std::string& answer_ref, const rapidjson::Value& a) {
     in.answers.emplace_back(answer_ref, field(a, "map_to"));
   });
   out->inputs.push_back(std::move(in));
   for (const char* nested : {"group", "branch"}) {
-    each_member(member(v, nested), [&](const std::string& child, const rapidjson::Value& c) {
+    each_member(json_member(v, nested), [&](const std::string& child, const rapidjson::Value& c) {
       read_mapped_input(map_index, child, c, depth + 1, out);
     });
   }
@@ -253,11 +236,11 @@ void read_mapped_input(int map_index, const std::string& ref, const rapidjson::V
 void read_mapping(const rapidjson::Value& m, int fallback_index, Mappings* out) {
   if (!m.IsObject()) return;
   Mapping map;
-  map.map_index = int_of(member(m, "map_index"), fallback_index);
+  map.map_index = int_of(json_member(m, "map_index"), fallback_index);
   map.name = field(m, "name");
-  map.is_default = truthy(member(m, "is_default"));
+  map.is_default = truthy(json_member(m, "is_default"));
   out->maps.push_back(map);
-  each_member(member(m, "forms"), [&](const std::string&, const rapidjson::Value& form) {
+  each_member(json_member(m, "forms"), [&](const std::string&, const rapidjson::Value& form) {
     each_member(&form, [&](const std::string& ref, const rapidjson::Value& v) {
       read_mapped_input(map.map_index, ref, v, 0, out);
     });
@@ -301,7 +284,7 @@ Mappings generate_mapping(const Definition& def) {
 
 Mappings read_mappings(const rapidjson::Value* meta, const Definition& def) {
   Mappings out;
-  const rapidjson::Value* pm = meta ? member(*meta, "project_mapping") : nullptr;
+  const rapidjson::Value* pm = meta ? json_member(*meta, "project_mapping") : nullptr;
   if (pm && pm->IsArray()) {
     int i = 0;
     for (const rapidjson::Value& m : pm->GetArray()) read_mapping(m, i++, &out);
@@ -333,7 +316,7 @@ SEXP project_list(const rapidjson::Value& project) {
   }
   std::vector<std::string> limit_refs;
   std::vector<OptString> limits;
-  each_member(member(project, "entries_limits"), [&](const std::string& ref, const rapidjson::Value& v) {
+  each_member(json_member(project, "entries_limits"), [&](const std::string& ref, const rapidjson::Value& v) {
     limit_refs.push_back(ref);
     limits.push_back(text_of(&v));
   });
@@ -449,7 +432,7 @@ SEXP counts_frame(const rapidjson::Value* counts, const char* ref_name) {
   std::vector<OptString> first, last;
   each_member(counts, [&](const std::string& r, const rapidjson::Value& v) {
     ref.push_back(r);
-    count.push_back(number_of(member(v, "count"), NA_REAL));
+    count.push_back(json_number_or(json_member(v, "count"), NA_REAL));
     first.push_back(field(v, "first_entry_created"));
     last.push_back(field(v, "last_entry_created"));
   });
@@ -460,16 +443,16 @@ SEXP counts_frame(const rapidjson::Value* counts, const char* ref_name) {
 }
 
 SEXP stats_list(const rapidjson::Value* meta) {
-  const rapidjson::Value* s = meta ? member(*meta, "project_stats") : nullptr;
-  auto number = [s](const char* key) { return number_of(s ? member(*s, key) : nullptr, NA_REAL); };
+  const rapidjson::Value* s = meta ? json_member(*meta, "project_stats") : nullptr;
+  auto number = [s](const char* key) { return json_number_or(s ? json_member(*s, key) : nullptr, NA_REAL); };
   return Rcpp::List::create(
       Rcpp::Named("total_entries") = number("total_entries"),
       Rcpp::Named("total_users") = number("total_users"),
       Rcpp::Named("total_files") = number("total_files"),
       Rcpp::Named("total_bytes") = number("total_bytes"),
-      Rcpp::Named("form_counts") = counts_frame(s ? member(*s, "form_counts") : nullptr, "form_ref"),
+      Rcpp::Named("form_counts") = counts_frame(s ? json_member(*s, "form_counts") : nullptr, "form_ref"),
       Rcpp::Named("branch_counts") =
-          counts_frame(s ? member(*s, "branch_counts") : nullptr, "branch_ref"),
+          counts_frame(s ? json_member(*s, "branch_counts") : nullptr, "branch_ref"),
       Rcpp::Named("structure_last_updated") =
           r_scalar(s ? field(*s, "structure_last_updated") : std::nullopt));
 }
@@ -495,12 +478,12 @@ SEXP definition_read_cpp(SEXP json) {
   std::string_view text = ec5::json_input(json);
   rapidjson::Document doc;
   ec5::parse_json(doc, text.data(), text.size(), "project definition");
-  const rapidjson::Value* body = ec5::member(doc, "data");
-  const rapidjson::Value* project = body ? ec5::member(*body, "project") : nullptr;
-  const rapidjson::Value* meta = ec5::member(doc, "meta");
-  if (!project && ec5::member(doc, "forms")) project = &doc;
+  const rapidjson::Value* body = ec5::json_member(doc, "data");
+  const rapidjson::Value* project = body ? ec5::json_member(*body, "project") : nullptr;
+  const rapidjson::Value* meta = ec5::json_member(doc, "meta");
+  if (!project && ec5::json_member(doc, "forms")) project = &doc;
   if (!project || !project->IsObject()) {
-    if (const rapidjson::Value* errors = ec5::member(doc, "errors")) {
+    if (const rapidjson::Value* errors = ec5::json_member(doc, "errors")) {
       throw ec5::Error("parse", ec5::error_message(*errors));
     }
     throw ec5::Error("parse", "The JSON is not a project definition: it has no `data.project`.");

@@ -24,34 +24,20 @@ const size_t kMaxUnknownKeys = 20;
 // At most this many rows are allocated ahead from `meta.total`.
 const double kMaxReserve = 100000;
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
 // A count from the meta block: a number or a numeric string, else NA.
 double meta_number(const rapidjson::Value& meta, const char* name) {
-  const rapidjson::Value* v = member(meta, name);
-  if (!v) return NA_REAL;
-  if (v->IsNumber()) return v->GetDouble();
-  Number x;
-  if (v->IsString() && parse_number_text(v->GetString(), v->GetStringLength(), &x)) {
-    return x.kind == Number::kInt ? static_cast<double>(x.i)
-                                  : x.kind == Number::kUint ? static_cast<double>(x.u) : x.d;
-  }
-  return NA_REAL;
+  return json_number_or(json_member(meta, name), NA_REAL);
 }
 
 std::string meta_string(const rapidjson::Value& meta, const char* name) {
-  const rapidjson::Value* v = member(meta, name);
+  const rapidjson::Value* v = json_member(meta, name);
   if (!v || !v->IsString() || !valid_text(v->GetString(), v->GetStringLength())) return "";
   return std::string(v->GetString(), v->GetStringLength());
 }
 
 bool looks_like_entry(const rapidjson::Value& v) {
-  return member(v, "ec5_uuid") || member(v, "ec5_branch_uuid") ||
-         member(v, "ec5_branch_owner_uuid");
+  return json_member(v, "ec5_uuid") || json_member(v, "ec5_branch_uuid") ||
+         json_member(v, "ec5_branch_owner_uuid");
 }
 
 // The message for a body that is an ec5 error rather than entries.
@@ -134,16 +120,16 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
   if (doc.IsArray()) {
     entries = &doc;
   } else if (doc.IsObject()) {
-    const rapidjson::Value* body = member(doc, "data");
-    const rapidjson::Value* errors = member(doc, "errors");
+    const rapidjson::Value* body = json_member(doc, "data");
+    const rapidjson::Value* errors = json_member(doc, "errors");
     if (body && body->IsArray()) {
       entries = body;
     } else if (body && body->IsObject()) {
-      entries = member(*body, "entries");
+      entries = json_member(*body, "entries");
       if (!entries || !entries->IsArray()) {
         throw Error("parse", "The entries page has no `data.entries` array.");
       }
-      if (const rapidjson::Value* mapping = member(*body, "mapping")) {
+      if (const rapidjson::Value* mapping = json_member(*body, "mapping")) {
         meta.map_index = meta_number(*mapping, "map_index");
         meta.map_name = meta_string(*mapping, "map_name");
       }
@@ -157,7 +143,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
   } else {
     throw Error("parse", "The JSON is not an entries page: it is neither an object nor an array.");
   }
-  if (const rapidjson::Value* m = member(doc, "meta")) {
+  if (const rapidjson::Value* m = json_member(doc, "meta")) {
     meta.total = meta_number(*m, "total");
     meta.per_page = meta_number(*m, "per_page");
     meta.current_page = meta_number(*m, "current_page");
@@ -165,7 +151,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
     meta.newest = meta_string(*m, "newest");
     meta.oldest = meta_string(*m, "oldest");
   }
-  if (const rapidjson::Value* links = member(doc, "links")) meta.next = meta_string(*links, "next");
+  if (const rapidjson::Value* links = json_member(doc, "links")) meta.next = meta_string(*links, "next");
   if (table_.nrow() == 0 && meta.total > 0) {
     table_.reserve(static_cast<size_t>(std::min(meta.total, kMaxReserve)));
   }
@@ -183,9 +169,15 @@ SEXP EntriesParser::finish() {
   finished_ = true;
   Rcpp::List out(table_.finish(key_));
   std::vector<std::string> unknown(unknown_keys_.begin(), unknown_keys_.end());
-  return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
-                            Rcpp::Named("problems") = out["problems"],
-                            Rcpp::Named("unknown_keys") = r_strings(unknown));
+  Rcpp::List result = Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
+                                         Rcpp::Named("problems") = out["problems"],
+                                         Rcpp::Named("unknown_keys") = r_strings(unknown));
+  // The buffers are in R now; free them before the parser object is
+  // collected, so that a large result is not held twice.
+  index_.clear();
+  slot_.clear();
+  table_ = Table({});
+  return result;
 }
 
 }  // namespace ec5
