@@ -43,8 +43,11 @@
 #'   the default mapping.
 #' @return A tibble with the entries, one row per entry (a duplicated
 #'   `ec5_uuid`, or `ec5_branch_uuid` for a branch, keeps its last copy).
-#'   Attributes: `problems` (see [ec5_problems()]), `provenance` (the file
-#'   and when it was read), and `ec5_csv` (what [ec5_write_csv()] needs to
+#'   Attributes: `problems` (see [ec5_problems()]; rows with `row = NA`
+#'   and `column = ""` describe the file as a whole, such as the CR LF line
+#'   ends and missing quotes a spreadsheet leaves when it saves a file
+#'   again), `provenance` (the file, its MD5 sum and when it was read, and
+#'   the project, form, branch and mapping when given), and `ec5_csv` (what [ec5_write_csv()] needs to
 #'   write the file back: `bom`, the original `header`, `server_form`, whether
 #'   the file is byte for byte as the server writes it, and `columns`, the
 #'   type, format and candidate formats of each column). Date columns carry
@@ -374,10 +377,12 @@ csv_layout_problems <- function(layout, ragged, ncol) {
     expected <- c(expected, "a newline at the end of the file")
     actual <- c(actual, "no final newline")
   }
+  # Problems of the file as a whole have no row and column "", as on the
+  # JSON path (columns.h).
   rbind(
-    csv_problem_rows(rep(NA_integer_, length(expected)), NA_character_, expected, actual),
+    csv_problem_rows(rep(NA_integer_, length(expected)), "", expected, actual),
     csv_problem_rows(
-      ragged$row, NA_character_, rep(sprintf("%d fields", ncol), length(ragged$row)),
+      ragged$row, "", rep(sprintf("%d fields", ncol), length(ragged$row)),
       sprintf("%d fields", ragged$fields)
     )
   )
