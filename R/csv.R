@@ -47,11 +47,12 @@
 #'   and `column = ""` describe the file as a whole, such as the CR LF line
 #'   ends and missing quotes a spreadsheet leaves when it saves a file
 #'   again), `provenance` (the file, its MD5 sum and when it was read, and
-#'   the project, form, branch and mapping when given), and `ec5_csv` (what [ec5_write_csv()] needs to
-#'   write the file back: `bom`, the original `header`, `server_form`, whether
-#'   the file is byte for byte as the server writes it, and `columns`, the
-#'   type, format and candidate formats of each column). Date columns carry
-#'   their format in attribute `ec5_format`.
+#'   the project, form, branch and mapping when given), and `ec5_csv`
+#'   (what [ec5_write_csv()] needs to write the file back: `bom`, the
+#'   original `header`, `server_form`, whether the file is byte for byte as
+#'   the server writes it, and `columns`, the type, format and candidate
+#'   formats of each column). Date columns carry their format in attribute
+#'   `ec5_format`.
 #' @seealso [ec5_write_csv()] to write a table back as the server does.
 #' @examples
 #' path <- tempfile(fileext = ".csv")
