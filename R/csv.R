@@ -43,18 +43,22 @@
 #'   the default mapping.
 #' @return A tibble with the entries, one row per entry (a duplicated
 #'   `ec5_uuid`, or `ec5_branch_uuid` for a branch, keeps its last copy).
-#'   Attributes: `problems` (see [ec5_problems()]), `provenance` (the file
-#'   and when it was read), and `ec5_csv` (what [ec5_write_csv()] needs to
-#'   write the file back: `bom`, the original `header`, `server_form`, whether
-#'   the file is byte for byte as the server writes it, and `columns`, the
-#'   type, format and candidate formats of each column). Date columns carry
-#'   their format in attribute `ec5_format`.
+#'   Attributes: `problems` (see [ec5_problems()]; rows with `row = NA`
+#'   and `column = ""` describe the file as a whole, such as the CR LF line
+#'   ends and missing quotes a spreadsheet leaves when it saves a file
+#'   again), `provenance` (the file, its MD5 sum and when it was read, and
+#'   the project, form, branch and mapping when given), and `ec5_csv`
+#'   (what [ec5_write_csv()] needs to write the file back: `bom`, the
+#'   original `header`, `server_form`, whether the file is byte for byte as
+#'   the server writes it, and `columns`, the type, format and candidate
+#'   formats of each column). Date columns carry their format in attribute
+#'   `ec5_format`.
 #' @seealso [ec5_write_csv()] to write a table back as the server does.
 #' @examples
 #' path <- tempfile(fileext = ".csv")
 #' writeLines(c(
 #'   "ec5_uuid,created_at,uploaded_at,title,1_Date,2_Count",
-#'   "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,\"Plot 1\",09/02/2024,3"
+#'   "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,\"Plot 1\",19/02/2024,3"
 #' ), path)
 #' x <- ec5_read_csv(path)
 #' x
@@ -374,10 +378,12 @@ csv_layout_problems <- function(layout, ragged, ncol) {
     expected <- c(expected, "a newline at the end of the file")
     actual <- c(actual, "no final newline")
   }
+  # Problems of the file as a whole have no row and column "", as on the
+  # JSON path (columns.h).
   rbind(
-    csv_problem_rows(rep(NA_integer_, length(expected)), NA_character_, expected, actual),
+    csv_problem_rows(rep(NA_integer_, length(expected)), "", expected, actual),
     csv_problem_rows(
-      ragged$row, NA_character_, rep(sprintf("%d fields", ncol), length(ragged$row)),
+      ragged$row, "", rep(sprintf("%d fields", ncol), length(ragged$row)),
       sprintf("%d fields", ragged$fields)
     )
   )

@@ -201,7 +201,7 @@ SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
     ec5::ColumnSpec& spec = specs[static_cast<std::size_t>(j)];
     spec.name = Rcpp::as<std::string>(name[j]);
     spec.type = Rcpp::as<std::string>(type[j]);
-    if (!Rcpp::CharacterVector::is_na(format[j])) spec.format = Rcpp::as<std::string>(format[j]);
+    if (STRING_ELT(format, j) != NA_STRING) spec.format = Rcpp::as<std::string>(format[j]);
     spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
   }
   ec5::Table table(specs);

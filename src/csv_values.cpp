@@ -280,7 +280,8 @@ bool is_canonical_integer(std::string_view text) {
 
 bool is_canonical_decimal(std::string_view text) {
   double x;
-  if (!parse_number(text, x)) return false;
+  // A negative zero would come back from the column builders as 0.
+  if (!parse_number(text, x) || (x == 0 && std::signbit(x))) return false;
   std::string back;
   format_php_float(x, back);
   return back == text;

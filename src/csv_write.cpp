@@ -3,10 +3,12 @@
 // fputcsv rule (csv.h), LF after every record.
 #include <Rcpp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "csv.h"
@@ -33,8 +35,8 @@ std::string_view utf8(SEXP ch, std::string& buffer) {
 // column's class (and, for doubles, whether the question is an integer).
 class Column {
  public:
-  Column(SEXP x, const std::string& kind, std::string format)
-      : x_(x), kind_(parse_kind(kind)), format_(std::move(format)) {
+  Column(SEXP x, std::string name, const std::string& kind, std::string format)
+      : x_(x), name_(std::move(name)), kind_(parse_kind(kind)), format_(std::move(format)) {
     if (kind_ == Kind::factor) levels_ = Rf_getAttrib(x, R_LevelsSymbol);
   }
 
@@ -107,7 +109,13 @@ class Column {
   // Multi-answer questions: labels joined with ", ", a label holding a comma
   // wrapped in quotes (DataMappingService::parseAnswer).
   void answers(SEXP cell, std::string& out) {
-    if (TYPEOF(cell) != STRSXP) return;
+    if (Rf_isNull(cell) || (Rf_isLogical(cell) && XLENGTH(cell) == 1 && LOGICAL(cell)[0] == NA_LOGICAL)) {
+      return;
+    }
+    if (TYPEOF(cell) != STRSXP) {
+      throw Error("argument", "Column " + name_ +
+                                  " is a list column whose cells are not all character vectors.");
+    }
     for (R_xlen_t k = 0; k < XLENGTH(cell); ++k) {
       if (k > 0) out += ", ";
       const SEXP ch = STRING_ELT(cell, k);
@@ -121,6 +129,7 @@ class Column {
   }
 
   SEXP x_;
+  std::string name_;
   Kind kind_;
   std::string format_;
   SEXP levels_ = R_NilValue;
@@ -143,8 +152,8 @@ SEXP csv_write_cpp(Rcpp::List columns, Rcpp::CharacterVector names,
   std::vector<Column> cols;
   cols.reserve(static_cast<std::size_t>(ncol));
   for (R_xlen_t j = 0; j < ncol; ++j) {
-    cols.emplace_back(columns[j], Rcpp::as<std::string>(kinds[j]),
-                      Rcpp::as<std::string>(formats[j]));
+    cols.emplace_back(columns[j], Rcpp::as<std::string>(names[j]),
+                      Rcpp::as<std::string>(kinds[j]), Rcpp::as<std::string>(formats[j]));
   }
   std::string out = bom ? "\xEF\xBB\xBF" : "";
   std::string field, buffer;

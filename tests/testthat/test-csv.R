@@ -467,6 +467,9 @@ test_that("writing is atomic: an error leaves no file behind", {
   expect_error(ec5_write_csv(x, file.path(dir, "no", "such.csv")), class = "ec5_error_io")
   expect_error(ec5_write_csv(x, dir), class = "ec5_error_io")
   expect_error(ec5_write_csv(list(a = 1), out), class = "ec5_error_argument")
+  numbers <- tibble::tibble(ec5_uuid = "u", ticks = list(1:2))
+  expect_error(ec5_write_csv(numbers, out), class = "ec5_error_argument")
+  expect_identical(readBin(out, "raw", 100), charToRaw("\ufeffec5_uuid\nu\n"))
 })
 
 test_that("an empty table writes its header only", {
