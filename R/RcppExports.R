@@ -49,10 +49,6 @@ http_perform_cpp <- function(request) {
     .Call(`_epicollect5_http_perform_cpp`, request)
 }
 
-http_redact_url_cpp <- function(url) {
-    .Call(`_epicollect5_http_redact_url_cpp`, url)
-}
-
 json_parse_cpp <- function(json) {
     .Call(`_epicollect5_json_parse_cpp`, json)
 }

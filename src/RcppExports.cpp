@@ -142,16 +142,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// http_redact_url_cpp
-SEXP http_redact_url_cpp(SEXP url);
-RcppExport SEXP _epicollect5_http_redact_url_cpp(SEXP urlSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type url(urlSEXP);
-    rcpp_result_gen = Rcpp::wrap(http_redact_url_cpp(url));
-    return rcpp_result_gen;
-END_RCPP
-}
 // json_parse_cpp
 SEXP json_parse_cpp(SEXP json);
 RcppExport SEXP _epicollect5_json_parse_cpp(SEXP jsonSEXP) {
@@ -236,7 +226,6 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
     {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
     {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
-    {"_epicollect5_http_redact_url_cpp", (DL_FUNC) &_epicollect5_http_redact_url_cpp, 1},
     {"_epicollect5_json_parse_cpp", (DL_FUNC) &_epicollect5_json_parse_cpp, 1},
     {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
     {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},

@@ -668,7 +668,6 @@ HttpRequest http_request_from(SEXP request) {
     if (TYPEOF(body) != RAWSXP) throw Error("argument", "`body` must be a raw vector.");
     const char* bytes = reinterpret_cast<const char*>(RAW(body));
     req.body.assign(bytes, bytes + Rf_xlength(body));
-    req.has_body = true;
   }
   SEXP dest = list_elt(request, "dest");
   if (dest != R_NilValue) {
@@ -692,15 +691,5 @@ HttpRequest http_request_from(SEXP request) {
 SEXP http_perform_cpp(SEXP request) {
   EC5_BEGIN
   return ec5::response_to_r(ec5::http_perform(ec5::http_request_from(request)));
-  EC5_END
-}
-
-// [[Rcpp::export(rng = false)]]
-SEXP http_redact_url_cpp(SEXP url) {
-  EC5_BEGIN
-  if (TYPEOF(url) != STRSXP || Rf_xlength(url) != 1) {
-    throw ec5::Error("argument", "`url` must be a single string.");
-  }
-  return Rcpp::wrap(ec5::redact_url(Rf_translateCharUTF8(STRING_ELT(url, 0))));
   EC5_END
 }

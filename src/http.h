@@ -31,7 +31,6 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;
   std::vector<char> body;
-  bool has_body = false;
   std::string dest;  // "" = keep the body in memory
   bool has_limiter = false;
   LimiterSpec limiter;

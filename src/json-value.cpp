@@ -58,40 +58,32 @@ Kind array_kind(const Value& array) {
 
 SEXP value_to_r(const Value& v);
 
-SEXP atomic_array(const Value& array, Kind kind) {
-  const R_xlen_t n = array.Size();
-  switch (kind) {
+// An atomic vector of R type RTYPE; `convert` reads one non-null element.
+template <int RTYPE, typename Convert>
+SEXP fill(const Value& array, Convert convert) {
+  Rcpp::Vector<RTYPE> out(array.Size());
+  R_xlen_t i = 0;
+  for (const Value& v : array.GetArray()) {
+    out[i++] = v.IsNull() ? Rcpp::traits::get_na<RTYPE>() : convert(v);
+  }
+  return out;
+}
+
+SEXP array_to_r(const Value& array) {
+  switch (array_kind(array)) {
     case Kind::none:
-    case Kind::logical: {
-      Rcpp::LogicalVector out(n);
-      R_xlen_t i = 0;
-      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_LOGICAL : v.GetBool();
-      return out;
-    }
-    case Kind::integer: {
-      Rcpp::IntegerVector out(n);
-      R_xlen_t i = 0;
-      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_INTEGER : v.GetInt();
-      return out;
-    }
-    case Kind::real: {
-      Rcpp::NumericVector out(n);
-      R_xlen_t i = 0;
-      for (const Value& v : array.GetArray()) out[i++] = v.IsNull() ? NA_REAL : v.GetDouble();
-      return out;
-    }
-    case Kind::string: {
-      Rcpp::CharacterVector out(n);
-      R_xlen_t i = 0;
-      for (const Value& v : array.GetArray()) {
-        SET_STRING_ELT(out, i++, v.IsNull() ? NA_STRING : string_to_r(v));
-      }
-      return out;
-    }
+    case Kind::logical:
+      return fill<LGLSXP>(array, [](const Value& v) { return static_cast<int>(v.GetBool()); });
+    case Kind::integer:
+      return fill<INTSXP>(array, [](const Value& v) { return v.GetInt(); });
+    case Kind::real:
+      return fill<REALSXP>(array, [](const Value& v) { return v.GetDouble(); });
+    case Kind::string:
+      return fill<STRSXP>(array, [](const Value& v) { return string_to_r(v); });
     case Kind::mixed:
       break;
   }
-  Rcpp::List out(n);
+  Rcpp::List out(array.Size());
   R_xlen_t i = 0;
   for (const Value& v : array.GetArray()) out[i++] = value_to_r(v);
   return out;
@@ -115,7 +107,7 @@ SEXP value_to_r(const Value& v) {
   if (v.IsObject()) return object_to_r(v);
   if (v.IsArray()) {
     if (v.Empty()) return Rcpp::List(0);
-    return atomic_array(v, array_kind(v));
+    return array_to_r(v);
   }
   if (v.IsBool()) return Rf_ScalarLogical(v.GetBool());
   if (fits_int(v)) return Rf_ScalarInteger(v.GetInt());

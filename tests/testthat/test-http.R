@@ -92,14 +92,19 @@ test_that("5xx answers are retried with back-off up to max_tries", {
   expect_identical(app_hits(web, "/flaky/5/b"), 3L)
 })
 
-test_that("a 429 waits Retry-After, then retries once", {
-  local_fast_http()
+# One 429 with Retry-After 1 s, then a 200: exactly two requests.
+expect_429_waited_once <- function(path, pace = NULL) {
   app_reset(web)
-  resp <- ec5_request(web$url("/429/1/a"))
+  resp <- ec5_request(web$url(path), pace = pace)
   expect_identical(resp$status, 200L)
   expect_identical(resp$tries, 2L)
   expect_gte(resp$waited, 0.95)
-  expect_identical(app_hits(web, "/429/1/a"), 2L)
+  expect_identical(app_hits(web, path), 2L)
+}
+
+test_that("a 429 waits Retry-After, then retries once", {
+  local_fast_http()
+  expect_429_waited_once("/429/1/a")
 })
 
 test_that("a 429 with a Retry-After beyond the cap is returned at once", {
@@ -120,12 +125,7 @@ test_that("a 429 on a paced request blocks its bucket, so the retry waits there"
   local_fast_http()
   cpp_check(limiter_reset_cpp())
   withr::defer(limiter_reset_cpp())
-  app_reset(web)
-  resp <- ec5_request(web$url("/429/1/d"), pace = list(slug = "d", class = "entries"))
-  expect_identical(resp$status, 200L)
-  expect_identical(resp$tries, 2L)
-  expect_gte(resp$waited, 1)
-  expect_identical(app_hits(web, "/429/1/d"), 2L)
+  expect_429_waited_once("/429/1/d", pace = list(slug = "d", class = "entries"))
 })
 
 test_that("a spent rate limit longer than the cap fails without a request", {
@@ -324,12 +324,11 @@ test_that("verbose output shows headers with the Authorization blanked", {
   expect_no_match(text, "very-secret-token")
 })
 
-test_that("an interrupt stops a transfer at once and removes the partial file", {
-  skip_on_os("windows")
-  dir <- withr::local_tempdir()
-  dest <- file.path(dir, "partial.bin")
-  proc <- callr::r_bg(function(url, dest) {
-    options(epicollect5.verbose = FALSE)
+# Runs a request in another R process, interrupts it (SIGINT, as Esc or
+# Ctrl-C would) after 1.5 s, and returns what happened there.
+interrupt_request <- function(url, dest = NULL, options = list()) {
+  proc <- callr::r_bg(function(url, dest, options) {
+    options(c(list(epicollect5.verbose = FALSE), options))
     start <- Sys.time()
     outcome <- tryCatch(
       {
@@ -339,36 +338,29 @@ test_that("an interrupt stops a transfer at once and removes the partial file", 
       interrupt = function(e) "interrupted"
     )
     list(outcome = outcome, elapsed = as.numeric(Sys.time() - start, units = "secs"))
-  }, args = list(url = web$url("/slow/10"), dest = dest))
+  }, args = list(url = url, dest = dest, options = options))
   Sys.sleep(1.5)
   proc$interrupt()
   proc$wait(5000)
-  result <- proc$get_result()
+  proc$get_result()
+}
+
+test_that("an interrupt stops a transfer at once and removes the partial file", {
+  skip_on_os("windows")
+  dest <- file.path(withr::local_tempdir(), "partial.bin")
+  result <- interrupt_request(web$url("/slow/10"), dest = dest)
   expect_identical(result$outcome, "interrupted")
   expect_lt(result$elapsed, 4)
   expect_false(file.exists(dest))
 })
 
-test_that("an interrupt during a back-off wait is seen within a slice", {
+test_that("an interrupt during a Retry-After wait is seen within a slice", {
   skip_on_os("windows")
-  proc <- callr::r_bg(function(url) {
-    options(epicollect5.verbose = FALSE, epicollect5.backoff = c(30, 30), epicollect5.max_tries = 2)
-    start <- Sys.time()
-    outcome <- tryCatch(
-      {
-        epicollect5:::ec5_request(url)
-        "finished"
-      },
-      interrupt = function(e) "interrupted"
-    )
-    list(outcome = outcome, elapsed = as.numeric(Sys.time() - start, units = "secs"))
-  }, args = list(url = "http://127.0.0.1:9/refused"))
-  Sys.sleep(1.5)
-  proc$interrupt()
-  proc$wait(5000)
-  result <- proc$get_result()
+  app_reset(web)
+  result <- interrupt_request(web$url("/429/30/interrupt"))
   expect_identical(result$outcome, "interrupted")
   expect_lt(result$elapsed, 4)
+  expect_identical(app_hits(web, "/429/30/interrupt"), 1L)
 })
 
 test_that("ec5 error bodies become classed errors", {

