@@ -82,8 +82,9 @@ issue_token <- function(state, client_id) {
   token
 }
 
+# jsonlite wraps base64 at 76 characters; a token is one line.
 base64url <- function(bytes) {
-  chartr("+/", "-_", gsub("=+$", "", jsonlite::base64_enc(bytes)))
+  chartr("+/", "-_", gsub("=+$", "", gsub("\\s", "", jsonlite::base64_enc(bytes))))
 }
 
 # Issuing a token deletes the client's other tokens; the server does this

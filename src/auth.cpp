@@ -58,6 +58,15 @@ SEXP auth_token_parse_cpp(SEXP body) {
       token->value.GetStringLength() == 0) {
     throw ec5::Error("parse", "The token response has no `access_token`.");
   }
+  // The token goes into a request header: a space or control character in it
+  // would split or inject headers.
+  const char* chars = token->value.GetString();
+  for (rapidjson::SizeType i = 0; i < token->value.GetStringLength(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(chars[i]);
+    if (c < 0x21 || c > 0x7e) {
+      throw ec5::Error("parse", "The token response holds an `access_token` that is not printable ASCII.");
+    }
+  }
   const auto type = doc.FindMember("token_type");
   std::string token_type = "Bearer";
   if (type != doc.MemberEnd() && type->value.IsString()) token_type = type->value.GetString();

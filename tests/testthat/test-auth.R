@@ -217,6 +217,10 @@ test_that("a malformed token response is a parse error that shows no content", {
   err <- expect_error(cpp_check(auth_token_parse_cpp(body)), class = "ec5_error_parse")
   expect_no_match(conditionMessage(err), "LEAKCHECK")
   expect_error(cpp_check(auth_token_parse_cpp(charToRaw("LEAKCHECK"))), class = "ec5_error_parse")
+  # A token with a line break would inject a header into every request.
+  body <- charToRaw('{"access_token": "LEAKCHECK\\nX-Evil: 1", "expires_in": 7200}')
+  err <- expect_error(cpp_check(auth_token_parse_cpp(body)), class = "ec5_error_parse")
+  expect_no_match(conditionMessage(err), "LEAKCHECK")
   ok <- cpp_check(auth_token_parse_cpp(charToRaw('{"access_token":"t","expires_in":"7200"}')))
   expect_identical(ok, list(access_token = "t", token_type = "Bearer", expires_in = 7200))
 })
