@@ -1,0 +1,86 @@
+test_that("every real project arrives whole, linked, and as the server sent it", {
+  srv <- local_client_server()
+  slugs <- epicollect5:::server_catalogue()$slug
+  for (slug in slugs) {
+    auth <- if (slug %in% srv$clients$slug) server_auth(srv, slug)
+    x <- ec5_project_data(slug, auth = auth, base_url = srv$url)
+    project <- attr(x, "project")
+    h <- attr(x, "hierarchy")
+    branches <- project$inputs[project$inputs$type == "branch", ]
+    # Every form and every branch is a table.
+    expect_setequal(h$ref[h$kind == "form"], project$forms$ref)
+    expect_setequal(h$ref[h$kind == "branch"], branches$ref)
+    for (i in seq_len(nrow(h))) {
+      table <- x[[h$table[i]]]
+      query <- if (h$kind[i] == "form") {
+        list(form_ref = h$ref[i])
+      } else {
+        list(form_ref = branches$form_ref[branches$ref == h$ref[i]], branch_ref = h$ref[i])
+      }
+      # Row counts equal the server's meta.total.
+      expect_equal(nrow(table), server_total(srv, slug, query, auth), label = paste(slug, h$table[i], "rows"))
+      # Keys link to a row of the parent.
+      if (!is.na(h$parent[i])) {
+        parent <- x[[h$parent[i]]]
+        link <- if (h$kind[i] == "branch") "ec5_branch_owner_uuid" else "ec5_parent_uuid"
+        expect_true(all(table[[link]] %in% parent$ec5_uuid), label = paste(slug, h$table[i], link))
+      }
+      # Values equal the server's after the table contract's conversion.
+      cs <- epicollect5:::ec5_column_spec(
+        project,
+        form = if (h$kind[i] == "form") h$ref[i] else query$form_ref,
+        branch = if (h$kind[i] == "branch") h$ref[i]
+      )
+      expect_values_match(table, server_entries(srv, slug, query, auth), cs$spec)
+    }
+  }
+})
+
+test_that("a whole project costs one request per table and one definition request", {
+  srv <- local_client_server()
+  srv$reset()
+  x <- ec5_project_data("test-cleaning", base_url = srv$url)
+  log <- srv$log()
+  expect_equal(count_requests(log, "/api/export/entries/"), nrow(attr(x, "hierarchy")))
+  expect_equal(count_requests(log, "/api/export/project/"), 1)
+  expect_equal(sum(log$status == 429), 0)
+})
+
+test_that("forms and branches can be chosen, and filters reach every table", {
+  srv <- local_client_server()
+  p <- ec5_project("proyecto-api-python", auth = server_auth(srv, "proyecto-api-python"), base_url = srv$url)
+  child <- p$forms$name[2]
+  x <- ec5_project_data("proyecto-api-python", forms = child, branches = FALSE,
+                        auth = server_auth(srv, "proyecto-api-python"), base_url = srv$url)
+  expect_named(x, child)
+  y <- ec5_project_data("test-cleaning", since = "2100-01-01", base_url = srv$url)
+  expect_true(all(vapply(y, nrow, 1L) == 0L))
+  expect_snapshot(ec5_project_data("test-cleaning", nonsense = 1, base_url = srv$url), error = TRUE)
+})
+
+test_that("ec5_join() adds the parent's columns to a child or branch table", {
+  srv <- local_client_server()
+  auth <- server_auth(srv, "proyecto-api-python")
+  x <- ec5_project_data("proyecto-api-python", auth = auth, base_url = srv$url)
+  h <- attr(x, "hierarchy")
+  child <- h$table[h$kind == "form" & !is.na(h$parent)][1]
+  joined <- ec5_join(x, child)
+  parent <- x[[h$parent[h$table == child]]]
+  expect_equal(nrow(joined), nrow(x[[child]]))
+  expect_equal(joined$title_parent, parent$title[match(x[[child]]$ec5_parent_uuid, parent$ec5_uuid)])
+  branch <- h$table[h$kind == "branch"][1]
+  joined <- ec5_join(x, branch)
+  expect_equal(nrow(joined), nrow(x[[branch]]))
+  expect_true("created_at_parent" %in% names(joined))
+  expect_snapshot(error = TRUE, {
+    ec5_join(x, "nope")
+    ec5_join(x, h$table[1])
+    ec5_join(list(), "a")
+  })
+})
+
+test_that("project data prints its hierarchy with row counts", {
+  srv <- local_client_server()
+  x <- ec5_project_data("proyecto-api-python", auth = server_auth(srv, "proyecto-api-python"), base_url = srv$url)
+  expect_snapshot(print(x))
+})
