@@ -433,7 +433,7 @@ media_redirect <- function(ctx, project, query) {
   )
   list(status = 302L, headers = list(Location = location, "Cache-Control" = "no-store",
                                      "Content-Type" = "text/html; charset=UTF-8"),
-       body = sprintf("Redirecting to %s", location))
+       body = sprintf("Redirecting to %s", location), fault = "redirect")
 }
 
 # The presigned target of media_redirect(): no token, no limits.
@@ -458,7 +458,7 @@ media_file <- function(ctx, project, query) {
     file <- if (project$logo) c(project_thumb = "logo-512.jpg", project_mobile_logo = "logo-128.jpg")[[format]]
     return(photo_response(file, ctx$req))
   }
-  kind <- c(entry_original = "photo", entry_thumb = "photo", audio = "audio", video = "video")[format]
+  kind <- unname(c(entry_original = "photo", entry_thumb = "photo", audio = "audio", video = "video")[format])
   known <- !is.na(kind) && name %in% media_names(project, server_store(ctx$state, project$slug), kind) &&
     media_synced(name)
   if (identical(query$type, "photo")) {

@@ -507,9 +507,9 @@ generate_answer <- function(input, ctx) {
     checkbox = , searchmultiple = generate_choices(input, 0L, 3L),
     searchsingle = generate_choices(input, 1L, 1L),
     location = generate_location(),
-    photo = media_file(ctx, "jpg"),
-    audio = media_file(ctx, sample(c("mp4", "mp4", "wav"), 1)),
-    video = media_file(ctx, "mp4"),
+    photo = media_file_name(ctx, "jpg"),
+    audio = media_file_name(ctx, sample(c("mp4", "mp4", "wav"), 1)),
+    video = media_file_name(ctx, "mp4"),
     ""
   )
 }
@@ -576,7 +576,7 @@ generate_location <- function() {
   )
 }
 
-media_file <- function(ctx, extension) {
+media_file_name <- function(ctx, extension) {
   sprintf("%s_%d.%s", ctx$uuid, as.integer(floor(ctx$created)), extension)
 }
 

@@ -83,7 +83,7 @@ issue_token <- function(state, client_id) {
 }
 
 base64url <- function(bytes) {
-  chartr("+/", "-_", gsub("=+$", "", jsonlite::base64_enc(bytes)))
+  chartr("+/", "-_", gsub("=+$|\n", "", jsonlite::base64_enc(bytes)))
 }
 
 # Issuing a token deletes the client's other tokens; the server does this

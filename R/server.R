@@ -143,14 +143,14 @@ server_respond <- function(req, state) {
   if (startsWith(req$path, "/_test/")) {
     return(admin_respond(req, state))
   }
+  route <- match_route(req)
   fault <- take_fault(state, req)
   if (!is.null(fault) && fault$type %in% c("error", "rate_limit", "maintenance")) {
-    return(fault_response(fault))
+    return(fault_response(fault, state$config$limits[[route$limit[1] %||% "global"]]))
   }
   if (state$maintenance) {
     return(error_response(404L, "ec5_252", "maintenance.mode"))
   }
-  route <- match_route(req)
   if (is.null(route)) {
     return(error_response(422L, "ec5_219", "page not found exception"))
   }
@@ -244,7 +244,10 @@ html_response <- function(status, title, detail = "") {
   body <- paste0(
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
     "<title>", title, "</title>\n</head>\n<body>\n<div class=\"code\">", status,
-    "</div>\n<div class=\"message\">", title, "</div>\n</body>\n</html>\n"
+    "</div>\n<div class=\"message\">", title, "</div>\n",
+    # An error of the local server itself shows here, to debug tests.
+    if (nzchar(detail)) paste0("<!-- ", gsub("--", "- -", detail, fixed = TRUE), " -->\n"),
+    "</body>\n</html>\n"
   )
   list(status = status, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body)
 }
@@ -334,11 +337,14 @@ take_fault <- function(state, req) {
   NULL
 }
 
-fault_response <- function(fault) {
+# `limit` is the route's bucket, whose size a 429 reports.
+fault_response <- function(fault, limit) {
   response <- switch(fault$type,
     error = html_response(as.integer(fault$status), fault_status_text(fault$status)),
     rate_limit = error_response(429L, "ec5_255", "rate-limiter", list(
       "Retry-After" = fault$retry_after,
+      "X-RateLimit-Limit" = limit[1] %||% 60,
+      "X-RateLimit-Remaining" = 0,
       "X-RateLimit-Reset" = floor(as.numeric(Sys.time())) + fault$retry_after
     )),
     maintenance = error_response(404L, "ec5_252", "maintenance.mode")
@@ -364,8 +370,10 @@ damage_response <- function(response, fault) {
     # A JSON body that starts `{'`: one wrong quote makes it unreadable.
     invalid_json = response$body <- c(charToRaw("{'"), body[-(1:2)]),
     drop = response$delivery <- list(type = "drop", bytes = if (is.na(fault$bytes)) n %/% 2L else fault$bytes),
-    stall = response$delivery <- list(type = "stall", delay = fault$delay),
-    trickle = response$delivery <- list(type = "trickle", chunk = fault$chunk, delay = fault$delay)
+    # webfakes reads the delay as a double: an integer from JSON would not do.
+    stall = response$delivery <- list(type = "stall", delay = as.numeric(fault$delay)),
+    trickle = response$delivery <- list(type = "trickle", chunk = as.integer(fault$chunk),
+                                        delay = as.numeric(fault$delay))
   )
   response
 }
