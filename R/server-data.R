@@ -59,10 +59,7 @@ server_load_projects <- function(entries = NULL) {
     project$client_id <- row$client_id
     project$client_secret <- row$client_secret
     project$n_entries <- entries_for(entries, project$slug, row$entries)
-    project$mappings <- c(project$mappings, lapply(
-      custom[[project$slug]],
-      mapping_custom, auto = project$mappings[[1]]
-    ))
+    project$mappings <- with_custom_mappings(project$mappings, custom[[project$slug]])
     project
   })
   stats::setNames(projects, vapply(projects, `[[`, "", "slug"))
@@ -249,6 +246,16 @@ mapping_custom <- function(spec, auto) {
     map_index = as.integer(spec$map_index),
     is_default = isTRUE(spec$is_default)
   )
+}
+
+# Adds custom mappings; one made the default takes that role from EC5_AUTO,
+# so that exactly one mapping is the default.
+with_custom_mappings <- function(mappings, specs) {
+  customs <- lapply(specs, mapping_custom, auto = mappings[[1]])
+  if (any(vapply(customs, `[[`, TRUE, "is_default"))) {
+    mappings <- lapply(mappings, function(m) utils::modifyList(m, list(is_default = FALSE)))
+  }
+  c(mappings, customs)
 }
 
 map_indexes <- function(project) {
