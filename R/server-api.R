@@ -64,7 +64,7 @@ api_entries <- function(ctx) {
 entries_params <- function(query, project) {
   params <- lapply(entries_keys, function(key) {
     values <- query[names(query) == key]
-    if (length(values)) enc2utf8(as.character(values[[length(values)]])) else ""
+    if (length(values)) valid_utf8(values[[length(values)]]) else ""
   })
   names(params) <- entries_keys
   # PHP empty() is also true for "0": per_page=0 means 50, page=0 means 1.

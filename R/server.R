@@ -140,6 +140,8 @@ server_handle <- function(req, res, state) {
 }
 
 server_respond <- function(req, state) {
+  # Percent-decoding can yield bytes that are not UTF-8 (e.g. "%de").
+  req$path <- valid_utf8(req$path)
   if (startsWith(req$path, "/_test/")) {
     return(admin_respond(req, state))
   }
@@ -198,6 +200,14 @@ match_route <- function(req) {
     }
   }
   NULL
+}
+
+valid_utf8 <- function(x) {
+  x <- as.character(x)
+  bad <- !validUTF8(x)
+  x[bad] <- iconv(x[bad], "UTF-8", "UTF-8", sub = "?")
+  Encoding(x) <- "UTF-8"
+  x
 }
 
 request_base_url <- function(req) {

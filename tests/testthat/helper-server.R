@@ -148,9 +148,10 @@ srv_json <- function(response) {
   jsonlite::fromJSON(response$text, simplifyVector = FALSE)
 }
 
-# GET an API path of the local server with query parameters.
-srv_get <- function(server, path, ..., headers = character()) {
-  srv_request(paste0(server$url, path), query = list(...), headers = headers)
+# GET an API path of the local server with query parameters (`.headers`
+# are HTTP headers: `headers` is a query parameter of the API).
+srv_get <- function(server, path, ..., .headers = character()) {
+  srv_request(paste0(server$url, path), query = list(...), headers = .headers)
 }
 
 # A token for a private project's client app.
