@@ -42,7 +42,7 @@
 #' @param entries Entries per form: `NULL` for each project's default, one
 #'   number, or a named vector by project slug.
 #' @param seed Seed of the generated entries.
-#' @param limits Rate limits, from [ec5_server_limits()].
+#' @param limits Rate limits, from `ec5_server_limits()`.
 #' @param token_lifetime Seconds an access token lives.
 #' @return A `webfakes_app`.
 #' @noRd
