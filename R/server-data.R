@@ -81,10 +81,10 @@ entries_for <- function(entries, slug, default) {
 project_from_file <- function(path) {
   json <- read_json_file(path)
   definition <- json$data$project
+  # The controller adds these two on every export; they are not stored.
   created <- definition$created_at
   definition$created_at <- NULL
   definition$homepage <- NULL
-  definition$can_bulk_upload <- NULL
   definition <- definition_defaults(definition)
   times <- ref_times(definition)
   mappings <- json$meta$project_mapping

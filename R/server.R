@@ -17,7 +17,8 @@
 #
 # Admin API (JSON bodies; never logged, never throttled):
 #   GET  /_test/log                 requests seen: method, path, query,
-#                                   authorization (bool), host, status, fault
+#                                   authorization (bool), user_agent, host,
+#                                   status, fault
 #   POST /_test/reset               clear log, limits, tokens, faults, edits
 #   POST /_test/faults              add a fault: {type, path (regex), times,
 #                                   status, delay, bytes, chunk, retry_after,
@@ -72,7 +73,7 @@ ec5_server_limits <- function(preset = c("production", "code"), ...) {
   limits <- list(
     entries = c(5, 60), project = c(5, 60), media = c(10, 60),
     token = c(10, 3600), global = c(600, 60),
-    public_media = c(300, 60), public_media_burst = c(5, 1)
+    public_media = c(300, 60), public_media_burst = c(5, 1), entries_google = c(10, 60)
   )
   if (preset == "code") {
     limits[c("entries", "project", "media")] <- list(c(60, 60), c(60, 60), c(30, 60))
@@ -145,6 +146,10 @@ server_respond <- function(req, state) {
   if (startsWith(req$path, "/_test/")) {
     return(admin_respond(req, state))
   }
+  # The shipped Apache configuration redirects away trailing slashes.
+  if (grepl("./$", req$path)) {
+    return(trailing_slash_redirect(req))
+  }
   route <- match_route(req)
   fault <- take_fault(state, req)
   if (!is.null(fault) && fault$type %in% c("error", "rate_limit", "maintenance")) {
@@ -200,6 +205,15 @@ match_route <- function(req) {
     }
   }
   NULL
+}
+
+trailing_slash_redirect <- function(req) {
+  query <- req$query_string %||% ""
+  path <- sub("^https?://[^/]+", "", req$url)
+  location <- paste0(request_base_url(req), sub("/+$", "", path),
+                     if (nzchar(query)) paste0("?", sub("^[?]", "", query)))
+  list(status = 301L, headers = list(Location = location, "Content-Type" = "text/html; charset=iso-8859-1"),
+       body = sprintf("<html><body>Moved Permanently: <a href=\"%s\">here</a></body></html>", location))
 }
 
 valid_utf8 <- function(x) {
@@ -310,6 +324,7 @@ server_log <- function(state, req, response) {
     path = req$path,
     query = req$query_string %||% "",
     authorization = !is.null(req$get_header("authorization")),
+    user_agent = req$get_header("user-agent") %||% "",
     host = req$get_header("host") %||% "",
     status = as.integer(response$status),
     fault = response$fault %||% ""

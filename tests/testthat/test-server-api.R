@@ -276,7 +276,8 @@ test_that("E1 slugifies the project in the path; newest/oldest read now when emp
   expect_equal(empty$meta$newest, empty$meta$oldest)
   expect_equal(substr(empty$meta$newest, 1, 10), format(Sys.time(), "%Y-%m-%d", tz = "UTC"))
   expect_equal(errors(entries("no-such-project")), "ec5_11 middleware")
-  expect_equal(srv_get(srv, "/api/export/entries/")$status, 404L)
+  expect_equal(srv_get(srv, "/api/export/entries")$status, 404L)
+  expect_equal(errors(srv_get(srv, "/api/export/entries")), "ec5_21 middleware")
 })
 
 # --- E2, E6 -------------------------------------------------------------------------

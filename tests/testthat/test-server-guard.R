@@ -121,6 +121,20 @@ test_that("entries are limited per slug in fixed windows, with headers", {
   expect_equal(srv_get(srv, "/api/export/entries/ec5-demo")$status, 200L)
 })
 
+test_that("Google Apps Script agents meet an extra entries bucket", {
+  srv2 <- local_ec5_server(limits = epicollect5:::ec5_server_limits(
+    "production", entries = c(10, 60), entries_google = c(2, 60)
+  ))
+  google <- c("User-Agent" = "Mozilla/5.0 (compatible; Google-Apps-Script)")
+  statuses <- vapply(1:3, function(i) {
+    srv_get(srv2, "/api/export/entries/ec5-demo", .headers = google)$status
+  }, 0L)
+  expect_equal(statuses, c(200L, 200L, 429L))
+  expect_equal(srv_get(srv2, "/api/export/entries/ec5-demo", .headers = c("User-Agent" = "epicollect5"))$status,
+               200L)
+  expect_equal(tail(srv2$log()$user_agent, 1), "epicollect5")
+})
+
 test_that("throttling runs before project and permission checks", {
   srv$reset()
   denied <- lapply(1:3, function(i) srv_get(srv, "/api/export/project/proyecto-api-python"))

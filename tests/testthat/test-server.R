@@ -14,6 +14,14 @@ test_that("unknown routes and wrong methods get 422 ec5_219", {
   }
 })
 
+test_that("trailing slashes are redirected away, as the Apache config does", {
+  r <- srv_get(srv, "/api/export/entries/ec5-demo/", per_page = 2)
+  expect_equal(r$status, 301L)
+  expect_equal(r$headers[["location"]], paste0(srv$url, "/api/export/entries/ec5-demo?per_page=2"))
+  token <- srv_request(paste0(srv$url, "/api/oauth/token/"), method = "POST", body = "")
+  expect_equal(token$status, 301L)
+})
+
 test_that("the log records each API request, never admin calls", {
   srv$reset()
   demo_entries(per_page = 2)
@@ -26,6 +34,7 @@ test_that("the log records each API request, never admin calls", {
   expect_equal(log$query, c("per_page=2", "", ""))
   expect_equal(log$authorization, c(FALSE, TRUE, FALSE))
   expect_equal(log$status, c(200L, 200L, 422L))
+  expect_equal(log$user_agent, rep("", 3))
   expect_equal(log$host[1], sub("^http://", "", srv$url))
   srv$reset()
   expect_equal(nrow(srv$log()), 0)
