@@ -5,19 +5,6 @@ key_order <- epicollect5:::mysql_key_order
 
 store_of <- function(slug, seed = 1L) epicollect5:::generate_store(projects[[slug]], seed)
 
-# Every stored answer of a store with the type of its question.
-typed_answers <- function(project, store) {
-  inputs <- list()
-  walk <- function(xs) for (x in xs) {
-    inputs[[x$ref]] <<- x$type
-    walk(c(x$group, x$branch))
-  }
-  for (form in project$definition$forms) walk(form$inputs)
-  values <- unlist(lapply(store$answers, function(a) lapply(a, `[[`, "answer")), recursive = FALSE)
-  refs <- unlist(lapply(store$answers, names))
-  list(type = unname(unlist(inputs[refs])), value = unname(values))
-}
-
 test_that("the server hosts every shipped definition", {
   expect_setequal(names(projects), c(
     "ec5-demo", "test", "test-cleaning", "word-chars-test", "ec5-demo-project",
@@ -83,108 +70,6 @@ test_that("mapping plans flatten groups, drop readme and hidden, count branches"
     "ec1d093782ba4a1aa9e94e8eecab258b_5a5f59a798e3b",
     "ec1d093782ba4a1aa9e94e8eecab258b_5a5f59a798e3b_5a5f59f4ab534", 0L)
   expect_equal(nested$map_to, c("3_Branch_Q1__fsdfs__", "5_Nested_group_Q1___"))
-})
-
-test_that("generated entries are deterministic for a seed", {
-  a <- store_of("test-cleaning", 1L)
-  expect_identical(a, store_of("test-cleaning", 1L))
-  expect_false(identical(a$uuid, store_of("test-cleaning", 2L)$uuid))
-  expect_equal(nrow(a[a$kind == "entry", ]), projects[["test-cleaning"]]$n_entries)
-  expect_true(all(grepl("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", a$uuid)))
-})
-
-test_that("generated entries cover every input type of every definition", {
-  for (slug in names(projects)) {
-    project <- projects[[slug]]
-    answers <- typed_answers(project, store_of(slug))
-    filled <- vapply(answers$value, function(v) length(v) > 0 && !identical(v, ""), TRUE)
-    used <- setdiff(unique(answers$type), "branch")
-    expect_setequal(unique(answers$type[filled]), used)
-    expect_true(any(!filled), label = paste(slug, "has empty answers"))
-  }
-  demo <- typed_answers(projects[["ec5-demo"]], store_of("ec5-demo"))
-  expect_true(all(c("text", "integer", "decimal", "phone", "date", "time", "dropdown", "radio",
-                    "checkbox", "searchsingle", "searchmultiple", "textarea", "location",
-                    "barcode", "photo", "audio", "video") %in% demo$type))
-})
-
-test_that("generated entries hold the values that break naive clients", {
-  all <- do.call(rbind, lapply(names(projects), function(slug) {
-    a <- typed_answers(projects[[slug]], store_of(slug))
-    data.frame(type = a$type, value = I(a$value))
-  }))
-  text <- unlist(Filter(is.character, all$value[all$type == "text"]))
-  expect_true(any(utf8ToInt(paste(text, collapse = "")) > 0xFFFF))
-  integers <- unlist(Filter(is.character, all$value[all$type == "integer"]))
-  expect_true("99999999999999999999" %in% integers)
-  expect_true(any(vapply(all$value[all$type == "phone"], inherits, TRUE, "php_number")))
-  locations <- Filter(is.list, all$value[all$type == "location"])
-  expect_true(any(vapply(locations, function(l) identical(l$latitude, 0L), TRUE)))
-  expect_true(any(vapply(locations, function(l) identical(l$latitude, ""), TRUE)))
-  jumped <- unlist(lapply(store_of("test-cleaning")$answers, function(a) lapply(a, `[[`, "was_jumped")))
-  expect_true(any(jumped))
-  searchsingle <- all$value[all$type == "searchsingle"]
-  expect_true(all(vapply(searchsingle, function(v) is.list(v) && length(v) <= 1, TRUE)))
-})
-
-test_that("child and branch entries link to existing entries; uploads share seconds", {
-  store <- store_of("ec5-demo")
-  children <- store[store$kind == "entry" & nzchar(store$parent_uuid), ]
-  expect_true(all(children$parent_uuid %in% store$uuid))
-  parent_form <- store$form_ref[match(children$parent_uuid, store$uuid)]
-  expect_equal(parent_form, children$parent_form_ref)
-  branches <- store[store$kind == "branch", ]
-  expect_true(all(branches$owner_uuid %in% store$uuid[store$kind == "entry"]))
-  expect_true(anyDuplicated(store$uploaded[store$kind == "entry"]) > 0)
-  expect_true(all(store$uploaded >= floor(store$created)))
-})
-
-test_that("entries export as the server maps them", {
-  project <- projects[["proyecto-api-python"]]
-  store <- store_of("proyecto-api-python")
-  form <- project$definition$forms[[1]]$ref
-  plan <- epicollect5:::mapping_plan(project, form, "", 0L)
-  rows <- store[store$kind == "entry" & store$form_ref == form, ][1:5, ]
-  ctx <- list(mode = "form", top = TRUE, private = TRUE, slug = project$slug,
-              base_url = "http://x", branch_counts = epicollect5:::branch_counts(store))
-  entries <- lapply(epicollect5:::export_json(rows, plan, ctx), jsonlite::fromJSON, simplifyVector = FALSE)
-  expect_equal(names(entries[[1]]), c("ec5_uuid", "created_at", "uploaded_at", "created_by", "title",
-                                      "1_prueba_barcode", "3_Ubicacin", "4_Fecha", "5_Nombre",
-                                      "6_Foto", "7_BRANCH_Subformular"))
-  location <- entries[[1]][["3_Ubicacin"]]
-  expect_equal(names(location), c("latitude", "longitude", "accuracy", "UTM_Northing",
-                                  "UTM_Easting", "UTM_Zone"))
-  counts <- vapply(entries, `[[`, 0L, "7_BRANCH_Subformular")
-  expect_equal(counts, unname(vapply(rows$uuid, function(u) {
-    sum(store$owner_uuid == u & store$kind == "branch" &
-        store$branch_ref == "d5b2da82934f4761aec0d4ba3de61313_5c62cc39cf393_5c64446f6a7cd")
-  }, 0L)))
-  photos <- vapply(entries, `[[`, "", "6_Foto")
-  expect_true(all(grepl("^$|^[0-9a-f-]{36}_[0-9]+\\.jpg$", photos)))
-
-  csv <- epicollect5:::export_csv(rows, plan, ctx)
-  header <- strsplit(sub("\n.*", "", csv), ",")[[1]]
-  expect_equal(header[6:12], c("1_prueba_barcode", "lat_3_Ubicacin", "long_3_Ubicacin",
-                               "accuracy_3_Ubicacin", "UTM_Northing_3_Ubicacin",
-                               "UTM_Easting_3_Ubicacin", "UTM_Zone_3_Ubicacin"))
-  expect_equal(epicollect5:::export_csv(rows[0, ], plan, ctx, headers = FALSE), "")
-})
-
-test_that("public media become E7 URLs with a version", {
-  project <- projects[["ec5-demo"]]
-  store <- store_of("ec5-demo")
-  student <- project$definition$forms[[3]]$ref
-  plan <- epicollect5:::mapping_plan(project, student, "", 0L)
-  rows <- store[store$form_ref == student & store$kind == "entry", ]
-  ctx <- list(mode = "form", top = FALSE, private = FALSE, slug = "ec5-demo",
-              base_url = "http://127.0.0.1:9", branch_counts = integer())
-  entries <- lapply(epicollect5:::export_json(rows, plan, ctx), jsonlite::fromJSON, simplifyVector = FALSE)
-  photos <- vapply(entries, `[[`, "", "34_Profile_picture")
-  urls <- photos[nzchar(photos)]
-  expect_true(length(urls) > 0)
-  expect_true(all(grepl(paste0("^http://127\\.0\\.0\\.1:9/api/media/ec5-demo\\?type=photo&",
-                               "format=entry_original&name=[0-9a-f-]{36}_[0-9]+\\.jpg&v=[0-9]+$"), urls)))
-  expect_true(all(vapply(entries, function(e) "ec5_parent_uuid" %in% names(e), TRUE)))
 })
 
 test_that("project stats and key order follow the server", {
