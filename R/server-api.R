@@ -31,6 +31,8 @@ api_entries <- function(ctx) {
   }
   store <- server_store(ctx$state, project$slug)
   rows <- entries_select(store, params)
+  page <- entries_page(rows, params)
+  plan <- mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
   export <- list(
     mode = if (nzchar(params$branch_ref)) "branch" else "form",
     top = identical(params$form_ref, form_refs(project)[1]),
@@ -39,23 +41,28 @@ api_entries <- function(ctx) {
     base_url = ctx$base_url,
     branch_counts = branch_counts(store)
   )
-  plan <- mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
-  page <- entries_page(rows, params)
   if (params$format == "csv") {
     body <- export_csv(page$rows, plan, export, headers = params$headers == "true")
     return(list(status = 200L, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body))
   }
-  entries <- export_json(page$rows, plan, export)
+  json_response(paste0(
+    "{\"meta\":", entries_meta(rows, page),
+    ",\"data\":", entries_data(project, params, export_json(page$rows, plan, export)),
+    ",\"links\":", php_json(entries_links(ctx, params, page)), "}"
+  ))
+}
+
+entries_data <- function(project, params, entries) {
   mapping <- project_mapping(project, params$map_index)
-  data <- paste0(
+  paste0(
     "{\"id\":", php_json_string(project$slug), ",\"type\":\"entries\",\"entries\":[",
     paste(entries, collapse = ","), "]",
     # The server sets data.mapping inside its loop over entries.
-    if (length(entries)) paste0(",\"mapping\":", php_json(list(map_name = mapping$name, map_index = mapping$map_index))),
+    if (length(entries)) {
+      paste0(",\"mapping\":", php_json(list(map_name = mapping$name, map_index = mapping$map_index)))
+    },
     "}"
   )
-  links <- entries_links(ctx, params, page)
-  json_response(paste0("{\"meta\":", entries_meta(rows, page), ",\"data\":", data, ",\"links\":", php_json(links), "}"))
 }
 
 #' The sanitised query of E1: every key, defaults filled in
@@ -85,6 +92,25 @@ entries_params <- function(query, project) {
 #' then the first failing reference check; then map_index; then per_page.
 #' @noRd
 entries_invalid <- function(p, project) {
+  rules <- entries_rule_errors(p)
+  if (length(rules)) {
+    return(error_response(400L, unlist(rules), names(rules)))
+  }
+  failed <- entries_reference_error(p, project)
+  if (length(failed)) {
+    return(error_response(400L, failed[["code"]], failed[["source"]]))
+  }
+  if (!as.numeric(p$map_index) %in% map_indexes(project)) {
+    return(error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
+  }
+  if (as.numeric(p$per_page) > 1000) {
+    return(error_response(400L, "ec5_335", "api"))
+  }
+  NULL
+}
+
+# The failing validation rules: parameter name -> ec5 code.
+entries_rule_errors <- function(p) {
   rules <- list(
     page = if (!php_valid_int(p$page)) "ec5_27",
     per_page = if (!php_valid_int(p$per_page)) "ec5_27",
@@ -99,29 +125,23 @@ entries_invalid <- function(p, project) {
     format = if (!p$format %in% c("json", "csv")) "ec5_29",
     headers = if (!p$headers %in% c("true", "false")) "ec5_29"
   )
-  rules <- Filter(Negate(is.null), rules)
-  if (length(rules)) {
-    return(error_response(400L, unlist(rules), names(rules)))
-  }
-  forms <- form_refs(project)
+  Filter(Negate(is.null), rules)
+}
+
+# The first unknown form, input or branch; its error source is the value.
+entries_reference_error <- function(p, project) {
   form <- project_form(project, p$form_ref)
-  failed <- if (is.null(form)) {
-    c(p$form_ref, "ec5_15")
-  } else if (nzchar(p$parent_form_ref) && !p$parent_form_ref %in% forms) {
-    c(p$parent_form_ref, "ec5_15")
-  } else if (nzchar(p$input_ref) && !p$input_ref %in% unlist(lapply(project$definition$forms, function(f) input_refs(f$inputs)))) {
-    c(p$input_ref, "ec5_84")
-  } else if (nzchar(p$branch_ref) && !p$branch_ref %in% vapply(form_branches(form), `[[`, "", "ref")) {
-    c(p$branch_ref, "ec5_99")
+  if (is.null(form)) {
+    return(c(source = p$form_ref, code = "ec5_15"))
   }
-  if (length(failed)) {
-    return(error_response(400L, failed[2], failed[1]))
+  if (nzchar(p$parent_form_ref) && !p$parent_form_ref %in% form_refs(project)) {
+    return(c(source = p$parent_form_ref, code = "ec5_15"))
   }
-  if (!as.numeric(p$map_index) %in% map_indexes(project)) {
-    return(error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
+  if (nzchar(p$input_ref) && !p$input_ref %in% project_input_refs(project)) {
+    return(c(source = p$input_ref, code = "ec5_84"))
   }
-  if (as.numeric(p$per_page) > 1000) {
-    return(error_response(400L, "ec5_335", "api"))
+  if (nzchar(p$branch_ref) && !p$branch_ref %in% vapply(form_branches(form), `[[`, "", "ref")) {
+    return(c(source = p$branch_ref, code = "ec5_99"))
   }
   NULL
 }

@@ -117,9 +117,7 @@ definition_defaults <- function(definition) {
 # Refs end in PHP uniqid() values, whose first 8 hex digits are the creation
 # time in seconds: they date a definition that carries no timestamps.
 ref_times <- function(definition) {
-  refs <- unlist(lapply(definition$forms, function(form) {
-    c(form$ref, input_refs(form$inputs))
-  }))
+  refs <- c(vapply(definition$forms, `[[`, "", "ref"), project_input_refs(list(definition = definition)))
   hex <- substr(sub("^.*_", "", refs), 1L, 8L)
   as.numeric(strtoi(hex, 16L))
 }
@@ -128,6 +126,10 @@ input_refs <- function(inputs) {
   unlist(lapply(inputs, function(input) {
     c(input$ref, input_refs(input$group), input_refs(input$branch))
   }))
+}
+
+project_input_refs <- function(project) {
+  unlist(lapply(project$definition$forms, function(form) input_refs(form$inputs)))
 }
 
 mysql_seconds <- function(text) {
