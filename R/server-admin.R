@@ -9,29 +9,28 @@ admin_respond <- function(req, state) {
   segments <- strsplit(sub("^/", "", path), "/", fixed = TRUE)[[1]]
   resource <- segments[1]
   slug <- if (length(segments) > 1) segments[2] else ""
-  ok <- function(data) json_response(php_json(list(data = data)))
   switch(paste(method, resource),
-    "get log" = ok(state$log),
+    "get log" = data_response(state$log),
     "post reset" = {
       server_reset(state)
-      ok(list(reset = TRUE))
+      data_response(list(reset = TRUE))
     },
-    "get faults" = ok(state$faults),
+    "get faults" = data_response(state$faults),
     "post faults" = add_fault(state, body),
     "delete faults" = {
       state$faults <- list()
-      ok(list())
+      data_response(list())
     },
     "post maintenance" = {
       state$maintenance <- isTRUE(body$on)
-      ok(list(maintenance = state$maintenance))
+      data_response(list(maintenance = state$maintenance))
     },
     "post projects" = admin_project(state, slug, body),
     "post entries" = admin_entries(state, slug, body),
     "get entries" = admin_raw_entries(state, slug, req$query),
     "post tokens" = {
       state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
-      ok(list(expired = nrow(state$tokens)))
+      data_response(list(expired = nrow(state$tokens)))
     },
     error_response(404L, "ec5_219", "admin")
   )
@@ -62,10 +61,10 @@ admin_project <- function(state, slug, body) {
     project$structure_updated <- max(floor(as.numeric(Sys.time())), project$structure_updated + 1)
   }
   state$projects[[slug]] <- project
-  json_response(php_json(list(data = list(
+  data_response(list(
     slug = slug, status = project$status, access = project$access,
     structure_last_updated = mysql_time(project$structure_updated)
-  ))))
+  ))
 }
 
 #' Add, edit or delete stored entries at run time (as uploads would)
@@ -95,11 +94,11 @@ admin_entries <- function(state, slug, body) {
   }
   state$stores[[slug]] <- store
   row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
-  json_response(php_json(list(data = list(
+  data_response(list(
     uuid = if (nrow(row)) row$uuid[1] else body$uuid,
     uploaded_at = if (nrow(row)) iso_time(row$uploaded[1]) else NULL,
     deleted = body$action == "delete"
-  ))))
+  ))
 }
 
 admin_add_entry <- function(project, store, body, uploaded, seed) {
@@ -173,7 +172,7 @@ admin_raw_entries <- function(state, slug, query) {
   branch_ref <- query$branch_ref %||% ""
   rows <- store[store$form_ref == form_ref & store$branch_ref == branch_ref, ]
   envelopes <- lapply(seq_len(nrow(rows)), function(i) raw_envelope(rows[i, ], project))
-  json_response(php_json(list(data = envelopes)))
+  data_response(envelopes)
 }
 
 raw_envelope <- function(row, project) {

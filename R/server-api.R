@@ -310,13 +310,13 @@ api_version <- function(ctx) {
   if (is.null(project) || project$status %in% c("trashed", "archived")) {
     return(error_response(400L, "ec5_11", "version"))
   }
-  json_response(php_json(list(data = list(
+  data_response(list(
     type = "project-version", id = project$slug,
     attributes = list(
       structure_last_updated = mysql_time(project$structure_updated),
       version = php_int_from_double(project$structure_updated)
     )
-  ))))
+  ))
 }
 
 # --- E4: project search ---------------------------------------------------------------------
@@ -341,7 +341,7 @@ api_search <- function(ctx) {
     type = "project", id = p$ref,
     project = list(name = p$name, slug = p$slug, access = p$access, ref = p$ref)
   ))
-  json_response(php_json(list(data = unname(data))))
+  data_response(unname(data))
 }
 
 # --- E5: token -------------------------------------------------------------------------------

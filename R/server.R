@@ -240,6 +240,11 @@ json_response <- function(body, status = 200L, headers = list()) {
   list(status = status, headers = c(list("Content-Type" = json_type), headers), body = body)
 }
 
+# The `{"data": ...}` document most endpoints send.
+data_response <- function(data) {
+  json_response(php_json(list(data = data)))
+}
+
 #' An ec5 error response; `source` and `code` may be vectors (one error each)
 #' @noRd
 error_response <- function(status, code, source, headers = list()) {
@@ -349,7 +354,7 @@ add_fault <- function(state, spec) {
   fault <- utils::modifyList(defaults, spec)
   fault$id <- state$fault_id
   state$faults[[length(state$faults) + 1L]] <- fault
-  json_response(php_json(list(data = fault)))
+  data_response(fault)
 }
 
 # The first fault whose path pattern matches uses up one of its `times`.
