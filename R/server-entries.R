@@ -48,6 +48,7 @@ rows_for_form <- function(project, form, parents, start, n) {
     parent <- rep("", n)
   } else {
     # Some parents get no children, some several.
+    n <- if (nrow(parents)) n else 0L
     pick <- sample(nrow(parents), n, replace = TRUE)
     created <- parents$created[pick] + stats::runif(n, 60, 7 * 86400)
     parent <- parents$uuid[pick]
@@ -69,7 +70,9 @@ upload_batches <- function(created) {
   batch <- cumsum(stats::runif(length(created)) < 0.45)
   uploaded <- numeric(length(created))
   last <- tapply(created[order], batch, max)
-  uploaded[order] <- floor(last[as.character(batch)] + stats::runif(1, 30, 3 * 86400))
+  delay <- stats::setNames(stats::runif(length(last), 30, 3 * 86400), names(last))
+  key <- as.character(batch)
+  uploaded[order] <- floor(last[key] + delay[key])
   uploaded
 }
 
