@@ -16,7 +16,8 @@ ip_buckets <- c("token", "global")
 #' @noRd
 throttle_request <- function(state, route, req) {
   limits <- state$config$limits
-  buckets <- Filter(function(b) !is.null(limits[[b]]), route$limit)
+  buckets <- c(route$limit, if ("entries" %in% route$limit && google_agent(req)) "entries_google")
+  buckets <- Filter(function(b) !is.null(limits[[b]]), buckets)
   if (!length(buckets)) {
     return(list())
   }
@@ -38,6 +39,11 @@ throttle_request <- function(state, route, req) {
     "X-RateLimit-Limit" = limits[[buckets[1]]][1],
     "X-RateLimit-Remaining" = limits[[buckets[1]]][1] - windows[[1]]["count"]
   ))
+}
+
+# Google Apps Script, Docs and Sheets get an extra entries bucket.
+google_agent <- function(req) {
+  grepl("Google-Apps-Script|GoogleDocs|apps-spreadsheets", req$get_header("user-agent") %||% "")
 }
 
 limit_window <- function(state, key, limit, now) {
@@ -82,9 +88,8 @@ issue_token <- function(state, client_id) {
   token
 }
 
-# jsonlite wraps base64 at 76 characters; a token is one line.
 base64url <- function(bytes) {
-  chartr("+/", "-_", gsub("=+$", "", gsub("\\s", "", jsonlite::base64_enc(bytes))))
+  chartr("+/", "-_", gsub("=+$|\n", "", jsonlite::base64_enc(bytes)))
 }
 
 # Issuing a token deletes the client's other tokens; the server does this

@@ -11,8 +11,8 @@
 #' A named list is an object, an unnamed list an array; an empty list is `[]`
 #' either way, as PHP writes every empty array. `NULL` and `NA` are `null`,
 #' logicals booleans, integers ints, doubles floats, strings strings. A
-#' `php_number` (see [php_number()]) is written as its text. Vectors of length
-#' > 1 are arrays. Non-ASCII characters become `\uXXXX` escapes (surrogate
+#' `php_number` (see `php_number()`) is written as its text. Vectors longer
+#' than one are arrays. Non-ASCII characters become `\uXXXX` escapes (surrogate
 #' pairs beyond the BMP); `/` is escaped only when `slashes = TRUE` (the
 #' server's error bodies use flags 0, its data JSON_UNESCAPED_SLASHES).
 #' @noRd

@@ -2,9 +2,12 @@
 # /work/shared/api/SPEC.md describes it. The tests start it with
 # local_ec5_server() (tests/testthat/helper-server.R); users meet it through
 # ec5_demo_server(). It hosts the projects of server_catalogue()
-# (R/server-data.R), answers E1-E7 (R/server-api.R), applies the server's
-# token and rate-limit rules (R/server-guard.R), and offers an admin API under
-# /_test/ to observe it and to inject faults.
+# (R/server-data.R) with generated entries (R/server-entries.R) that it
+# exports as the real server does (R/server-export.R, R/server-php.R). It
+# answers E1, E2, E4-E6 (R/server-api.R) and E3, E7 (R/server-media.R),
+# applies the server's token and rate-limit rules (R/server-guard.R), and
+# offers an admin API under /_test/ (R/server-admin.R) to observe it and to
+# inject faults (below).
 #
 # Client apps of the private projects (test credentials, not secrets):
 #
@@ -17,7 +20,8 @@
 #
 # Admin API (JSON bodies; never logged, never throttled):
 #   GET  /_test/log                 requests seen: method, path, query,
-#                                   authorization (bool), host, status, fault
+#                                   authorization (bool), user_agent, host,
+#                                   status, fault
 #   POST /_test/reset               clear log, limits, tokens, faults, edits
 #   POST /_test/faults              add a fault: {type, path (regex), times,
 #                                   status, delay, bytes, chunk, retry_after,
@@ -42,7 +46,7 @@
 #' @param entries Entries per form: `NULL` for each project's default, one
 #'   number, or a named vector by project slug.
 #' @param seed Seed of the generated entries.
-#' @param limits Rate limits, from [ec5_server_limits()].
+#' @param limits Rate limits, from `ec5_server_limits()`.
 #' @param token_lifetime Seconds an access token lives.
 #' @return A `webfakes_app`.
 #' @noRd
@@ -72,7 +76,7 @@ ec5_server_limits <- function(preset = c("production", "code"), ...) {
   limits <- list(
     entries = c(5, 60), project = c(5, 60), media = c(10, 60),
     token = c(10, 3600), global = c(600, 60),
-    public_media = c(300, 60), public_media_burst = c(5, 1)
+    public_media = c(300, 60), public_media_burst = c(5, 1), entries_google = c(10, 60)
   )
   if (preset == "code") {
     limits[c("entries", "project", "media")] <- list(c(60, 60), c(60, 60), c(30, 60))
@@ -140,17 +144,23 @@ server_handle <- function(req, res, state) {
 }
 
 server_respond <- function(req, state) {
+  # Percent-decoding can yield bytes that are not UTF-8 (e.g. "%de").
+  req$path <- valid_utf8(req$path)
   if (startsWith(req$path, "/_test/")) {
     return(admin_respond(req, state))
   }
+  # The shipped Apache configuration redirects away trailing slashes.
+  if (grepl("./$", req$path)) {
+    return(trailing_slash_redirect(req))
+  }
+  route <- match_route(req)
   fault <- take_fault(state, req)
   if (!is.null(fault) && fault$type %in% c("error", "rate_limit", "maintenance")) {
-    return(fault_response(fault))
+    return(fault_response(fault, state$config$limits[[route$limit[1] %||% "global"]]))
   }
   if (state$maintenance) {
     return(error_response(404L, "ec5_252", "maintenance.mode"))
   }
-  route <- match_route(req)
   if (is.null(route)) {
     return(error_response(422L, "ec5_219", "page not found exception"))
   }
@@ -200,6 +210,23 @@ match_route <- function(req) {
   NULL
 }
 
+trailing_slash_redirect <- function(req) {
+  query <- req$query_string %||% ""
+  path <- sub("^https?://[^/]+", "", req$url)
+  location <- paste0(request_base_url(req), sub("/+$", "", path),
+                     if (nzchar(query)) paste0("?", sub("^[?]", "", query)))
+  list(status = 301L, headers = list(Location = location, "Content-Type" = "text/html; charset=iso-8859-1"),
+       body = sprintf("<html><body>Moved Permanently: <a href=\"%s\">here</a></body></html>", location))
+}
+
+valid_utf8 <- function(x) {
+  x <- as.character(x)
+  bad <- !validUTF8(x)
+  x[bad] <- iconv(x[bad], "UTF-8", "UTF-8", sub = "?")
+  Encoding(x) <- "UTF-8"
+  x
+}
+
 request_base_url <- function(req) {
   host <- req$get_header("host")
   if (is.null(host)) sub("^(https?://[^/]+).*$", "\\1", req$url) else paste0("http://", host)
@@ -211,6 +238,11 @@ json_type <- "application/vnd.api+json; charset=utf-8"
 
 json_response <- function(body, status = 200L, headers = list()) {
   list(status = status, headers = c(list("Content-Type" = json_type), headers), body = body)
+}
+
+# The `{"data": ...}` document most endpoints send.
+data_response <- function(data) {
+  json_response(php_json(list(data = data)))
 }
 
 #' An ec5 error response; `source` and `code` may be vectors (one error each)
@@ -244,7 +276,10 @@ html_response <- function(status, title, detail = "") {
   body <- paste0(
     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
     "<title>", title, "</title>\n</head>\n<body>\n<div class=\"code\">", status,
-    "</div>\n<div class=\"message\">", title, "</div>\n</body>\n</html>\n"
+    "</div>\n<div class=\"message\">", title, "</div>\n",
+    # An error of the local server itself shows here, to debug tests.
+    if (nzchar(detail)) paste0("<!-- ", gsub("--", "- -", detail, fixed = TRUE), " -->\n"),
+    "</body>\n</html>\n"
   )
   list(status = status, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body)
 }
@@ -297,6 +332,7 @@ server_log <- function(state, req, response) {
     path = req$path,
     query = req$query_string %||% "",
     authorization = !is.null(req$get_header("authorization")),
+    user_agent = req$get_header("user-agent") %||% "",
     host = req$get_header("host") %||% "",
     status = as.integer(response$status),
     fault = response$fault %||% ""
@@ -318,7 +354,7 @@ add_fault <- function(state, spec) {
   fault <- utils::modifyList(defaults, spec)
   fault$id <- state$fault_id
   state$faults[[length(state$faults) + 1L]] <- fault
-  json_response(php_json(list(data = fault)))
+  data_response(fault)
 }
 
 # The first fault whose path pattern matches uses up one of its `times`.
@@ -334,11 +370,14 @@ take_fault <- function(state, req) {
   NULL
 }
 
-fault_response <- function(fault) {
+# `limit` is the route's bucket, whose size a 429 reports.
+fault_response <- function(fault, limit) {
   response <- switch(fault$type,
     error = html_response(as.integer(fault$status), fault_status_text(fault$status)),
     rate_limit = error_response(429L, "ec5_255", "rate-limiter", list(
       "Retry-After" = fault$retry_after,
+      "X-RateLimit-Limit" = limit[1] %||% 60,
+      "X-RateLimit-Remaining" = 0,
       "X-RateLimit-Reset" = floor(as.numeric(Sys.time())) + fault$retry_after
     )),
     maintenance = error_response(404L, "ec5_252", "maintenance.mode")
@@ -364,201 +403,10 @@ damage_response <- function(response, fault) {
     # A JSON body that starts `{'`: one wrong quote makes it unreadable.
     invalid_json = response$body <- c(charToRaw("{'"), body[-(1:2)]),
     drop = response$delivery <- list(type = "drop", bytes = if (is.na(fault$bytes)) n %/% 2L else fault$bytes),
-    stall = response$delivery <- list(type = "stall", delay = fault$delay),
-    trickle = response$delivery <- list(type = "trickle", chunk = fault$chunk, delay = fault$delay)
+    # webfakes reads the delay as a double: an integer from JSON would not do.
+    stall = response$delivery <- list(type = "stall", delay = as.numeric(fault$delay)),
+    trickle = response$delivery <- list(type = "trickle", chunk = as.integer(fault$chunk),
+                                        delay = as.numeric(fault$delay))
   )
   response
-}
-
-# --- admin API -----------------------------------------------------------------------
-
-admin_respond <- function(req, state) {
-  body <- admin_body(req)
-  path <- sub("^/_test", "", req$path)
-  method <- req$method
-  segments <- strsplit(sub("^/", "", path), "/", fixed = TRUE)[[1]]
-  resource <- segments[1]
-  slug <- if (length(segments) > 1) segments[2] else ""
-  ok <- function(data) json_response(php_json(list(data = data)))
-  switch(paste(method, resource),
-    "get log" = ok(state$log),
-    "post reset" = {
-      server_reset(state)
-      ok(list(reset = TRUE))
-    },
-    "get faults" = ok(state$faults),
-    "post faults" = add_fault(state, body),
-    "delete faults" = {
-      state$faults <- list()
-      ok(list())
-    },
-    "post maintenance" = {
-      state$maintenance <- isTRUE(body$on)
-      ok(list(maintenance = state$maintenance))
-    },
-    "post projects" = admin_project(state, slug, body),
-    "post entries" = admin_entries(state, slug, body),
-    "get entries" = admin_raw_entries(state, slug, req$query),
-    "post tokens" = {
-      state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
-      ok(list(expired = nrow(state$tokens)))
-    },
-    error_response(404L, "ec5_219", "admin")
-  )
-}
-
-admin_body <- function(req) {
-  body <- req$.body
-  if (is.null(body) || !length(body)) {
-    return(list())
-  }
-  tryCatch(jsonlite::fromJSON(rawToChar(body), simplifyVector = FALSE), error = function(e) list())
-}
-
-admin_hosted <- function(state, slug) {
-  slug %in% names(server_projects(state))
-}
-
-# Changes a project as its owner would: status (e.g. "trashed"), access, or a
-# new structure version (as when a form is edited).
-admin_project <- function(state, slug, body) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
-  }
-  project <- state$projects[[slug]]
-  if (!is.null(body$status)) project$status <- body$status
-  if (!is.null(body$access)) project$access <- body$access
-  if (isTRUE(body$bump_version)) {
-    project$structure_updated <- max(floor(as.numeric(Sys.time())), project$structure_updated + 1)
-  }
-  state$projects[[slug]] <- project
-  json_response(php_json(list(data = list(
-    slug = slug, status = project$status, access = project$access,
-    structure_last_updated = mysql_time(project$structure_updated)
-  ))))
-}
-
-#' Add, edit or delete stored entries at run time (as uploads would)
-#'
-#' `add`: `form_ref` (default the first form), `branch_ref` with
-#' `owner_uuid`, `parent_uuid`, `answers` (input ref -> raw answer), `title`;
-#' missing answers are generated. `edit`: `uuid`, `answers`, `title`. Both
-#' stamp `uploaded_at` with now (or `uploaded_at`, seconds). `delete`: `uuid`,
-#' with its child entries and branch entries, as the server deletes.
-#' @noRd
-admin_entries <- function(state, slug, body) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
-  }
-  store <- server_store(state, slug)
-  project <- state$projects[[slug]]
-  state$edits <- state$edits + 1L
-  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
-  store <- switch(body$action %||% "",
-    add = admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
-    edit = admin_edit_entry(project, store, body, uploaded),
-    delete = store[!store$uuid %in% entry_family(store, body$uuid %||% ""), ],
-    NULL
-  )
-  if (is.null(store)) {
-    return(error_response(400L, "ec5_29", "action"))
-  }
-  state$stores[[slug]] <- store
-  row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
-  json_response(php_json(list(data = list(
-    uuid = if (nrow(row)) row$uuid[1] else body$uuid,
-    uploaded_at = if (nrow(row)) iso_time(row$uploaded[1]) else NULL,
-    deleted = body$action == "delete"
-  ))))
-}
-
-admin_add_entry <- function(project, store, body, uploaded, seed) {
-  form_ref <- body$form_ref %||% form_refs(project)[1]
-  branch_ref <- body$branch_ref %||% ""
-  form <- project_form(project, form_ref)
-  inputs <- if (nzchar(branch_ref)) find_input(form$inputs, branch_ref)$branch else form$inputs
-  row <- with_seed(seed, new_rows(
-    project, inputs, if (nzchar(branch_ref)) "branch" else "entry", form_ref,
-    created = uploaded - 60, uploaded = uploaded
-  ))
-  if (!is.null(body$uuid)) row$uuid <- body$uuid
-  if (nzchar(branch_ref)) {
-    row$branch_ref <- branch_ref
-    row$owner_uuid <- body$owner_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == form_ref][1]
-  } else if (!identical(form_ref, form_refs(project)[1])) {
-    parent_form <- form_refs(project)[match(form_ref, form_refs(project)) - 1L]
-    row$parent_form_ref <- parent_form
-    row$parent_uuid <- body$parent_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == parent_form][1]
-  }
-  row <- set_answers(row, inputs, body)
-  row$id <- max(store$id) + 1L
-  rbind(store, row)
-}
-
-admin_edit_entry <- function(project, store, body, uploaded) {
-  i <- match(body$uuid %||% "", store$uuid)
-  if (is.na(i)) {
-    return(NULL)
-  }
-  form <- project_form(project, store$form_ref[i])
-  inputs <- if (nzchar(store$branch_ref[i])) find_input(form$inputs, store$branch_ref[i])$branch else form$inputs
-  row <- set_answers(store[i, ], inputs, body)
-  row$uploaded <- uploaded
-  store[i, ] <- row
-  store
-}
-
-# Overrides answers (raw values by input ref) and recomputes the title.
-set_answers <- function(row, inputs, body) {
-  answers <- row$answers[[1]]
-  for (ref in names(body$answers)) {
-    answers[[ref]] <- list(answer = body$answers[[ref]], was_jumped = FALSE)
-  }
-  row$answers[[1]] <- answers
-  row$title <- body$title %||% entry_titles(inputs, list(answers), row$uuid)
-  row
-}
-
-# An entry with its descendants: child entries (recursively) and branch
-# entries, which the server deletes with it.
-entry_family <- function(store, uuid) {
-  family <- uuid
-  repeat {
-    more <- store$uuid[store$parent_uuid %in% family | store$owner_uuid %in% family]
-    if (all(more %in% family)) break
-    family <- union(family, more)
-  }
-  family
-}
-
-# Stored entries in the unmapped envelope of SPEC 4.5, for tests to compare
-# exports with.
-admin_raw_entries <- function(state, slug, query) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
-  }
-  store <- server_store(state, slug)
-  project <- state$projects[[slug]]
-  form_ref <- query$form_ref %||% form_refs(project)[1]
-  branch_ref <- query$branch_ref %||% ""
-  rows <- store[store$form_ref == form_ref & store$branch_ref == branch_ref, ]
-  envelopes <- lapply(seq_len(nrow(rows)), function(i) raw_envelope(rows[i, ], project))
-  json_response(php_json(list(data = envelopes)))
-}
-
-raw_envelope <- function(row, project) {
-  type <- if (row$kind == "branch") "branch_entry" else "entry"
-  body <- list(
-    entry_uuid = row$uuid, created_at = row$created_iso, title = row$title,
-    answers = row$answers[[1]], project_version = mysql_time(project$structure_updated),
-    uploaded_at = iso_time(row$uploaded)
-  )
-  stats::setNames(list(
-    row$uuid, type, body,
-    list(form = list(ref = row$form_ref, type = "hierarchy")),
-    list(
-      parent = list(data = list(parent_form_ref = row$parent_form_ref, parent_entry_uuid = row$parent_uuid)),
-      branch = list(data = list(owner_input_ref = row$branch_ref, owner_entry_uuid = row$owner_uuid))
-    )
-  ), c("id", "type", type, "attributes", "relationships"))
 }

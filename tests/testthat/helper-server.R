@@ -4,8 +4,8 @@
 # local_ec5_server(...) starts ec5_server_app(...) of the *installed* package
 # in a webfakes subprocess (stopped when `.local_envir` ends) and returns:
 #   url            base URL, no trailing slash
-#   log()          data frame of the requests the server saw (method, path,
-#                  query, authorization, host, status, fault)
+#   log()          data frame of the requests the server saw (time, method,
+#                  path, query, authorization, user_agent, host, status, fault)
 #   faults(...)    inject a fault, e.g. faults(type = "error", status = 503,
 #                  path = "^/api/export/entries", times = 2)
 #   clear_faults(), reset(), maintenance(on)
@@ -55,9 +55,9 @@ local_ec5_server <- function(..., .local_envir = parent.frame()) {
 
 srv_log_frame <- function(log) {
   if (!length(log)) {
-    return(data.frame(method = character(), path = character(), query = character(),
-                      authorization = logical(), host = character(), status = integer(),
-                      fault = character()))
+    return(data.frame(time = character(), method = character(), path = character(),
+                      query = character(), authorization = logical(), user_agent = character(),
+                      host = character(), status = integer(), fault = character()))
   }
   as.data.frame(log)
 }
@@ -148,9 +148,10 @@ srv_json <- function(response) {
   jsonlite::fromJSON(response$text, simplifyVector = FALSE)
 }
 
-# GET an API path of the local server with query parameters.
-srv_get <- function(server, path, ..., headers = character()) {
-  srv_request(paste0(server$url, path), query = list(...), headers = headers)
+# GET an API path of the local server with query parameters (`.headers`
+# are HTTP headers: `headers` is a query parameter of the API).
+srv_get <- function(server, path, ..., .headers = character()) {
+  srv_request(paste0(server$url, path), query = list(...), headers = .headers)
 }
 
 # A token for a private project's client app.
