@@ -21,6 +21,7 @@ Sys.setenv(R_LIBS = paste(c(lib, .libPaths()), collapse = .Platform$path.sep))
 .libPaths(c(lib, .libPaths()))
 Sys.setenv(NOT_CRAN = "true")
 
+testthat::set_max_fails(Inf)
 results <- testthat::test_local(
   ".",
   filter = filter,

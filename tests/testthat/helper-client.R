@@ -62,7 +62,12 @@ expected_column <- function(entries, key, type, format, levels) {
       scalar(as.character, NA_character_)
     },
     radio = , dropdown = factor(scalar(as.character, NA_character_), levels = levels),
-    checkbox = , searchsingle = , searchmultiple = lapply(values, function(v) as.character(unlist(v))),
+    # "" becomes NA everywhere, also inside the answers of a multi-answer question.
+    checkbox = , searchsingle = , searchmultiple = lapply(values, function(v) {
+      v <- as.character(unlist(v))
+      v[v == ""] <- NA_character_
+      v
+    }),
     scalar(function(v) format(v, scientific = FALSE), NA_character_)
   )
 }
@@ -91,7 +96,7 @@ expect_values_match <- function(table, entries, spec) {
     if (spec$type[i] == "location") {
       for (part in c("latitude", "longitude", "accuracy")) {
         col <- paste0(c(latitude = "lat_", longitude = "long_", accuracy = "accuracy_")[[part]], name)
-        testthat::expect_equal(table[[col]], expected_location(entries, name, part), label = col)
+        testthat::expect_equal(as.numeric(table[[col]]), expected_location(entries, name, part), label = col)
       }
       next
     }
