@@ -13,7 +13,6 @@
 ec5_demo <- function(slug = "ec5-demo") {
   url <- ec5_demo_server()
   cli::cli_h1("epicollect5 demo")
-  cli::cli_text("A local Epicollect5 server is running at {.url {url}}.")
   project <- ec5_project(slug, base_url = url)
   print(project)
   cli::cli_h2("The whole project as linked tables")

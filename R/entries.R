@@ -268,6 +268,10 @@ as_filter_time <- function(x, arg, end_of_day, call) {
   if (is.null(x)) {
     return(NULL)
   }
+  # A date without a time means the whole day, whichever way it is written.
+  if (rlang::is_string(x) && grepl("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", x)) {
+    x <- as.Date(x, optional = TRUE)
+  }
   time <- if (inherits(x, "Date")) {
     as.POSIXct(format(x), tz = "UTC") + if (end_of_day) 86399 else 0
   } else if (inherits(x, "POSIXt")) {

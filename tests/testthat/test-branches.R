@@ -1,0 +1,48 @@
+test_that("a branch is found by ref, export name or question, for every owner", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  b <- p$inputs[p$inputs$type == "branch", ][1, ]
+  by_ref <- ec5_branch_entries("ec5-demo", branch = b$ref, base_url = srv$url)
+  by_name <- ec5_branch_entries("ec5-demo", branch = b$map_to, base_url = srv$url)
+  by_question <- ec5_branch_entries("ec5-demo", branch = b$question, base_url = srv$url)
+  expect_identical(by_ref$ec5_branch_uuid, by_name$ec5_branch_uuid)
+  expect_identical(by_ref$ec5_branch_uuid, by_question$ec5_branch_uuid)
+  expect_equal(names(by_ref)[1:3], c("ec5_branch_owner_uuid", "ec5_branch_uuid", "created_at"))
+  total <- server_total(srv, "ec5-demo", list(branch_ref = b$ref))
+  expect_equal(nrow(by_ref), total)
+  owners <- ec5_entries("ec5-demo", base_url = srv$url)
+  expect_true(all(by_ref$ec5_branch_owner_uuid %in% owners$ec5_uuid))
+  # The owning form's branch column counts them.
+  counts <- table(factor(by_ref$ec5_branch_owner_uuid, levels = owners$ec5_uuid))
+  expect_equal(as.vector(counts), as.vector(owners[[b$map_to]]))
+})
+
+test_that("the branch entries of one owner", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  b <- p$inputs[p$inputs$type == "branch", ][1, ]
+  all <- ec5_branch_entries("ec5-demo", branch = b$ref, base_url = srv$url)
+  owner <- all$ec5_branch_owner_uuid[1]
+  mine <- ec5_branch_entries("ec5-demo", branch = b$ref, owner_uuid = owner, base_url = srv$url)
+  expect_setequal(mine$ec5_branch_uuid, all$ec5_branch_uuid[all$ec5_branch_owner_uuid == owner])
+})
+
+test_that("a branch in a child form sends its form_ref", {
+  srv <- local_client_server()
+  auth <- server_auth(srv, "proyecto-api-python")
+  p <- ec5_project("proyecto-api-python", auth = auth, base_url = srv$url)
+  b <- p$inputs[p$inputs$type == "branch" & p$inputs$form_ref == p$forms$ref[2], ][1, ]
+  srv$reset()
+  x <- ec5_branch_entries("proyecto-api-python", branch = b$ref, auth = auth, base_url = srv$url)
+  expect_equal(nrow(x), server_total(srv, "proyecto-api-python", list(form_ref = b$form_ref, branch_ref = b$ref), auth))
+  query <- srv$log()$query[startsWith(srv$log()$path, "/api/export/entries/")][1]
+  expect_true(grepl(paste0("form_ref=", b$form_ref), query, fixed = TRUE))
+})
+
+test_that("an unknown branch lists the valid ones", {
+  srv <- local_client_server()
+  expect_snapshot(error = TRUE, {
+    ec5_branch_entries("ec5-demo", branch = "Nope", base_url = srv$url)
+    ec5_branch_entries("ec5-demo", base_url = srv$url)
+  })
+})

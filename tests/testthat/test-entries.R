@@ -1,0 +1,149 @@
+test_that("every page of a form is fetched, ascending by upload time, without duplicates", {
+  srv <- local_client_server()
+  total <- server_total(srv, "ec5-demo")
+  srv$reset()
+  x <- ec5_entries("ec5-demo", per_page = 7, base_url = srv$url)
+  expect_equal(nrow(x), total)
+  expect_false(anyDuplicated(x$ec5_uuid) > 0)
+  expect_false(is.unsorted(x$uploaded_at))
+  log <- srv$log()
+  entries <- log[startsWith(log$path, "/api/export/entries/"), ]
+  expect_equal(nrow(entries), ceiling(total / 7))
+  expect_true(all(grepl("per_page=7", entries$query)))
+  expect_true(all(grepl("sort_by=uploaded_at", entries$query)))
+  expect_true(all(grepl("sort_order=asc", entries$query)))
+})
+
+test_that("the table contract holds: system columns, types, labels, provenance", {
+  srv <- local_client_server()
+  x <- ec5_entries("ec5-demo", base_url = srv$url)
+  expect_s3_class(x, "tbl_df")
+  expect_equal(names(x)[1:4], c("ec5_uuid", "created_at", "uploaded_at", "title"))
+  expect_s3_class(x$created_at, "POSIXct")
+  expect_equal(attr(x$uploaded_at, "tzone"), "UTC")
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  cs <- epicollect5:::ec5_column_spec(p)
+  for (i in seq_len(nrow(cs$spec))) {
+    col <- if (cs$spec$type[i] == "location") paste0("lat_", cs$spec$name[i]) else cs$spec$name[i]
+    expect_identical(attr(x[[col]], "label"), cs$spec$label[i])
+  }
+  expect_s3_class(x[[cs$spec$name[cs$spec$type == "radio"][1]]], "factor")
+  expect_type(x[[cs$spec$name[cs$spec$type == "checkbox"][1]]], "list")
+  prov <- attr(x, "provenance")
+  expect_equal(prov$slug, "ec5-demo")
+  expect_equal(prov$form, p$forms$name[1])
+  expect_equal(prov$total, nrow(x))
+  expect_s3_class(prov$fetched_at, "POSIXct")
+  expect_equal(prov$package_version, as.character(packageVersion("epicollect5")))
+})
+
+test_that("an empty result has zero rows and the same typed columns", {
+  srv <- local_client_server()
+  full <- ec5_entries("ec5-demo", base_url = srv$url)
+  none <- ec5_entries("ec5-demo", since = "2100-01-01", base_url = srv$url)
+  expect_equal(nrow(none), 0)
+  expect_identical(names(none), names(full))
+  # An integer question is double only when a value exceeds 32 bits, so with
+  # no values it is integer; every other column keeps its type.
+  widened <- vapply(full, is.double, TRUE) & vapply(none, is.integer, TRUE)
+  expect_identical(lapply(none, class)[!widened], lapply(full, class)[!widened])
+  expect_identical(lapply(none, levels), lapply(full, levels))
+})
+
+test_that("a child form, and the children of one parent entry", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  top <- ec5_entries("ec5-demo", base_url = srv$url)
+  kids <- ec5_entries("ec5-demo", form = p$forms$name[2], base_url = srv$url)
+  expect_equal(names(kids)[1:2], c("ec5_uuid", "ec5_parent_uuid"))
+  expect_true(all(kids$ec5_parent_uuid %in% top$ec5_uuid))
+  parent <- kids$ec5_parent_uuid[1]
+  srv$reset()
+  mine <- ec5_entries("ec5-demo", form = p$forms$slug[2], parent_uuid = parent, base_url = srv$url)
+  expect_setequal(mine$ec5_uuid, kids$ec5_uuid[kids$ec5_parent_uuid == parent])
+  query <- srv$log()$query[startsWith(srv$log()$path, "/api/export/entries/")]
+  expect_true(grepl(paste0("parent_form_ref=", p$forms$ref[1]), query[1], fixed = TRUE))
+  expect_snapshot(ec5_entries("ec5-demo", parent_uuid = parent, base_url = srv$url), error = TRUE)
+})
+
+test_that("filters: uuid, title, since and until, max_entries", {
+  srv <- local_client_server()
+  all <- ec5_entries("ec5-demo", base_url = srv$url)
+  one <- ec5_entries("ec5-demo", uuid = all$ec5_uuid[5], base_url = srv$url)
+  expect_equal(one$ec5_uuid, all$ec5_uuid[5])
+  titled <- ec5_entries("ec5-demo", title = all$title[3], base_url = srv$url)
+  expect_true(all$ec5_uuid[3] %in% titled$ec5_uuid)
+  cut <- sort(all$uploaded_at)[30]
+  later <- ec5_entries("ec5-demo", since = cut, base_url = srv$url)
+  expect_setequal(later$ec5_uuid, all$ec5_uuid[all$uploaded_at >= cut])
+  earlier <- ec5_entries("ec5-demo", until = cut, base_url = srv$url)
+  expect_setequal(earlier$ec5_uuid, all$ec5_uuid[all$uploaded_at <= cut])
+  # Both bounds with times of day: the server would widen to whole days, so
+  # the client sends only `since` and cuts at `until` itself.
+  start <- sort(all$uploaded_at)[10]
+  window <- ec5_entries("ec5-demo", since = start, until = cut, base_url = srv$url)
+  expect_setequal(window$ec5_uuid, all$ec5_uuid[all$uploaded_at >= start & all$uploaded_at <= cut])
+  by_day <- ec5_entries("ec5-demo", since = as.Date(start), date_field = "created_at", base_url = srv$url)
+  expect_setequal(by_day$ec5_uuid, all$ec5_uuid[all$created_at >= as.POSIXct(as.Date(start))])
+  srv$reset()
+  three <- ec5_entries("ec5-demo", max_entries = 3, base_url = srv$url)
+  expect_equal(nrow(three), 3)
+  expect_equal(count_requests(srv$log(), "/api/export/entries/"), 1)
+})
+
+test_that("a custom mapping renames columns, hides questions and relabels answers", {
+  srv <- local_client_server()
+  auto <- ec5_entries("test-cleaning", map_index = 0, base_url = srv$url)
+  custom <- ec5_entries("test-cleaning", map_index = 1, base_url = srv$url)
+  p <- ec5_project("test-cleaning", base_url = srv$url)
+  mapped <- p$mapping_inputs[p$mapping_inputs$map_index == 1, ]
+  expect_true(all(setdiff(names(custom), epicollect5:::system_columns) %in%
+    c(mapped$map_to, paste0(c("lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"), rep(mapped$map_to, each = 6)))))
+  expect_lt(ncol(custom), ncol(auto))
+  expect_equal(nrow(custom), nrow(auto))
+  expect_snapshot(ec5_entries("test-cleaning", map_index = 7, base_url = srv$url), error = TRUE)
+})
+
+test_that("private projects: created_by kept, hashed or dropped", {
+  srv <- local_client_server()
+  auth <- server_auth(srv, "proyecto-api-python")
+  kept <- ec5_entries("proyecto-api-python", auth = auth, base_url = srv$url)
+  expect_true("created_by" %in% names(kept))
+  hashed <- ec5_entries("proyecto-api-python", created_by = "hash", auth = auth, base_url = srv$url)
+  expect_false(any(hashed$created_by %in% kept$created_by[!is.na(kept$created_by)]))
+  expect_equal(
+    as.vector(table(match(hashed$created_by, unique(hashed$created_by)))),
+    as.vector(table(match(kept$created_by, unique(kept$created_by))))
+  )
+  dropped <- ec5_entries("proyecto-api-python", created_by = "drop", auth = auth, base_url = srv$url)
+  expect_false("created_by" %in% names(dropped))
+})
+
+test_that("credentials come from the environment when not given", {
+  srv <- local_client_server()
+  i <- match("proyecto-api-python", srv$clients$slug)
+  withr::local_envvar(EC5_CLIENT_ID = srv$clients$client_id[i], EC5_CLIENT_SECRET = srv$clients$client_secret[i])
+  x <- ec5_entries("proyecto-api-python", base_url = srv$url)
+  expect_gt(nrow(x), 0)
+})
+
+test_that("arguments are checked before any request", {
+  srv <- local_client_server()
+  srv$reset()
+  expect_snapshot(error = TRUE, {
+    ec5_entries("EC5 Demo", base_url = srv$url)
+    ec5_entries("ec5-demo", per_page = 5000, base_url = srv$url)
+    ec5_entries("ec5-demo", max_entries = 0, base_url = srv$url)
+    ec5_entries("ec5-demo", since = "last tuesday", base_url = srv$url)
+    ec5_entries("ec5-demo", since = "2024-02-01", until = "2024-01-01", base_url = srv$url)
+    ec5_entries("ec5-demo", uuid = "abc", base_url = srv$url)
+    ec5_entries("ec5-demo", sort_by = "size", base_url = srv$url)
+    ec5_entries("ec5-demo", base_url = "five.epicollect.net")
+  })
+  expect_equal(nrow(srv$log()), 0)
+})
+
+test_that("an unknown form lists the valid ones", {
+  srv <- local_client_server()
+  expect_snapshot(ec5_entries("ec5-demo", form = "Nope", base_url = srv$url), error = TRUE)
+})

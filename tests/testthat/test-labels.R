@@ -1,0 +1,18 @@
+test_that("labels are listed for the columns that have one", {
+  x <- data.frame(a = 1:2, b = c("x", "y"), c = 3:4)
+  attr(x$b, "label") <- "What is b?"
+  attr(x$c, "label") <- "And c?"
+  expect_equal(ec5_labels(x), tibble::tibble(column = c("b", "c"), label = c("What is b?", "And c?")))
+  expect_equal(nrow(ec5_labels(data.frame(a = 1))), 0)
+  expect_snapshot(ec5_labels(list(a = 1)), error = TRUE)
+})
+
+test_that("a fetched table's labels are its questions", {
+  srv <- local_client_server()
+  x <- ec5_entries("ec5-demo", base_url = srv$url)
+  labels <- ec5_labels(x)
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  cs <- epicollect5:::ec5_column_spec(p)
+  expect_true(all(cs$spec$label %in% labels$label))
+  expect_false(any(epicollect5:::system_columns %in% labels$column))
+})
