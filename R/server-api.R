@@ -20,7 +20,7 @@ api_entries <- function(ctx) {
   }
   project <- access$project
   params <- entries_params(ctx$req$query, project)
-  invalid <- entries_invalid(params, project)
+  invalid <- entries_invalid(params, project, ctx$state$config$max_per_page)
   if (!is.null(invalid)) {
     return(invalid)
   }
@@ -91,7 +91,7 @@ entries_params <- function(query, project) {
 #' Rule errors come first, all of them, in rule order (RuleQueryString);
 #' then the first failing reference check; then map_index; then per_page.
 #' @noRd
-entries_invalid <- function(p, project) {
+entries_invalid <- function(p, project, max_per_page = 1000) {
   rules <- entries_rule_errors(p)
   if (length(rules)) {
     return(error_response(400L, unlist(rules), names(rules)))
@@ -103,7 +103,7 @@ entries_invalid <- function(p, project) {
   if (!as.numeric(p$map_index) %in% map_indexes(project)) {
     return(error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
   }
-  if (as.numeric(p$per_page) > 1000) {
+  if (as.numeric(p$per_page) > max_per_page) {
     return(error_response(400L, "ec5_335", "api"))
   }
   NULL

@@ -48,15 +48,18 @@
 #' @param seed Seed of the generated entries.
 #' @param limits Rate limits, from `ec5_server_limits()`.
 #' @param token_lifetime Seconds an access token lives.
+#' @param max_per_page The largest `per_page` accepted (1000 on the current
+#'   server; lower values imitate servers that cap it, as the docs' 500).
 #' @return A `webfakes_app`.
 #' @noRd
 ec5_server_app <- function(entries = NULL, seed = 20240501L,
-                           limits = ec5_server_limits(), token_lifetime = 7200) {
+                           limits = ec5_server_limits(), token_lifetime = 7200,
+                           max_per_page = 1000) {
   rlang::check_installed(c("webfakes", "jsonlite"), "to run the local Epicollect5 server")
   state <- new.env(parent = emptyenv())
   state$config <- list(
     entries = entries, seed = as.integer(seed), limits = limits,
-    token_lifetime = token_lifetime
+    token_lifetime = token_lifetime, max_per_page = max_per_page
   )
   server_reset(state)
   app <- webfakes::new_app()

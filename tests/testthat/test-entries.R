@@ -147,3 +147,20 @@ test_that("an unknown form lists the valid ones", {
   srv <- local_client_server()
   expect_snapshot(ec5_entries("ec5-demo", form = "Nope", base_url = srv$url), error = TRUE)
 })
+
+test_that("a server that caps per_page lower is answered with smaller pages, remembered", {
+  srv <- local_client_server(max_per_page = 500)
+  total <- server_total(srv, "ec5-demo")
+  srv$reset()
+  x <- ec5_entries("ec5-demo", base_url = srv$url)
+  expect_equal(nrow(x), total)
+  query <- srv$log()$query[startsWith(srv$log()$path, "/api/export/entries/")]
+  expect_equal(length(query), 2)
+  expect_match(query[1], "per_page=1000")
+  expect_match(query[2], "per_page=500")
+  srv$reset()
+  ec5_entries("ec5-demo", base_url = srv$url)
+  query <- srv$log()$query[startsWith(srv$log()$path, "/api/export/entries/")]
+  expect_equal(length(query), 1)
+  expect_match(query[1], "per_page=500")
+})
