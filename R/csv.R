@@ -431,18 +431,11 @@ csv_inform_ambiguous <- function(plan) {
 
 # Where the table came from; the fields of the JSON path where they apply.
 csv_provenance <- function(file, columns, slug) {
-  list(
-    slug = slug,
-    form = columns$form_name,
-    form_ref = columns$form_ref,
-    branch = columns$branch_name,
-    branch_ref = columns$branch_ref,
-    map_index = columns$map_index,
-    source = "csv",
+  provenance(
+    slug, columns, "csv",
     file = normalizePath(file),
     md5 = unname(tools::md5sum(file)),
-    read_at = Sys.time(),
-    package_version = as.character(utils::packageVersion("epicollect5"))
+    read_at = Sys.time()
   )
 }
 

@@ -223,13 +223,8 @@ per_page_fallback <- function(per_page) {
 }
 
 entries_provenance <- function(slug, cs, query, args, total) {
-  list(
-    slug = slug,
-    form = cs$form_name,
-    form_ref = cs$form_ref,
-    branch = cs$branch_name,
-    branch_ref = cs$branch_ref,
-    map_index = cs$map_index,
+  provenance(
+    slug, cs, "api",
     filters = query[intersect(
       names(query),
       c("uuid", "parent_uuid", "title", "filter_by", "filter_from", "filter_to", "sort_by", "sort_order")
@@ -237,8 +232,7 @@ entries_provenance <- function(slug, cs, query, args, total) {
     until = args$until,
     base_url = args$base_url,
     fetched_at = Sys.time(),
-    total = total,
-    package_version = as.character(utils::packageVersion("epicollect5"))
+    total = total
   )
 }
 

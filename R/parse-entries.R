@@ -84,19 +84,30 @@ ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_ind
   call <- rlang::current_env()
   meta <- lapply(pages, function(page) parser_feed(parser, page, call = call))
   totals <- vapply(meta, function(m) m$total, integer(1))
-  provenance <- list(
-    slug = project$project$slug,
-    form = cs$form_name,
-    form_ref = cs$form_ref,
-    branch = cs$branch_name,
-    branch_ref = cs$branch_ref,
-    map_index = cs$map_index,
-    source = "json",
+  provenance <- provenance(
+    project$project$slug, cs, "json",
     fetched_at = Sys.time(),
-    total = if (any(!is.na(totals))) max(totals, na.rm = TRUE) else NA_integer_,
-    package_version = as.character(utils::packageVersion("epicollect5"))
+    total = if (any(!is.na(totals))) max(totals, na.rm = TRUE) else NA_integer_
   )
   entries_table(parser_finish(parser), cs, provenance)
+}
+
+# Where a table came from: the project, form, branch and mapping of its
+# column spec, the source ("api", "json", "csv"), and what `...` adds.
+provenance <- function(slug, cs, source, ...) {
+  c(
+    list(
+      slug = slug,
+      form = cs$form_name,
+      form_ref = cs$form_ref,
+      branch = cs$branch_name,
+      branch_ref = cs$branch_ref,
+      map_index = cs$map_index,
+      source = source
+    ),
+    list(...),
+    list(package_version = as.character(utils::packageVersion("epicollect5")))
+  )
 }
 
 # The pages as a list of strings and raw vectors.
