@@ -28,6 +28,12 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
   resp
 }
 
+# A response header by its lower-case name, "" when absent.
+response_header <- function(resp, name) {
+  value <- resp$headers[name]
+  if (is.na(value)) "" else unname(value)
+}
+
 is_access_denied <- function(resp) {
   resp$status == 404L && identical(response_error_code(resp), "ec5_256")
 }

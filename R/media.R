@@ -18,9 +18,9 @@
 #' @export
 #' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
 #' url <- ec5_demo_server()
-#' x <- ec5_entries("ec5-demo", base_url = url)
-#' photo <- Filter(function(v) is.character(v) && any(grepl("\\.jpg", v)), x)[[1]]
-#' bytes <- ec5_media("ec5-demo", photo[!is.na(photo)][1], base_url = url)
+#' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
+#' photos <- students$`34_Profile_picture`
+#' bytes <- ec5_media("ec5-demo", photos[!is.na(photos)][1], base_url = url)
 #' length(bytes)
 ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
                       dest = NULL, type = NULL, auth = NULL,
@@ -81,13 +81,14 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #' @param slug The project slug; taken from `x` when it is a table from this
 #'   package.
 #' @return A tibble with one row per file: `name`, `path`, `status`
-#'   (`"downloaded"`, `"skipped"`, `"placeholder"` or `"failed"`), `bytes`
-#'   and `error`.
+#'   (`"downloaded"`; `"skipped"`, already in `dir`; `"placeholder"`, a photo
+#'   the device never uploaded; `"missing"`, an audio or video file the device
+#'   never uploaded; or `"failed"`), `bytes` and `error`.
 #' @export
 #' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
 #' url <- ec5_demo_server()
-#' x <- ec5_entries("ec5-demo", base_url = url)
-#' ec5_media_download(x, tempfile("media"), base_url = url)
+#' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
+#' ec5_media_download(students, tempfile("media"), base_url = url)
 ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
                                overwrite = FALSE, slug = NULL, auth = NULL,
                                base_url = ec5_base_url()) {
@@ -131,7 +132,11 @@ media_download_all <- function(slug, files, types, format, dir, overwrite,
     } else {
       tryCatch(
         media_fetch(slug, files[i], types[i], format, path, project, auth, base_url),
-        ec5_error = function(e) media_result(NA_character_, "failed", error = cli::ansi_strip(conditionMessage(e)))
+        ec5_error = function(e) {
+          # 404 ec5_69: an audio or video file the device never uploaded.
+          status <- if (identical(e$code, "ec5_69")) "missing" else "failed"
+          media_result(NA_character_, status, error = cli::ansi_strip(conditionMessage(e)))
+        }
       )
     }
     if (!is.null(bar)) cli::cli_progress_update(id = bar)
@@ -158,7 +163,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
     what = "media request",
     call = call
   )
-  content_type <- resp$headers[["content-type"]] %||% ""
+  content_type <- response_header(resp, "content-type")
   bytes <- file.size(part)
   if (!grepl("^(image|audio|video)/", content_type)) {
     return(media_result(NA_character_, "failed", bytes,
@@ -181,7 +186,7 @@ media_result <- function(path, status, bytes = NA_real_, error = NA_character_) 
 # SPEC section 6: missing photos come back as 200 with a placeholder JPEG of
 # a known size, sent as immutable even though we sent no `v`.
 is_placeholder <- function(resp, bytes) {
-  cache <- resp$headers[["cache-control"]] %||% ""
+  cache <- response_header(resp, "cache-control")
   grepl("immutable", cache, fixed = TRUE) && bytes %in% c(40073, 3735)
 }
 
@@ -242,17 +247,20 @@ media_slug <- function(x) {
 }
 
 # An .mp4 is audio or video depending on its question; the project's inputs
-# say which for the columns of `x`. Files of unknown origin fall back to the
-# extension.
+# say which for the columns of `x` (every table of project data). Files of
+# unknown origin fall back to the extension.
 media_types_from_project <- function(files, x, project) {
   types <- media_type(files)
-  if (is.null(project) || !is.data.frame(x)) {
+  if (is.null(project)) {
     return(types)
   }
-  inputs <- project$inputs
-  for (col in intersect(names(x), inputs$map_to[inputs$type %in% c("audio", "video")])) {
-    in_col <- files %in% media_file_name(x[[col]])
-    types[in_col] <- inputs$type[match(col, inputs$map_to)]
+  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
+  inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
+  for (table in tables) {
+    for (col in intersect(names(table), inputs$map_to)) {
+      in_col <- files %in% media_file_name(table[[col]])
+      types[in_col] <- inputs$type[match(col, inputs$map_to)]
+    }
   }
   types
 }
