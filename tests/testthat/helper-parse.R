@@ -5,7 +5,7 @@ json_fixture <- function(name) {
   readChar(path, file.size(path), useBytes = TRUE)
 }
 
-fixture_project <- function(name = "pyepicollect_export_project_private_proyecto-api-python.json") {
+fixture_project <- function(name = "pyepicollect_project_private.json") {
   ec5_project_from_json(json_fixture(name))
 }
 

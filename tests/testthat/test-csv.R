@@ -5,12 +5,12 @@ raw_exports <- c(
   "nutnet-lbk_csv_light_2022_raw.csv",
   "nutnet-lbk_csv_species-comp_2020_raw.csv",
   "nutnet-lbk_csv_species-comp_2022_raw_curly-apostrophe.csv",
-  "nutnet-lbk_csv_form-1__species-composition-values-4_2022_raw.csv",
+  "nutnet-lbk_spp-values-4_2022_raw.csv",
   "nutnet-lbk_csv_height_2020_raw_location_one-empty.csv",
   "nutnet-lbk_csv_height_2021_raw_location.csv",
   "g34p-phenology_csv_form-1__g34p-phenology_2025-09_v1_raw.csv",
   "g34p-phenology_csv_branch-1__phenology_2025-09_v1_raw.csv",
-  "aru-anthropometrics_csv_form-1__anthropometrics_2024-02_raw.csv",
+  "aru-anthropometrics_2024-02_raw.csv",
   "goathead-survey_csv_form-1__goathead_2020-07_raw_nobom.csv"
 )
 
@@ -95,7 +95,7 @@ test_that("raw exports are typed by the table contract", {
   expect_type(x$species_ID, "character") # one value is "QS"
   expect_identical(attr(x, "ec5_csv")$bom, TRUE)
 
-  aru <- read_quietly(csv_fixture("aru-anthropometrics_csv_form-1__anthropometrics_2024-02_raw.csv"))
+  aru <- read_quietly(csv_fixture("aru-anthropometrics_2024-02_raw.csv"))
   expect_type(aru$`12_Body_temperature_`, "double") # 39 and 34.6
   expect_identical(aru$`9_Time_since_last_me`[[1]], "\ufe65 2 hours")
   expect_identical(attr(aru, "ec5_csv")$columns$format[[5]], "HH:mm")
@@ -147,8 +147,8 @@ test_that("re-saved exports are read with their damage reported", {
   expect_identical(sum(!is.na(biomass$row)), 0L)
 
   for (name in c(
-    "epacris-barrington_csv_form-1_private_2023-05_crlf_bom_redacted.csv",
-    "euphorbia-psammogeton-photo-points_csv_form-1_private_2023-05_crlf_bom_redacted.csv"
+    "epacris_private_2023-05_crlf_bom.csv",
+    "euphorbia_private_2023-05_crlf_bom.csv"
   )) {
     p <- problems(name)
     expect_true("LF line ends" %in% file_level(p), label = name)
@@ -167,7 +167,7 @@ test_that("re-saved exports are read with their damage reported", {
   expect_false(attr(x, "ec5_csv")$server_form)
 
   # Every date was rewritten as 11/9/21: nothing is guessed.
-  y <- read_quietly(csv_fixture("nutnet-lbk_csv_species-comp_2021_resaved_nobom_crlf_date-d-m-yy.csv"))
+  y <- read_quietly(csv_fixture("nutnet-lbk_spp-comp_2021_resaved_d-m-yy.csv"))
   p <- ec5_problems(y)
   cells <- p[!is.na(p$row), ]
   expect_identical(cells$row, seq_len(nrow(y)))
@@ -191,7 +191,7 @@ test_that("a declared format turns re-saved dates into NA and problems", {
     format = c("dd/MM/YYYY", NA, NA, NA, NA),
     levels = list(character(), character(), c("NE", "NW", "SE", "SW"), character(), character())
   )
-  path <- csv_fixture("nutnet-lbk_csv_species-comp_2021_resaved_nobom_crlf_date-d-m-yy.csv")
+  path <- csv_fixture("nutnet-lbk_spp-comp_2021_resaved_d-m-yy.csv")
   expect_warning(x <- csv_read(path, spec), class = "ec5_warning_problems")
   expect_s3_class(x$`1_What_is_the_date`, "Date")
   expect_true(all(is.na(x$`1_What_is_the_date`)))

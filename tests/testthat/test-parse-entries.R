@@ -53,7 +53,7 @@ test_that("the 2017 branch pages are typed in branch mode", {
 })
 
 test_that("the 2019 private page is typed with its real definition", {
-  x <- ec5_parse_entries(json_fixture("pyepicollect_export_entries_private_proyecto-api-python.json"),
+  x <- ec5_parse_entries(json_fixture("pyepicollect_entries_private.json"),
                          fixture_project())
   expect_named(x, c(
     "ec5_uuid", "created_at", "uploaded_at", "created_by", "title", "1_prueba_barcode",
@@ -118,7 +118,7 @@ test_that("a JSON archive download ({\"data\": [...]}) is read", {
     q("date", "DATE", format = "dd/MM/YYYY"),
     q("time", "TIME", format = "HH:mm")
   )), slug = "heiligenstadt-wien")
-  x <- ec5_parse_entries(json_fixture("heiligenstadt-wien_json_archive_form-1_single_entry_2022.json"), p)
+  x <- ec5_parse_entries(json_fixture("heiligenstadt_archive_single_2022.json"), p)
   expect_equal(nrow(x), 1L)
   expect_equal(x$UTM_Zone_2_GPS_Locationhint_t, "33U", ignore_attr = TRUE)
   expect_equal(as.vector(x$UTM_Easting_2_GPS_Locationhint_t), 602784)
@@ -132,7 +132,7 @@ test_that("a JSON archive download ({\"data\": [...]}) is read", {
 # --- pages, duplicates, empty results ------------------------------------------
 
 test_that("several pages give the same table as one page", {
-  p <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
+  p <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
   entries <- vapply(1:7, function(i) {
     entry_json(uuid(i),
       `1_Whats_your_name` = sprintf('"name %d"', i),
@@ -192,7 +192,7 @@ test_that("an empty result is a zero-row table with typed columns", {
   empty <- '{"meta": {"total": 0, "per_page": 50, "current_page": 1, "last_page": 1},
              "data": {"id": "x", "type": "entries", "entries": []}, "links": {"next": null}}'
   x <- ec5_parse_entries(empty, p)
-  full <- ec5_parse_entries(json_fixture("pyepicollect_export_entries_private_proyecto-api-python.json"), p)
+  full <- ec5_parse_entries(json_fixture("pyepicollect_entries_private.json"), p)
   expect_equal(nrow(x), 0L)
   expect_identical(names(x), names(full))
   expect_identical(lapply(x, class), lapply(full, class))
@@ -201,7 +201,7 @@ test_that("an empty result is a zero-row table with typed columns", {
   none <- ec5_parse_entries(character(0), p)
   expect_identical(lapply(none, class), lapply(full, class))
   expect_identical(attr(none, "provenance")$total, NA_integer_)
-  demo <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
+  demo <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
   y <- ec5_parse_entries(empty, demo)
   expect_s3_class(y$`8_Whats_your_favouri`, "factor")
   expect_equal(levels(y$`8_Whats_your_favouri`)[1], "Red")
@@ -213,7 +213,7 @@ test_that("the parser helpers report each page's meta", {
   cs <- ec5_column_spec(p)
   parser <- entries_parser(cs)
   expect_s3_class(parser, "ec5_entries_parser")
-  meta <- parser_feed(parser, json_fixture("pyepicollect_export_entries_private_proyecto-api-python.json"))
+  meta <- parser_feed(parser, json_fixture("pyepicollect_entries_private.json"))
   expect_equal(meta$total, 2L)
   expect_equal(meta$per_page, 50L)
   expect_equal(meta$current_page, 1L)
@@ -486,7 +486,7 @@ test_that("broken envelopes are classed parse errors", {
     ec5_parse_entries('{"data": {"entries": [{"ec5_uuid": "a"}', p)
     ec5_parse_entries('{"data": {"id": "x"}}', p)
     ec5_parse_entries('{"meta": {}}', p)
-    ec5_parse_entries(json_fixture("pyepicollect_export_project_private_proyecto-api-python.json"), p)
+    ec5_parse_entries(json_fixture("pyepicollect_project_private.json"), p)
     ec5_parse_entries('{"errors": [{"code": "ec5_256", "title": "Access denied.", "source": "auth"}]}', p)
   })
 })
@@ -514,8 +514,8 @@ test_that("arguments are checked before any parsing", {
 
 test_that("the project may be given as its JSON", {
   x <- ec5_parse_entries(
-    json_fixture("pyepicollect_export_entries_private_proyecto-api-python.json"),
-    json_fixture("pyepicollect_export_project_private_proyecto-api-python.json")
+    json_fixture("pyepicollect_entries_private.json"),
+    json_fixture("pyepicollect_project_private.json")
   )
   expect_equal(nrow(x), 2L)
 })
