@@ -58,7 +58,10 @@
 #' path <- tempfile(fileext = ".csv")
 #' writeLines(c(
 #'   "ec5_uuid,created_at,uploaded_at,title,1_Date,2_Count",
-#'   "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,\"Plot 1\",19/02/2024,3"
+#'   paste0(
+#'     "0b6c6f2e-8f0a-4c39-9d55-6f1c2f3b0a01,",
+#'     "2024-02-09T15:09:01.000Z,2024-02-09T15:09:53.000Z,\"Plot 1\",19/02/2024,3"
+#'   )
 #' ), path)
 #' x <- ec5_read_csv(path)
 #' x

@@ -13,7 +13,8 @@ install_system_deps() {
   # libcurl headers to compile against, pandoc to build vignettes, and the
   # libraries that sf (maps) needs. Only Debian/Ubuntu is automated; other
   # systems are told what to install.
-  local pkgs="libcurl4-openssl-dev pandoc libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev"
+  # qpdf and checkbashisms (devscripts) are what R CMD check --as-cran uses.
+  local pkgs="libcurl4-openssl-dev pandoc libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev qpdf devscripts"
   if command -v apt-get >/dev/null 2>&1; then
     local missing=""
     for p in $pkgs; do
