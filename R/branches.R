@@ -15,11 +15,12 @@
 #' @return A tibble with the columns described in [ec5_entries()], keyed by
 #'   `ec5_branch_owner_uuid` and `ec5_branch_uuid`.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' p <- ec5_project("ec5-demo", base_url = url)
 #' ec5_branch_entries("ec5-demo", branch = p$inputs$ref[p$inputs$type == "branch"][1],
 #'                    base_url = url)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                map_index = NULL, uuid = NULL, title = NULL,
                                since = NULL, until = NULL,

@@ -8,8 +8,9 @@
 #' @param slug The demo project to fetch.
 #' @return The [ec5_project_data()] of the demo project, invisibly.
 #' @export
-#' @examplesIf interactive()
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' ec5_demo()
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_demo <- function(slug = "ec5-demo") {
   url <- ec5_demo_server()
   cli::cli_h1("epicollect5 demo")

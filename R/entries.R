@@ -49,9 +49,10 @@
 #' @seealso [ec5_branch_entries()] for branches, [ec5_project_data()] for a
 #'   whole project.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' ec5_entries("ec5-demo", base_url = url)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         parent_uuid = NULL, uuid = NULL, title = NULL,
                         since = NULL, until = NULL,

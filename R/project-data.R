@@ -19,10 +19,11 @@
 #'   and `hierarchy` (a tibble: `table`, `kind`, `ref`, `parent`, `rows`).
 #' @seealso [ec5_join()] to join a table to its parent.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' x <- ec5_project_data("ec5-demo", base_url = url)
 #' x
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
                              auth = NULL, base_url = ec5_base_url()) {
   check_slug(slug)
@@ -152,10 +153,11 @@ table_depth <- function(h, i) {
 #' @return A tibble: the rows of `child` (in their order), followed by the
 #'   columns of the matching parent row (`NA` where none matches).
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' x <- ec5_project_data("ec5-demo", base_url = url)
 #' ec5_join(x, names(x)[2])
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
   if (!inherits(x, "ec5_project_data")) {
     ec5_abort(

@@ -20,9 +20,10 @@
 #'   possible answers), `mappings`, `mapping_inputs` and `stats`.
 #' @seealso [ec5_entries()] to fetch the entries of a form.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' ec5_project("ec5-demo", base_url = url)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project <- function(slug, auth = NULL, base_url = ec5_base_url()) {
   check_slug(slug)
   base_url <- check_base_url(base_url)

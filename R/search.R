@@ -11,9 +11,10 @@
 #' @return A tibble with columns `name`, `slug`, `access` and `ref`, one row
 #'   per project (zero rows when nothing matches).
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' ec5_search_projects("EC5", base_url = url)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_search_projects <- function(name, exact = FALSE, base_url = ec5_base_url()) {
   if (!rlang::is_string(name) || !nzchar(name) || grepl("/", name, fixed = TRUE)) {
     ec5_abort(
