@@ -225,8 +225,14 @@ response_errors <- function(resp) {
   data.frame(code = field("code"), title = field("title"), source = field("source"))
 }
 
+# A response header by its lower-case name, "" when the response lacks it.
+response_header <- function(resp, name) {
+  value <- unname(resp$headers[name])
+  if (is.na(value)) "" else value
+}
+
 response_is_html <- function(resp) {
-  type <- unname(resp$headers["content-type"])
+  type <- response_header(resp, "content-type")
   start <- utils::head(resp$body, 100)
   start <- rawToChar(start[start != as.raw(0)])
   isTRUE(grepl("html", type, fixed = TRUE)) || grepl("^\\s*<", start)

@@ -158,7 +158,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
     what = "media request",
     call = call
   )
-  content_type <- resp$headers[["content-type"]] %||% ""
+  content_type <- response_header(resp, "content-type")
   bytes <- file.size(part)
   if (!grepl("^(image|audio|video)/", content_type)) {
     return(media_result(NA_character_, "failed", bytes,
@@ -181,7 +181,7 @@ media_result <- function(path, status, bytes = NA_real_, error = NA_character_) 
 # SPEC section 6: missing photos come back as 200 with a placeholder JPEG of
 # a known size, sent as immutable even though we sent no `v`.
 is_placeholder <- function(resp, bytes) {
-  cache <- resp$headers[["cache-control"]] %||% ""
+  cache <- response_header(resp, "cache-control")
   grepl("immutable", cache, fixed = TRUE) && bytes %in% c(40073, 3735)
 }
 
@@ -242,17 +242,19 @@ media_slug <- function(x) {
 }
 
 # An .mp4 is audio or video depending on its question; the project's inputs
-# say which for the columns of `x`. Files of unknown origin fall back to the
-# extension.
+# say which for the columns of `x` (a table, or each table of project data).
+# Files of unknown origin fall back to the extension.
 media_types_from_project <- function(files, x, project) {
   types <- media_type(files)
-  if (is.null(project) || !is.data.frame(x)) {
+  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
+  if (is.null(project) || !length(tables)) {
     return(types)
   }
-  inputs <- project$inputs
-  for (col in intersect(names(x), inputs$map_to[inputs$type %in% c("audio", "video")])) {
-    in_col <- files %in% media_file_name(x[[col]])
-    types[in_col] <- inputs$type[match(col, inputs$map_to)]
+  inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
+  for (table in tables) {
+    for (col in intersect(names(table), inputs$map_to)) {
+      types[files %in% media_file_name(table[[col]])] <- inputs$type[match(col, inputs$map_to)]
+    }
   }
   types
 }
