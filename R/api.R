@@ -10,7 +10,7 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
     ec5_request(
       paste0(base_url, path),
       query = query,
-      token = if (!is.null(auth)) ec5_token(auth),
+      token = if (!is.null(auth)) ec5_token(auth, call = call),
       pace = pace,
       dest = dest,
       call = call
@@ -18,8 +18,11 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
   }
   resp <- send()
   if (!is.null(auth) && is_access_denied(resp)) {
-    ec5_token_refresh(auth)
+    ec5_token_refresh(auth, call = call)
     resp <- send()
+    if (is_access_denied(resp)) {
+      ec5_abort_revoked(resp, auth, call = call)
+    }
   }
   if (is_access_denied(resp) && is.null(auth)) {
     ec5_abort_private(base_url, path, call = call)
@@ -109,6 +112,25 @@ ec5_abort_private <- function(base_url, path, call) {
     class = "auth",
     status = 404L,
     code = "ec5_256",
+    call = call
+  )
+}
+
+# A token refused right after it was issued: someone else is issuing tokens
+# for the same client app, each revoking the one before (SPEC section 8).
+ec5_abort_revoked <- function(resp, auth, call) {
+  url <- redact_url(resp$url)
+  ec5_abort(
+    c(
+      "The server refused a fresh access token.",
+      "x" = "HTTP 404, {.code ec5_256} (access denied) for {.url {url}}, also with a token requested just now.",
+      "i" = "Each new token revokes the client app's other tokens: another R session, script or person using client id {.val {auth$client_id}} may be requesting tokens at the same time.",
+      "i" = "Give each machine or person its own client app (on the project's {.strong Apps} page), or try again later."
+    ),
+    class = "auth",
+    status = 404L,
+    code = "ec5_256",
+    url = url,
     call = call
   )
 }

@@ -201,6 +201,7 @@ ec5_response_check <- function(resp, what = "request", call = rlang::caller_env(
     what = what,
     retry_after = if (!is.na(retry_after)) retry_after,
     html = response_is_html(resp),
+    tries = resp$tries %||% 1L,
     call = call
   )
 }
