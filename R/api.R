@@ -10,7 +10,7 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
     ec5_request(
       paste0(base_url, path),
       query = query,
-      token = if (!is.null(auth)) ec5_token(auth),
+      token = if (!is.null(auth)) ec5_token(auth, call = call),
       pace = pace,
       dest = dest,
       call = call
@@ -18,8 +18,11 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
   }
   resp <- send()
   if (!is.null(auth) && is_access_denied(resp)) {
-    ec5_token_refresh(auth)
+    ec5_token_refresh(auth, call = call)
     resp <- send()
+    if (is_access_denied(resp)) {
+      ec5_abort_revoked(resp, auth, call = call)
+    }
   }
   if (is_access_denied(resp) && is.null(auth)) {
     ec5_abort_private(base_url, path, call = call)
@@ -28,10 +31,59 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
   resp
 }
 
-# A response header by its lower-case name, "" when absent.
-response_header <- function(resp, name) {
-  value <- resp$headers[name]
-  if (is.na(value)) "" else unname(value)
+# A GET whose JSON body is read by `parse(body)`. The server only sends
+# well-formed JSON, so a 2xx body that is not (cut short, garbled) was
+# damaged on the way: it is requested again, up to `epicollect5.max_tries`
+# times in all, before the parse error stands. An HTML page (a proxy or a
+# login portal answering in the server's place) or JSON of the wrong shape
+# would come back the same, so it is not requested again.
+ec5_api_json <- function(base_url, path, query = list(), auth = NULL,
+                         pace = NULL, parse = json_parse, what = "request",
+                         call = rlang::caller_env()) {
+  with_parsed_body(
+    function() ec5_api_get(base_url, path, query, auth = auth, pace = pace, what = what, call = call),
+    function(resp) parse(resp$body),
+    what = what,
+    call = call
+  )
+}
+
+# `send()` returns a response, `parse(resp)` its value or an ec5_error_parse.
+with_parsed_body <- function(send, parse, what, call) {
+  tries <- option_number("epicollect5.max_tries", 4, min = 1)
+  for (attempt in seq_len(tries)) {
+    resp <- send()
+    parsed <- tryCatch(parse(resp), ec5_error_parse = function(e) e)
+    if (!inherits(parsed, "ec5_error_parse")) {
+      return(parsed)
+    }
+    if (!body_damaged(resp)) break
+  }
+  abort_unreadable(resp, parsed, what, attempt, call)
+}
+
+body_damaged <- function(resp) {
+  !response_is_html(resp) && inherits(json_parse_cpp(resp$body %||% raw()), "ec5_cpp_failure")
+}
+
+abort_unreadable <- function(resp, error, what, tries, call) {
+  html <- response_is_html(resp)
+  url <- redact_url(resp$url)
+  problem <- if (html) "It is an HTML page, not the API's JSON." else rlang::cnd_header(error)
+  ec5_abort(
+    c(
+      "The server's answer to the {what} could not be read.",
+      "x" = "{problem}",
+      "i" = "URL: {.url {url}}",
+      "i" = if (html) "A proxy, a login portal or a maintenance page may be in the way; open the URL in a browser to see it.",
+      "i" = if (tries > 1) "It was requested {tries} times; every answer was damaged or cut short on the way.",
+      "i" = if (!html) "Try again later. If this persists, please report it."
+    ),
+    class = "parse",
+    status = resp$status,
+    url = url,
+    call = call
+  )
 }
 
 is_access_denied <- function(resp) {
@@ -60,6 +112,25 @@ ec5_abort_private <- function(base_url, path, call) {
     class = "auth",
     status = 404L,
     code = "ec5_256",
+    call = call
+  )
+}
+
+# A token refused right after it was issued: someone else is issuing tokens
+# for the same client app, each revoking the one before (SPEC section 8).
+ec5_abort_revoked <- function(resp, auth, call) {
+  url <- redact_url(resp$url)
+  ec5_abort(
+    c(
+      "The server refused a fresh access token.",
+      "x" = "HTTP 404, {.code ec5_256} (access denied) for {.url {url}}, also with a token requested just now.",
+      "i" = "Each new token revokes the client app's other tokens: another R session, script or person using client id {.val {auth$client_id}} may be requesting tokens at the same time.",
+      "i" = "Give each machine or person its own client app (on the project's {.strong Apps} page), or try again later."
+    ),
+    class = "auth",
+    status = 404L,
+    code = "ec5_256",
+    url = url,
     call = call
   )
 }

@@ -91,9 +91,9 @@ http_error_class <- function(status, code) {
 # `errors` array of the body (a data frame of code, title, source), or NULL
 # when the body was not an ec5 error (an HTML page from a proxy, say).
 # `retry_after` is the Retry-After header (seconds) of a 429, `html` says the
-# body was an HTML page.
+# body was an HTML page, `tries` how often the request was sent.
 ec5_http_abort <- function(status, url, errors = NULL, what = "request",
-                           retry_after = NULL, html = FALSE,
+                           retry_after = NULL, html = FALSE, tries = 1L,
                            call = rlang::caller_env()) {
   code <- if (length(errors$code)) errors$code[[1]] else ""
   title <- if (length(errors$title)) errors$title[[1]] else http_status_text(status)
@@ -110,6 +110,7 @@ ec5_http_abort <- function(status, url, errors = NULL, what = "request",
       "i" = if (nzchar(source)) "Source: {.val {source}}.",
       "i" = "URL: {.url {url}}",
       "i" = if (html) "The server sent an HTML page, not the API's JSON: a proxy, a login portal or a maintenance page may be in the way.",
+      "i" = if (tries > 1) "The request was sent {tries} times, with pauses between; every answer was a failure.",
       "i" = if (!is.null(retry_after)) "The server asks to wait {retry_after} second{?s} before the next request.",
       "i" = if (!is.na(hint)) hint
     ),
@@ -119,6 +120,7 @@ ec5_http_abort <- function(status, url, errors = NULL, what = "request",
     title = title,
     source = source,
     url = url,
+    tries = tries,
     call = call
   )
 }

@@ -150,12 +150,11 @@ fetch_entries <- function(slug, query, cs, args, auth, project,
   seen <- 0
   repeat {
     query$page <- page
-    resp <- fetch_page(args$base_url, path, query, auth, slug, call)
-    if (!is.null(resp$per_page)) {
-      query$per_page <- resp$per_page
+    meta <- fetch_page(parser, args$base_url, path, query, auth, slug, call)
+    if (!is.null(meta$smaller)) {
+      query$per_page <- meta$smaller
       next
     }
-    meta <- parser_feed(parser, resp$body)
     total <- meta$total
     seen <- seen + meta$n
     progress$update(page, meta$last_page, seen, total)
@@ -191,13 +190,15 @@ personal_data <- function(table, created_by) {
   table
 }
 
-# One page; on 400 ec5_335 (per_page above what this server allows) it
-# returns the smaller page size to use instead, remembered per server.
-fetch_page <- function(base_url, path, query, auth, slug, call) {
-  resp <- tryCatch(
-    ec5_api_get(
+# One page, flattened into the parser; its meta (see parser_feed()). On 400
+# ec5_335 (per_page above what this server allows) it returns `smaller`, the
+# page size to use instead, remembered per server.
+fetch_page <- function(parser, base_url, path, query, auth, slug, call) {
+  tryCatch(
+    ec5_api_json(
       base_url, path, query, auth = auth,
       pace = list(slug = slug, class = "entries"),
+      parse = function(body) parser_feed(parser, body, call = call),
       what = "entries request", call = call
     ),
     ec5_error_bad_request = function(e) {
@@ -206,10 +207,9 @@ fetch_page <- function(base_url, path, query, auth, slug, call) {
       }
       smaller <- per_page_fallback(query$per_page)
       per_page_limits[[base_url]] <- smaller
-      list(per_page = smaller)
+      list(smaller = smaller)
     }
   )
-  resp
 }
 
 per_page_limits <- new.env(parent = emptyenv())

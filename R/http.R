@@ -201,6 +201,7 @@ ec5_response_check <- function(resp, what = "request", call = rlang::caller_env(
     what = what,
     retry_after = if (!is.na(retry_after)) retry_after,
     html = response_is_html(resp),
+    tries = resp$tries %||% 1L,
     call = call
   )
 }
@@ -225,8 +226,14 @@ response_errors <- function(resp) {
   data.frame(code = field("code"), title = field("title"), source = field("source"))
 }
 
+# A response header by its lower-case name, "" when the response lacks it.
+response_header <- function(resp, name) {
+  value <- unname(resp$headers[name])
+  if (is.na(value)) "" else value
+}
+
 response_is_html <- function(resp) {
-  type <- unname(resp$headers["content-type"])
+  type <- response_header(resp, "content-type")
   start <- utils::head(resp$body, 100)
   start <- rawToChar(start[start != as.raw(0)])
   isTRUE(grepl("html", type, fixed = TRUE)) || grepl("^\\s*<", start)

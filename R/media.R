@@ -16,12 +16,13 @@
 #' @return The path written (invisibly), or a raw vector when `dest` is
 #'   `NULL`.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
 #' photos <- students$`34_Profile_picture`
 #' bytes <- ec5_media("ec5-demo", photos[!is.na(photos)][1], base_url = url)
 #' length(bytes)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
                       dest = NULL, type = NULL, auth = NULL,
                       base_url = ec5_base_url()) {
@@ -85,10 +86,11 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #'   the device never uploaded; `"missing"`, an audio or video file the device
 #'   never uploaded; or `"failed"`), `bytes` and `error`.
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
 #' ec5_media_download(students, tempfile("media"), base_url = url)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
                                overwrite = FALSE, slug = NULL, auth = NULL,
                                base_url = ec5_base_url()) {
@@ -247,19 +249,18 @@ media_slug <- function(x) {
 }
 
 # An .mp4 is audio or video depending on its question; the project's inputs
-# say which for the columns of `x` (every table of project data). Files of
-# unknown origin fall back to the extension.
+# say which for the columns of `x` (a table, or each table of project data).
+# Files of unknown origin fall back to the extension.
 media_types_from_project <- function(files, x, project) {
   types <- media_type(files)
-  if (is.null(project)) {
+  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
+  if (is.null(project) || !length(tables)) {
     return(types)
   }
-  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
   inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
   for (table in tables) {
     for (col in intersect(names(table), inputs$map_to)) {
-      in_col <- files %in% media_file_name(table[[col]])
-      types[in_col] <- inputs$type[match(col, inputs$map_to)]
+      types[files %in% media_file_name(table[[col]])] <- inputs$type[match(col, inputs$map_to)]
     }
   }
   types

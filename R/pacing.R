@@ -56,7 +56,11 @@ ec5_limiter <- function(server, slug = NULL, class, call = rlang::caller_env()) 
     class = class,
     requests = limit$requests,
     seconds = limit$seconds,
-    user = limit$user
+    user = limit$user,
+    # Public media have a per-second burst bucket inside a per-minute one;
+    # the server's X-RateLimit headers may describe the per-minute bucket,
+    # which would lift our per-second pacing into a storm of 429s.
+    follow_server = !identical(class, "public_media")
   )
 }
 

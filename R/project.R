@@ -42,12 +42,12 @@ project_get <- function(slug, auth, base_url, call = rlang::caller_env()) {
   if (!is.null(cached) && identical(cached$version, version)) {
     return(cached$project)
   }
-  resp <- ec5_api_get(
+  project <- ec5_api_json(
     base_url, paste0("/api/export/project/", slug),
     auth = auth, pace = list(slug = slug, class = "project"),
+    parse = ec5_project_from_json,
     what = "project definition request", call = call
   )
-  project <- ec5_project_from_json(resp$body)
   attr(project, "base_url") <- base_url
   project_cache[[key]] <- list(version = version, project = project)
   project
@@ -57,10 +57,20 @@ project_get <- function(slug, auth, base_url, call = rlang::caller_env()) {
 # when the server does not offer it (older servers): then the definition is
 # cached for the session without a staleness check.
 project_version <- function(slug, base_url, call = rlang::caller_env()) {
-  resp <- ec5_request(
-    paste0(base_url, "/api/project-version/", slug),
-    pace = list(slug = slug, class = "global"), call = call
+  with_parsed_body(
+    function() {
+      ec5_request(
+        paste0(base_url, "/api/project-version/", slug),
+        pace = list(slug = slug, class = "global"), call = call
+      )
+    },
+    function(resp) version_from_response(resp, slug, base_url, call),
+    what = "project version request",
+    call = call
   )
+}
+
+version_from_response <- function(resp, slug, base_url, call) {
   if (resp$status == 400L && identical(response_error_code(resp), "ec5_11")) {
     ec5_abort(
       c("Project {.val {slug}} was not found on {.url {base_url}}.",

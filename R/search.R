@@ -27,13 +27,12 @@ ec5_search_projects <- function(name, exact = FALSE, base_url = ec5_base_url()) 
     ec5_abort("{.arg exact} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
   base_url <- check_base_url(base_url)
-  resp <- ec5_api_get(
+  hits <- ec5_api_json(
     base_url, paste0("/api/projects/", utils::URLencode(name, reserved = TRUE)),
     query = if (exact) list(exact = "true") else list(),
     pace = list(slug = "", class = "global"),
     what = "project search"
-  )
-  hits <- json_parse(resp$body)$data
+  )$data
   field <- function(f) {
     vapply(hits, function(h) as.character(h$project[[f]] %||% NA_character_), "")
   }

@@ -23,7 +23,8 @@
 #                                   authorization (bool), user_agent, host,
 #                                   status, fault
 #   POST /_test/reset               clear log, limits, tokens, faults, edits
-#   POST /_test/faults              add a fault: {type, path (regex), times,
+#   POST /_test/faults              add a fault: {type, path (regex), query
+#                                   (regex on the query string), times,
 #                                   status, delay, bytes, chunk, retry_after,
 #                                   location}; GET lists, DELETE clears them
 #   POST /_test/maintenance         {"on": true|false}
@@ -352,7 +353,7 @@ add_fault <- function(state, spec) {
     return(error_response(400L, "ec5_29", "type"))
   }
   state$fault_id <- state$fault_id + 1L
-  defaults <- list(path = ".", times = 1L, status = 500L, delay = 30, bytes = NA,
+  defaults <- list(path = ".", query = "", times = 1L, status = 500L, delay = 30, bytes = NA,
                    chunk = 16L, retry_after = 1L, location = NA)
   fault <- utils::modifyList(defaults, spec)
   fault$id <- state$fault_id
@@ -360,11 +361,13 @@ add_fault <- function(state, spec) {
   data_response(fault)
 }
 
-# The first fault whose path pattern matches uses up one of its `times`.
+# The first fault whose path and query patterns match uses up one of its
+# `times` (the query pattern picks one form or branch of a project).
 take_fault <- function(state, req) {
   for (i in seq_along(state$faults)) {
     fault <- state$faults[[i]]
-    if (grepl(fault$path, req$path, perl = TRUE)) {
+    if (grepl(fault$path, req$path, perl = TRUE) &&
+      grepl(fault$query, req$query_string %||% "", perl = TRUE)) {
       fault$times <- fault$times - 1L
       if (fault$times <= 0L) state$faults[[i]] <- NULL else state$faults[[i]] <- fault
       return(fault)

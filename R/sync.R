@@ -23,13 +23,14 @@
 #'   fetched in full).
 #' @seealso [ec5_cache_info()], [ec5_cache_clear()].
 #' @export
-#' @examplesIf interactive() || identical(Sys.getenv("IN_PKGDOWN"), "true")
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' dir <- tempfile("ec5-sync")
 #' x <- ec5_sync("ec5-demo", dir = dir, base_url = url)
 #' attr(x, "changes")
 #' # Nothing new: one request per table, nothing inserted.
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
+#' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
                      auth = NULL, base_url = ec5_base_url()) {
   check_slug(slug)
@@ -42,8 +43,9 @@ ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
   project <- sync_project(store, slug, auth, base_url)
   full <- full || !identical(store_read(store, "project")$version, project$version)
   plan <- project_data_plan(project$project, NULL, TRUE)
+  call <- rlang::current_env()
   changes <- lapply(seq_len(nrow(plan)), function(i) {
-    sync_table(store, plan[i, ], slug, full, auth, base_url)
+    sync_table(store, plan[i, ], slug, project$project, full, auth, base_url, call)
   })
   tables <- lapply(plan$table, function(t) store_read(store, table_key(t))$table)
   names(tables) <- plan$table
@@ -65,14 +67,10 @@ sync_project <- function(store, slug, auth, base_url, call = rlang::caller_env()
   list(version = version, project = project_get(slug, auth, base_url, call = call))
 }
 
-sync_table <- function(store, row, slug, full, auth, base_url) {
+sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
   key <- table_key(row$table)
   old <- if (!full) store_read(store, key)
-  args <- list(slug = slug, form = row$form_ref, auth = auth, base_url = base_url)
-  if (row$kind == "branch") args$branch <- row$ref
-  if (!is.null(old$cursor)) args$since <- old$cursor
-  fetch <- if (row$kind == "form") ec5_entries else ec5_branch_entries
-  new <- do.call(fetch, args)
+  new <- sync_fetch(slug, project, row, old$cursor, auth, base_url, call)
   merged <- if (is.null(old)) {
     list(table = new, inserted = nrow(new), updated = 0L)
   } else {
@@ -87,17 +85,32 @@ sync_table <- function(store, row, slug, full, auth, base_url) {
   )
 }
 
-# New rows are appended, edited ones replace the stored copy. The re-sent
-# rows at the cursor (the filter is inclusive) count only if they changed.
+# The entries of one table uploaded since `since`, as ec5_entries() and
+# ec5_branch_entries() fetch them, but with the definition at hand: an
+# up-to-date copy costs no definition request.
+sync_fetch <- function(slug, project, row, since, auth, base_url, call) {
+  args <- entries_args(
+    slug, map_index = NULL, uuid = NULL, title = NULL, since = since, until = NULL,
+    date_field = "uploaded_at", sort_by = "uploaded_at", sort_order = "asc",
+    max_entries = Inf, per_page = 1000L, base_url = base_url, created_by = "keep",
+    call = call
+  )
+  branch <- if (row$kind == "branch") row$ref
+  cs <- ec5_column_spec(project, form = row$form_ref, branch = branch)
+  query <- c(args$query, list(form_ref = cs$form_ref, branch_ref = branch))
+  fetch_entries(slug, query, cs, args, auth, project, call = call)
+}
+
+# New rows are appended; rows sent again replace the stored copy (the filter
+# is inclusive, and an edit within the second of the cursor keeps its
+# uploaded_at), and count as updated when they differ from it.
 merge_entries <- function(old, new) {
   key <- if ("ec5_branch_uuid" %in% names(new)) "ec5_branch_uuid" else "ec5_uuid"
   at <- match(new[[key]], old[[key]])
   inserted <- is.na(at)
-  same_time <- !inserted & (new$uploaded_at == old$uploaded_at[at]) %in% TRUE
-  updated <- !inserted & !same_time
-  changed <- inserted | updated
-  keep_old <- !seq_len(nrow(old)) %in% at[updated]
-  table <- vctrs::vec_rbind(old[keep_old, ], new[changed, ])
+  updated <- !inserted
+  updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
+  table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
   table <- copy_column_labels(table, new)
   table <- restore_table_attributes(table, new)
   list(table = table, inserted = sum(inserted), updated = sum(updated))

@@ -62,6 +62,7 @@ LimiterSpec limiter_spec(SEXP limiter) {
   spec.requests = list_number(limiter, "requests", NAN);
   spec.seconds = list_number(limiter, "seconds", NAN);
   spec.user = list_number(limiter, "user", 0) != 0;
+  spec.follow_server = list_number(limiter, "follow_server", 1) != 0;
   if (spec.key.empty() || spec.cls.empty() || !(spec.requests >= 1) || !(spec.seconds > 0)) {
     throw Error("argument",
                 "`limiter` needs a key, a class, requests >= 1 and seconds > 0.");
@@ -87,6 +88,7 @@ void limiter_record(const LimiterSpec& spec, double remaining, double limit,
   bucket.cls = spec.cls;
   const double t = now();
   const bool fresh = t >= bucket.window_end;
+  if (!spec.follow_server) remaining = limit = NAN;
   if (limit > 0) bucket.server_limit = limit;
   if (!std::isnan(retry_after)) {
     // A 429 is not counted by the server, but it tells when its window ends.

@@ -22,9 +22,10 @@ struct LimiterSpec {
   double requests;   // hits allowed per window
   double seconds;    // window length
   bool user;         // the user set this limit: the server may lower it, not raise it
+  bool follow_server;  // the server's X-RateLimit-* headers describe this bucket
 };
 
-// Reads list(key =, class =, requests =, seconds =, user =) from R.
+// Reads list(key =, class =, requests =, seconds =, user =, follow_server =) from R.
 LimiterSpec limiter_spec(SEXP limiter);
 
 // Seconds to wait before the next hit on this bucket may be sent (0 = now).
