@@ -114,7 +114,7 @@ void EntriesParser::add_entries(const rapidjson::Value& entries, PageMeta* meta)
 PageMeta EntriesParser::feed(const char* data, size_t len) {
   if (finished_) throw Error("argument", "This entries parser has already finished.");
   rapidjson::Document doc;
-  parse_json(doc, data, len, "entries page");
+  parse_json_insitu(doc, &buffer_, data, len, "entries page");
   PageMeta meta;
   const rapidjson::Value* entries = nullptr;
   bool single = false;
@@ -177,6 +177,7 @@ SEXP EntriesParser::finish() {
   // collected, so that a large result is not held twice.
   index_.clear();
   slot_.clear();
+  buffer_ = std::vector<char>();
   table_ = Table({});
   return result;
 }

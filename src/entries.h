@@ -49,6 +49,9 @@ class EntriesParser {
   std::unordered_map<std::string_view, std::vector<size_t>> index_;
   std::vector<const rapidjson::Value*> slot_;
   std::set<std::string> unknown_keys_;
+  // The page being parsed, in place: reused from page to page, so that its
+  // memory is not handed back to the system and faulted in again each time.
+  std::vector<char> buffer_;
   bool finished_ = false;
 };
 
