@@ -355,13 +355,13 @@ bool Column::append_json_scalar(const rapidjson::Value& v) {
   return true;
 }
 
-void Column::append_json_as_text(const rapidjson::Value& v, const std::string& expected) {
+void Column::append_json_as_text(const rapidjson::Value& v) {
   if (append_json_scalar(v)) return;
   if (v.IsNumber()) {
     std::string text = number_text(v);
     append_text(text.data(), text.size());
   } else {
-    problem_json(expected, v);
+    problem_json(expected(), v);
     append_na();
   }
 }
@@ -438,7 +438,7 @@ class TextColumn : public Column {
   TextColumn(std::string name, Problems* problems, std::string format = "")
       : Column(std::move(name), problems), format_(std::move(format)) {}
 
-  void append_json(const rapidjson::Value& v) override { append_json_as_text(v, expected()); }
+  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
   void append_text(const char* p, size_t n) override {
     if (n == 0) {
       append_na();
@@ -470,7 +470,9 @@ class TextColumn : public Column {
   }
 
  private:
-  std::string expected() const { return format_.empty() ? "text" : "format " + format_; }
+  std::string expected() const override {
+    return format_.empty() ? "text" : "format " + format_;
+  }
   bool matches(const char* p, size_t n) const {
     DateParts parts;
     return match_format(format_, p, n, &parts);
@@ -592,7 +594,7 @@ class DoubleColumn : public Column {
 
  protected:
   virtual bool accepts_numbers() const { return true; }
-  virtual std::string expected() const { return "number"; }
+  std::string expected() const override { return "number"; }
   virtual bool parse(const char* p, size_t n, double* out) const {
     Number x;
     if (!parse_number_text(p, n, &x)) return false;
@@ -660,7 +662,7 @@ class FactorColumn : public Column {
     for (size_t i = 0; i < levels_.size(); ++i) code_.emplace(levels_[i], static_cast<int>(i + 1));
   }
 
-  void append_json(const rapidjson::Value& v) override { append_json_as_text(v, expected()); }
+  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();
     auto it = code_.find(std::string_view(p, n));
@@ -687,7 +689,7 @@ class FactorColumn : public Column {
   }
 
  private:
-  std::string expected() const {
+  std::string expected() const override {
     return "one of the " + std::to_string(levels_.size()) + " answers";
   }
 
@@ -754,16 +756,18 @@ class ListColumn : public Column {
     Rcpp::List x(n);
     for (size_t i = 0; i < n; ++i) {
       size_t r = source_row(keep, i);
+      size_t from = r == 0 ? 0 : row_end_[r - 1];
+      // Plain R vectors: an Rcpp vector per row costs more than its few
+      // strings. Each is protected by `x` as soon as it is made.
       if (failed_[r]) {
-        x[i] = Rcpp::CharacterVector::create(NA_STRING);
+        SET_VECTOR_ELT(x, i, Rf_ScalarString(NA_STRING));
         continue;
       }
-      size_t from = r == 0 ? 0 : row_end_[r - 1];
-      Rcpp::CharacterVector answers(row_end_[r] - from);
+      SEXP answers = Rf_allocVector(STRSXP, static_cast<R_xlen_t>(row_end_[r] - from));
+      SET_VECTOR_ELT(x, i, answers);
       for (size_t k = from; k < row_end_[r]; ++k) {
-        SET_STRING_ELT(answers, k - from, elements_.charsxp(k));
+        SET_STRING_ELT(answers, static_cast<R_xlen_t>(k - from), elements_.charsxp(k));
       }
-      x[i] = answers;
     }
     names->push_back(name());
     out->push_back(x);

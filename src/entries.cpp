@@ -75,13 +75,30 @@ EntriesParser::EntriesParser(const std::vector<ColumnSpec>& specs, std::string k
   slot_.assign(columns.size(), nullptr);
 }
 
+// The columns a key fills, or nullptr for an unknown key. The entries of a
+// page list their keys in the same order, so the key at the same position
+// in the previous entry is tried first: a comparison instead of a hash.
+const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::string_view key) {
+  if (position < hints_.size() && hints_[position].columns && hints_[position].key == key) {
+    return hints_[position].columns;
+  }
+  auto it = index_.find(key);
+  const std::vector<size_t>* columns = it == index_.end() ? nullptr : &it->second;
+  if (position >= hints_.size()) hints_.resize(position + 1);
+  // The hint keeps the index's own key, which outlives the page.
+  hints_[position] = columns ? KeyHint{it->first, columns} : KeyHint{};
+  return columns;
+}
+
 void EntriesParser::add_entry(const rapidjson::Value& entry) {
   std::fill(slot_.begin(), slot_.end(), nullptr);
+  size_t position = 0;
   for (const auto& m : entry.GetObject()) {
     // Later duplicates of a key win, as in most JSON readers.
-    auto it = index_.find(std::string_view(m.name.GetString(), m.name.GetStringLength()));
-    if (it != index_.end()) {
-      for (size_t i : it->second) slot_[i] = &m.value;
+    const std::vector<size_t>* columns =
+        key_columns(position++, std::string_view(m.name.GetString(), m.name.GetStringLength()));
+    if (columns) {
+      for (size_t i : *columns) slot_[i] = &m.value;
     } else if (unknown_keys_.size() < kMaxUnknownKeys) {
       std::string key(m.name.GetString(), m.name.GetStringLength());
       bool system = std::any_of(std::begin(kSystemKeys), std::end(kSystemKeys),
@@ -114,7 +131,7 @@ void EntriesParser::add_entries(const rapidjson::Value& entries, PageMeta* meta)
 PageMeta EntriesParser::feed(const char* data, size_t len) {
   if (finished_) throw Error("argument", "This entries parser has already finished.");
   rapidjson::Document doc;
-  parse_json(doc, data, len, "entries page");
+  parse_json_insitu(doc, &buffer_, data, len, "entries page");
   PageMeta meta;
   const rapidjson::Value* entries = nullptr;
   bool single = false;
@@ -175,8 +192,10 @@ SEXP EntriesParser::finish() {
                                          Rcpp::Named("unknown_keys") = r_strings(unknown));
   // The buffers are in R now; free them before the parser object is
   // collected, so that a large result is not held twice.
+  hints_.clear();
   index_.clear();
   slot_.clear();
+  buffer_ = std::vector<char>();
   table_ = Table({});
   return result;
 }

@@ -39,6 +39,7 @@ class EntriesParser {
 
  private:
   void add_entry(const rapidjson::Value& entry);
+  const std::vector<size_t>* key_columns(size_t position, std::string_view key);
   void add_entries(const rapidjson::Value& entries, PageMeta* meta);
 
   Table table_;
@@ -48,7 +49,16 @@ class EntriesParser {
   // Keys are views of the column names, which live as long as the table.
   std::unordered_map<std::string_view, std::vector<size_t>> index_;
   std::vector<const rapidjson::Value*> slot_;
+  // By position in an entry: the key last seen there and its columns.
+  struct KeyHint {
+    std::string_view key;
+    const std::vector<size_t>* columns = nullptr;
+  };
+  std::vector<KeyHint> hints_;
   std::set<std::string> unknown_keys_;
+  // The page being parsed, in place: reused from page to page, so that its
+  // memory is not handed back to the system and faulted in again each time.
+  std::vector<char> buffer_;
   bool finished_ = false;
 };
 

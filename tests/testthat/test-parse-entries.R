@@ -438,6 +438,23 @@ test_that("missing keys are NA, unknown keys are ignored with a warning, duplica
   expect_true(all(is.na(x$`16_text`)))
 })
 
+test_that("keys are matched whatever their order from one entry to the next", {
+  # The flattener first tries the key seen at the same position in the
+  # previous entry; reordered, unknown and repeated keys must not fool it.
+  page <- page_json(c(
+    '{"ec5_uuid": "u1", "1_int": 1, "16_text": "a", "2_dec": 1.5}',
+    '{"ec5_uuid": "u2", "16_text": "b", "1_int": 2, "2_dec": 2.5}',
+    '{"ec5_uuid": "u3", "other": 9, "16_text": "c", "2_dec": 3.5}',
+    '{"ec5_uuid": "u4", "1_int": 4, "1_int": 5, "16_text": "d"}',
+    '{"2_dec": 6.5, "16_text": "e", "1_int": 6, "ec5_uuid": "u5"}'
+  ))
+  x <- suppressWarnings(ec5_parse_entries(page, contract_project()))
+  expect_identical(x$ec5_uuid, paste0("u", 1:5))
+  expect_identical(as.vector(x$`1_int`), c(1L, 2L, NA, 5L, 6L))
+  expect_identical(as.vector(x$`16_text`), c("a", "b", "c", "d", "e"))
+  expect_identical(as.vector(x$`2_dec`), c(1.5, 2.5, 3.5, NA, 6.5))
+})
+
 test_that("text that is not valid UTF-8, or holds NUL, is NA and a problem", {
   page <- charToRaw(page_json(c(
     entry_json(uuid(1), `16_text` = '"caf\\u00e9 \\ud83d\\ude00"'),
