@@ -9,7 +9,9 @@
 #   <out-dir>/seeds/entries     entries pages, each prefixed by one byte that
 #                               selects its spec in specs.rds;
 #   <out-dir>/seeds/csv         the fixture CSV files and CSV pages of the
-#                               local server.
+#                               local server;
+#   <out-dir>/seeds/json        every JSON body above, the server's error
+#                               bodies and token responses.
 # Run from the package's root folder.
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args)) args[[1]] else stop("usage: corpus.R <out-dir>")
@@ -19,7 +21,7 @@ options(epicollect5.verbose = FALSE, epicollect5.cache_dir = file.path(tempdir()
 json_dir <- "tests/testthat/fixtures/json"
 csv_dir <- "tests/testthat/fixtures/csv"
 project_dir <- "inst/extdata/projects"
-for (d in file.path(out, "seeds", c("definition", "entries", "csv"))) {
+for (d in file.path(out, "seeds", c("definition", "entries", "csv", "json"))) {
   dir.create(d, recursive = TRUE, showWarnings = FALSE)
 }
 
@@ -170,9 +172,30 @@ for (slug in hosted) {
     seed("csv", paste0("server-", name, ".csv"), get(slug, path, c(query, format = "csv")))
   }
 }
+# Every JSON body, plus error bodies and a token response of the server.
+for (p in c(list.files(json_dir, "\\.json$", full.names = TRUE),
+            list.files("inst/extdata/server", "\\.json$", full.names = TRUE))) {
+  seed("json", basename(p), read_bytes(p))
+}
+for (p in list.files(file.path(out, "seeds", "definition"), full.names = TRUE)) {
+  file.copy(p, file.path(out, "seeds", "json", basename(p)), overwrite = TRUE)
+}
+fetch <- function(path, method = "GET", body = NULL) {
+  headers <- if (!is.null(body)) "Content-Type: application/json" else character()
+  epicollect5:::ec5_request(paste0(base_url, path), method = method, headers = headers, body = body)$body
+}
+seed("json", "server-error-404.json", fetch("/api/export/project/no-such-project"))
+seed("json", "server-error-400.json", fetch("/api/export/entries/ec5-demo?per_page=x"))
+seed("json", "server-token.json", fetch("/api/oauth/token", "POST", charToRaw(sprintf(
+  '{"grant_type":"client_credentials","client_id":%s,"client_secret":"%s"}',
+  clients$client_id[1], clients$client_secret[1]
+))))
+server$stop()
+
 cat(sprintf(
-  "%d specs; seeds: %d definitions, %d entries pages, %d CSV files\n", length(specs),
+  "%d specs; seeds: %d definitions, %d entries pages, %d CSV files, %d JSON bodies\n", length(specs),
   length(list.files(file.path(out, "seeds", "definition"))),
   length(list.files(file.path(out, "seeds", "entries"))),
-  length(list.files(file.path(out, "seeds", "csv")))
+  length(list.files(file.path(out, "seeds", "csv"))),
+  length(list.files(file.path(out, "seeds", "json")))
 ))

@@ -6,6 +6,8 @@
 //                          second copy exercises de-duplication)
 //   -DEC5_FUZZ_CSV         csv_read_cpp(), then type inference and conversion
 //                          planned as R/csv.R plans them
+//   -DEC5_FUZZ_JSON        json_parse_cpp() and auth_token_parse_cpp(), the
+//                          readers of every other response body
 //
 // Each input runs inside R_ToplevelExec, inside the same kind of try/catch
 // as the Rcpp glue. A finding (abort, which libFuzzer reports as a crash) is:
@@ -36,6 +38,8 @@ SEXP entries_parser_finish_cpp(SEXP parser);
 SEXP csv_read_cpp(Rcpp::RawVector bytes);
 SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
 SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
+SEXP json_parse_cpp(SEXP json);
+SEXP auth_token_parse_cpp(SEXP body);
 
 namespace {
 
@@ -214,8 +218,17 @@ void run_one(const Input& in) {
   UNPROTECT(5);
 }
 
+#elif defined(EC5_FUZZ_JSON)
+
+void run_one(const Input& in) {
+  SEXP json = PROTECT(raw_vector(in.data, in.size));
+  failed(json_parse_cpp(json), "json_parse_cpp");
+  failed(auth_token_parse_cpp(json), "auth_token_parse_cpp");
+  UNPROTECT(1);
+}
+
 #else
-#error "Define EC5_FUZZ_DEFINITION, EC5_FUZZ_ENTRIES or EC5_FUZZ_CSV"
+#error "Define EC5_FUZZ_DEFINITION, EC5_FUZZ_ENTRIES, EC5_FUZZ_CSV or EC5_FUZZ_JSON"
 #endif
 
 // Runs inside R_ToplevelExec: no C++ exception may leave it.

@@ -5,7 +5,7 @@
 #   tools/fuzz/run.sh [seconds] [target...]   fuzz for `seconds` in total
 #                                              (default 60), split evenly over
 #                                              the targets (default: all of
-#                                              definition entries csv)
+#                                              definition entries csv json)
 #   tools/fuzz/run.sh --replay [target...]     run the seeds and the saved
 #                                              corpus once, no fuzzing
 #   tools/fuzz/run.sh --build [target...]      build only
@@ -35,7 +35,7 @@ case "${1:-}" in
   *) seconds=$1; shift ;;
 esac
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(definition entries csv)
+[ ${#targets[@]} -gt 0 ] || targets=(definition entries csv json)
 
 dir=${EC5_FUZZ_DIR:-/tmp/ec5-fuzz}
 cxx=${CXX:-clang++}
@@ -53,7 +53,7 @@ fi
 # --- build ------------------------------------------------------------------------
 
 # The parser sources: no libcurl, no HTTP.
-sources=(definition columns entries csv csv_columns csv_values)
+sources=(definition columns entries csv csv_columns csv_values json-value auth)
 rcpp_inc=$(Rscript -e 'cat(system.file("include", package = "Rcpp"))')
 rapidjson_inc=$(Rscript -e 'cat(system.file("include", package = "rapidjsonr"))')
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer
@@ -70,7 +70,7 @@ if [ "$(cat "$build/stamp" 2>/dev/null)" != "$stamp" ]; then
     "$cxx" "${flags[@]}" -c "src/$s.cpp" -o "$build/$s.o"
     objects+=("$build/$s.o")
   done
-  for t in definition entries csv; do
+  for t in definition entries csv json; do
     upper=$(echo "$t" | tr a-z A-Z)
     "$cxx" "${flags[@]}" -DEC5_FUZZ_"$upper" -c tools/fuzz/harness.cpp -o "$build/harness-$t.o"
     "$cxx" -fsanitize=fuzzer,address,undefined -o "$build/fuzz-$t" "$build/harness-$t.o" \
@@ -124,6 +124,7 @@ for t in "${targets[@]}"; do
   fi
   log="$dir/logs/$t.log"
   start=$(date +%s)
+  touch "$dir/logs/$t.start"
   if ! "$build/fuzz-$t" "${args[@]}" "$dir/corpus/$t" "$dir/seeds/$t" >"$log" 2>&1; then
     status=1
   fi
@@ -132,7 +133,7 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  found=$(find "$dir/findings/$t" -type f | wc -l)
+  found=$(find "$dir/findings/$t" -type f -newer "$dir/logs/$t.start" | wc -l)
   printf '%-11s %8s %10s %8s %6s %7s %s\n' "$t" "$elapsed" "${execs:-?}" "${rate:-?}" \
     "${cov:-?}" "${corp:-?}" "$found"
   if [ "$found" -gt 0 ] || grep -q -E '==ec5-fuzz== FINDING|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
