@@ -1,12 +1,16 @@
 # Summarises the ASan/UBSan/LSan logs of tools/sanitize.sh:
 #   Rscript tools/sanitizer-reports.R <logs-dir>
 # Every ASan and UBSan report counts (only the package is instrumented). A
-# leak counts when a frame of its allocation stack is in the package's shared
-# library: R itself does not free all its memory at exit, and those leaks are
-# only tallied. Prints the package's reports in full; exit status 1 if any.
+# leak counts when a frame of its allocation stack is in the package: R and
+# the programs it starts (sed, sh) do not free all their memory at exit, and
+# those leaks are only tallied. Prints the package's reports in full; exit status 1 if any.
 logs <- commandArgs(trailingOnly = TRUE)[[1]]
 files <- list.files(logs, full.names = TRUE)
-ours <- function(frames) any(grepl("epicollect5\\.so", frames))
+# Frames of the package: its shared library, or (when symbolized) its
+# sources and the Rcpp and RapidJSON headers compiled into it.
+ours <- function(frames) {
+  any(grepl("epicollect5\\.so|/src/[A-Za-z_-]+\\.(cpp|h):|/Rcpp/include/|/rapidjson/", frames))
+}
 
 asan <- ubsan <- character()
 leaks <- list(ours = character(), ours_bytes = 0, other = 0L, other_bytes = 0)
@@ -39,7 +43,7 @@ cat(sprintf("  AddressSanitizer errors:            %d\n", length(asan)))
 cat(sprintf("  UndefinedBehaviorSanitizer reports: %d\n", length(ubsan)))
 cat(sprintf("  leaks in the package:               %d (%s bytes)\n",
             length(leaks$ours), format(leaks$ours_bytes, big.mark = ",")))
-cat(sprintf("  leaks elsewhere (R, not counted):   %d (%s bytes)\n",
+cat(sprintf("  leaks elsewhere (not counted):      %d (%s bytes)\n",
             leaks$other, format(leaks$other_bytes, big.mark = ",")))
 for (r in c(asan, unique(ubsan), leaks$ours)) cat("\n", r, "\n", sep = "")
 quit(status = if (length(asan) + length(ubsan) + length(leaks$ours) > 0) 1 else 0)
