@@ -264,6 +264,13 @@ SEXP csv_read_cpp(Rcpp::RawVector bytes) {
                                   std::to_string(line_of(text, bad)) +
                                   " holds a byte that is not valid UTF-8.");
   }
+  // R strings cannot hold NUL: refused here, it would be an R error (a long
+  // jump through this function) when the cell becomes a string.
+  const std::size_t nul = text.find('\0');
+  if (nul != std::string_view::npos) {
+    throw ec5::Error("parse", "The file is not text: line " + std::to_string(line_of(text, nul)) +
+                                  " holds a NUL byte.");
+  }
   Reader reader(text);
   std::vector<std::string> fields;
   if (!reader.next(fields)) throw ec5::Error("parse", "The file is empty.");

@@ -81,10 +81,13 @@ int int_of(const rapidjson::Value* v, int fallback) {
 }
 
 // The members of an "object keyed by ref" that PHP sends as [] when empty.
+// A key that is not UTF-8 text (or holds NUL) is no ref and could not become
+// an R string (Rf_mkCharLenCE would long-jump out of C++): it is skipped.
 template <class F>
 void each_member(const rapidjson::Value* v, F f) {
   if (!v || !v->IsObject()) return;
   for (const auto& m : v->GetObject()) {
+    if (!valid_text(m.name.GetString(), m.name.GetStringLength())) continue;
     f(std::string(m.name.GetString(), m.name.GetStringLength()), m.value);
   }
 }

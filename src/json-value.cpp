@@ -19,6 +19,10 @@ namespace {
 
 using rapidjson::Value;
 
+// The documents read here are a few levels deep; deeper nesting is refused
+// rather than recursed into (it would overflow the C stack).
+const int kMaxDepth = 512;
+
 SEXP string_to_r(const Value& v) {
   const char* s = v.GetString();
   const rapidjson::SizeType n = v.GetStringLength();
@@ -56,7 +60,7 @@ Kind array_kind(const Value& array) {
   return kind;
 }
 
-SEXP value_to_r(const Value& v);
+SEXP value_to_r(const Value& v, int depth);
 
 // An atomic vector of R type RTYPE; `convert` reads one non-null element.
 template <int RTYPE, typename Convert>
@@ -69,7 +73,7 @@ SEXP fill(const Value& array, Convert convert) {
   return out;
 }
 
-SEXP array_to_r(const Value& array) {
+SEXP array_to_r(const Value& array, int depth) {
   switch (array_kind(array)) {
     case Kind::none:
     case Kind::logical:
@@ -85,29 +89,32 @@ SEXP array_to_r(const Value& array) {
   }
   Rcpp::List out(array.Size());
   R_xlen_t i = 0;
-  for (const Value& v : array.GetArray()) out[i++] = value_to_r(v);
+  for (const Value& v : array.GetArray()) out[i++] = value_to_r(v, depth + 1);
   return out;
 }
 
-SEXP object_to_r(const Value& object) {
+SEXP object_to_r(const Value& object, int depth) {
   const R_xlen_t n = object.MemberCount();
   Rcpp::List out(n);
   Rcpp::CharacterVector names(n);
   R_xlen_t i = 0;
   for (const auto& member : object.GetObject()) {
     SET_STRING_ELT(names, i, string_to_r(member.name));
-    out[i++] = value_to_r(member.value);
+    out[i++] = value_to_r(member.value, depth + 1);
   }
   out.attr("names") = names;
   return out;
 }
 
-SEXP value_to_r(const Value& v) {
+SEXP value_to_r(const Value& v, int depth) {
+  if (depth > kMaxDepth) {
+    throw Error("parse", "The JSON nests deeper than " + std::to_string(kMaxDepth) + " levels.");
+  }
   if (v.IsNull()) return R_NilValue;
-  if (v.IsObject()) return object_to_r(v);
+  if (v.IsObject()) return object_to_r(v, depth);
   if (v.IsArray()) {
     if (v.Empty()) return Rcpp::List(0);
-    return array_to_r(v);
+    return array_to_r(v, depth);
   }
   if (v.IsBool()) return Rf_ScalarLogical(v.GetBool());
   if (fits_int(v)) return Rf_ScalarInteger(v.GetInt());
@@ -137,13 +144,14 @@ SEXP json_parse_cpp(SEXP json) {
     throw ec5::Error("argument", "`json` must be a raw vector or a single string.");
   }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(data,
-                                                                                      len);
+  // Iterative: a deeply nested body must not exhaust the C stack.
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag |
+            rapidjson::kParseIterativeFlag>(data, len);
   if (doc.HasParseError()) {
     throw ec5::Error("parse", std::string("Invalid JSON at byte ") +
                                   std::to_string(doc.GetErrorOffset()) + ": " +
                                   rapidjson::GetParseError_En(doc.GetParseError()));
   }
-  return ec5::value_to_r(doc);
+  return ec5::value_to_r(doc, 0);
   EC5_END
 }

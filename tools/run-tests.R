@@ -3,18 +3,22 @@
 #   Rscript tools/run-tests.R            all tests
 #   Rscript tools/run-tests.R entries    only test-entries*.R
 # The package is installed into a private library (EC5_TEST_LIB, default a
-# folder under tempdir()), never into the user's library.
+# folder under tempdir()), never into the user's library. With
+# EC5_TEST_INSTALLED=true the package already in EC5_TEST_LIB is tested as it
+# is (tools/sanitize.sh and tools/valgrind.sh install instrumented builds).
 args <- commandArgs(trailingOnly = TRUE)
 filter <- if (length(args)) args[[1]] else NULL
 
 lib <- Sys.getenv("EC5_TEST_LIB", file.path(tempdir(), "ec5-test-lib"))
 dir.create(lib, showWarnings = FALSE, recursive = TRUE)
-status <- system2(
-  file.path(R.home("bin"), "R"),
-  c("CMD", "INSTALL", "--no-multiarch", "--no-docs", "--no-test-load", "-l", shQuote(lib), "."),
-  stdout = "", stderr = ""
-)
-if (status != 0) stop("R CMD INSTALL failed", call. = FALSE)
+if (!identical(Sys.getenv("EC5_TEST_INSTALLED"), "true")) {
+  status <- system2(
+    file.path(R.home("bin"), "R"),
+    c("CMD", "INSTALL", "--no-multiarch", "--no-docs", "--no-test-load", "-l", shQuote(lib), "."),
+    stdout = "", stderr = ""
+  )
+  if (status != 0) stop("R CMD INSTALL failed", call. = FALSE)
+}
 
 # Subprocesses (the local server) must find the same installation.
 Sys.setenv(R_LIBS = paste(c(lib, .libPaths()), collapse = .Platform$path.sep))

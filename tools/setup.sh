@@ -4,6 +4,7 @@
 #   tools/setup.sh            everything, then ec5_demo()
 #   tools/setup.sh --no-demo  everything but the demo (what CI uses)
 #   tools/setup.sh --deps     system libraries and R packages only
+#   tools/setup.sh --fuzz     as --deps, plus clang, libFuzzer and valgrind (tools/fuzz/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ install_system_deps() {
   # systems are told what to install.
   # qpdf and checkbashisms (devscripts) are what R CMD check --as-cran uses.
   local pkgs="libcurl4-openssl-dev pandoc libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev qpdf devscripts"
+  [ "$mode" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-dev valgrind" && mode="--deps"
   if command -v apt-get >/dev/null 2>&1; then
     local missing=""
     for p in $pkgs; do

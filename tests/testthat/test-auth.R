@@ -225,6 +225,11 @@ test_that("a malformed token response is a parse error that shows no content", {
   expect_identical(ok, list(access_token = "t", token_type = "Bearer", expires_in = 7200))
 })
 
+test_that("a deeply nested token response is a parse error, not a stack overflow", {
+  deep <- charToRaw(paste0(strrep("[", 1e6), strrep("]", 1e6)))
+  expect_error(cpp_check(auth_token_parse_cpp(deep)), class = "ec5_error_parse")
+})
+
 test_that("ec5_auth_default() builds from the environment, or returns NULL", {
   withr::local_envvar(EC5_CLIENT_ID = NA, EC5_CLIENT_SECRET = NA)
   expect_null(ec5_auth_default(NULL, "https://a.org"))

@@ -277,6 +277,17 @@ test_that("broken files raise classed errors", {
   expect_error(ec5_read_csv(c("a", "b")), class = "ec5_error_argument")
 })
 
+test_that("a NUL byte is a parse error, not an R error from C++", {
+  # Found by the fuzzer (tools/fuzz): the byte reached Rf_mkCharLenCE.
+  for (at in c("header", "cell")) {
+    path <- local_csv("")
+    text <- charToRaw(export("1_a", "x"))
+    text[if (at == "header") 5L else length(text) - 1L] <- as.raw(0)
+    writeBin(text, path)
+    expect_error(ec5_read_csv(path), "NUL byte", class = "ec5_error_parse")
+  }
+})
+
 test_that("a duplicated entry keeps its last copy", {
   text <- export("1_a", "first", "second")
   text <- sub(uuid[[2]], uuid[[1]], text)

@@ -192,6 +192,21 @@ test_that("text that is not UTF-8 becomes NA instead of a broken string", {
   expect_true(is.na(p$inputs$question))
 })
 
+test_that("keys that cannot be R strings are skipped", {
+  # Found by the fuzzer (tools/fuzz): a NUL in a key reached Rf_mkCharLenCE.
+  json <- '{"data": {"project": {"ref": "p", "slug": "s", "forms": [{"ref": "p_f1",
+    "inputs": [{"ref": "p_f1_q1", "type": "text", "question": "Q"}]}],
+    "entries_limits": {"p_f1": "5", "p\\u0000f1": "6"}}},
+    "meta": {"project_mapping": [{"map_index": 0, "name": "EC5_AUTO", "is_default": true,
+      "forms": {"p_f1": {"p_f1_q1": {"map_to": "Q", "hide": false, "possible_answers": [],
+        "group": [], "branch": []}, "p_f1_q\\u00002": {"map_to": "X"}}}}],
+      "project_stats": {"form_counts": {"\\u0000": {"count": 1}}}}}'
+  p <- ec5_project_from_json(json)
+  expect_equal(p$project$entries_limits, c(p_f1 = "5"))
+  expect_equal(p$mapping_inputs$input_ref, "p_f1_q1")
+  expect_equal(nrow(p$stats$form_counts), 0L)
+})
+
 test_that("broken definitions are classed parse errors", {
   expect_error(ec5_project_from_json("{"), class = "ec5_error_parse")
   expect_error(ec5_project_from_json("[1, 2]"), class = "ec5_error_parse")

@@ -324,11 +324,16 @@ test_that("verbose output shows headers with the Authorization blanked", {
   expect_no_match(text, "very-secret-token")
 })
 
-# Runs a request in another R process, interrupts it (SIGINT, as Esc or
-# Ctrl-C would) after 1.5 s, and returns what happened there.
-interrupt_request <- function(url, dest = NULL, options = list()) {
+# Runs a request for `path` in another R process, interrupts it (SIGINT, as
+# Esc or Ctrl-C would) 0.5 s after the server has seen it, and returns what
+# happened there. Waiting for the server, not for a fixed time, keeps the
+# interrupt from arriving before the request when R starts slowly (as under
+# tools/sanitize.sh and tools/valgrind.sh).
+interrupt_request <- function(path, dest = NULL, options = list()) {
+  app_reset(web)
   proc <- callr::r_bg(function(url, dest, options) {
     options(c(list(epicollect5.verbose = FALSE), options))
+    loadNamespace("epicollect5")
     start <- Sys.time()
     outcome <- tryCatch(
       {
@@ -338,17 +343,19 @@ interrupt_request <- function(url, dest = NULL, options = list()) {
       interrupt = function(e) "interrupted"
     )
     list(outcome = outcome, elapsed = as.numeric(Sys.time() - start, units = "secs"))
-  }, args = list(url = url, dest = dest, options = options))
-  Sys.sleep(1.5)
+  }, args = list(url = web$url(path), dest = dest, options = options))
+  deadline <- Sys.time() + 60
+  while (app_hits(web, path) < 1L && proc$is_alive() && Sys.time() < deadline) Sys.sleep(0.1)
+  Sys.sleep(0.5)
   proc$interrupt()
-  proc$wait(5000)
+  proc$wait(20000)
   proc$get_result()
 }
 
 test_that("an interrupt stops a transfer at once and removes the partial file", {
   skip_on_os("windows")
   dest <- file.path(withr::local_tempdir(), "partial.bin")
-  result <- interrupt_request(web$url("/slow/10"), dest = dest)
+  result <- interrupt_request("/slow/10", dest = dest)
   expect_identical(result$outcome, "interrupted")
   expect_lt(result$elapsed, 4)
   expect_false(file.exists(dest))
@@ -356,8 +363,7 @@ test_that("an interrupt stops a transfer at once and removes the partial file", 
 
 test_that("an interrupt during a Retry-After wait is seen within a slice", {
   skip_on_os("windows")
-  app_reset(web)
-  result <- interrupt_request(web$url("/429/30/interrupt"))
+  result <- interrupt_request("/429/30/interrupt")
   expect_identical(result$outcome, "interrupted")
   expect_lt(result$elapsed, 4)
   expect_identical(app_hits(web, "/429/30/interrupt"), 1L)

@@ -39,3 +39,13 @@ test_that("malformed JSON, bad UTF-8 and NUL characters are parse errors", {
   expect_error(parse(1), class = "ec5_error_argument")
   expect_snapshot(parse('{"a": tru}'), error = TRUE)
 })
+
+test_that("deep nesting is a parse error, not a C stack overflow", {
+  # Found by fuzzing (tools/fuzz): the recursive parse overflowed the stack.
+  deep <- function(n, open = "[", close = "]") {
+    charToRaw(paste0(strrep(open, n), strrep(close, n)))
+  }
+  expect_error(parse(deep(1e6)), "deeper than 512", class = "ec5_error_parse")
+  expect_error(parse(deep(1e5, '{"a":', "}")), class = "ec5_error_parse")
+  expect_length(parse(deep(500)), 1L)
+})

@@ -1,0 +1,277 @@
+// libFuzzer targets over the package's parsers, with R embedded (the parsers
+// build R vectors). Built by tools/fuzz/run.sh with one of
+//   -DEC5_FUZZ_DEFINITION  definition_read_cpp() on the input
+//   -DEC5_FUZZ_ENTRIES     the entries flattener: the first byte selects a
+//                          column spec, the rest is a page fed twice (the
+//                          second copy exercises de-duplication)
+//   -DEC5_FUZZ_CSV         csv_read_cpp(), then type inference and conversion
+//                          planned as R/csv.R plans them
+//   -DEC5_FUZZ_JSON        json_parse_cpp() and auth_token_parse_cpp(), the
+//                          readers of every other response body
+//
+// Each input runs inside R_ToplevelExec, inside the same kind of try/catch
+// as the Rcpp glue. A finding (abort, which libFuzzer reports as a crash) is:
+// a C++ exception escaping an entry point, an R error long-jumping out of one
+// (it would skip C++ destructors), a failure of kind "internal" or "memory"
+// (a non-ec5 exception caught by EC5_END), or a result that breaks the
+// table's invariants. ASan and UBSan reports abort on their own.
+//
+// Needs R_HOME and EC5_FUZZ_SPECS (the specs.rds of tools/fuzz/corpus.R).
+#include <Rcpp.h>
+#include <Rembedded.h>
+#define R_INTERFACE_PTRS
+#define CSTACK_DEFNS
+#include <Rinterface.h>
+#include <R_ext/Parse.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+SEXP definition_read_cpp(SEXP json);
+SEXP entries_parser_new_cpp(SEXP spec, SEXP options);
+SEXP entries_parser_feed_cpp(SEXP parser, SEXP json);
+SEXP entries_parser_finish_cpp(SEXP parser);
+SEXP csv_read_cpp(Rcpp::RawVector bytes);
+SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
+SEXP json_parse_cpp(SEXP json);
+SEXP auth_token_parse_cpp(SEXP body);
+
+namespace {
+
+[[noreturn]] void finding(const std::string& what) {
+  std::fprintf(stderr, "\n==ec5-fuzz== FINDING: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+// Evaluates R code at setup; any error is fatal.
+SEXP eval_text(const char* code) {
+  ParseStatus status;
+  SEXP text = PROTECT(Rf_mkString(code));
+  SEXP exprs = PROTECT(R_ParseVector(text, -1, &status, R_NilValue));
+  if (status != PARSE_OK) finding(std::string("cannot parse setup code: ") + code);
+  SEXP value = R_NilValue;
+  for (R_xlen_t i = 0; i < Rf_xlength(exprs); ++i) {
+    int error = 0;
+    value = R_tryEval(VECTOR_ELT(exprs, i), R_GlobalEnv, &error);
+    if (error) finding(std::string("R setup code failed: ") + code);
+  }
+  UNPROTECT(2);
+  return value;
+}
+
+SEXP element(SEXP list, const char* name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  for (R_xlen_t i = 0; i < Rf_xlength(list); ++i) {
+    if (std::strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  }
+  return R_NilValue;
+}
+
+// A failure value of EC5_END is fine when it is an ec5::Error; a caught
+// non-ec5 exception means a bug surfaced as "internal".
+bool failed(SEXP x, const char* where) {
+  if (!Rf_inherits(x, "ec5_cpp_failure")) return false;
+  std::string kind = CHAR(STRING_ELT(element(x, "kind"), 0));
+  if (kind == "internal" || kind == "memory") {
+    finding(std::string(where) + " failed with kind " + kind + ": " +
+            CHAR(STRING_ELT(element(x, "message"), 0)));
+  }
+  return true;
+}
+
+// Every column of a finished table has `n` rows; problem rows are NA or in
+// 1..n.
+void check_table(SEXP columns, SEXP problems, R_xlen_t n, const char* where) {
+  for (R_xlen_t j = 0; j < Rf_xlength(columns); ++j) {
+    if (Rf_xlength(VECTOR_ELT(columns, j)) != n) {
+      finding(std::string(where) + ": column " + std::to_string(j) + " has " +
+              std::to_string(Rf_xlength(VECTOR_ELT(columns, j))) + " rows, not " +
+              std::to_string(n));
+    }
+  }
+  if (problems == R_NilValue) return;
+  SEXP row = element(problems, "row");
+  for (R_xlen_t i = 0; i < Rf_xlength(row); ++i) {
+    int r = INTEGER(row)[i];
+    if (r != NA_INTEGER && (r < 1 || r > n)) {
+      finding(std::string(where) + ": problem row " + std::to_string(r) + " outside 1.." +
+              std::to_string(n));
+    }
+  }
+}
+
+SEXP raw_vector(const uint8_t* data, size_t size) {
+  SEXP x = Rf_allocVector(RAWSXP, static_cast<R_xlen_t>(size));
+  if (size) std::memcpy(RAW(x), data, size);
+  return x;
+}
+
+SEXP g_specs = R_NilValue;     // list of list(id, spec, options)
+SEXP g_csv_plan = R_NilValue;  // data.frame name, type, format, levels
+
+struct Input {
+  const uint8_t* data;
+  size_t size;
+};
+
+#if defined(EC5_FUZZ_DEFINITION)
+
+void run_one(const Input& in) {
+  SEXP json = PROTECT(raw_vector(in.data, in.size));
+  failed(definition_read_cpp(json), "definition_read_cpp");
+  UNPROTECT(1);
+}
+
+#elif defined(EC5_FUZZ_ENTRIES)
+
+void run_one(const Input& in) {
+  if (in.size == 0) return;
+  SEXP spec = VECTOR_ELT(g_specs, in.data[0] % Rf_xlength(g_specs));
+  SEXP parser = PROTECT(entries_parser_new_cpp(element(spec, "spec"), element(spec, "options")));
+  if (failed(parser, "entries_parser_new_cpp")) finding("a fixture spec was refused");
+  SEXP page = PROTECT(raw_vector(in.data + 1, in.size - 1));
+  int fed = 0;
+  for (int copy = 0; copy < 2; ++copy) {
+    SEXP meta = PROTECT(entries_parser_feed_cpp(parser, page));
+    if (!failed(meta, "entries_parser_feed_cpp")) fed += INTEGER(element(meta, "n"))[0];
+    UNPROTECT(1);
+  }
+  SEXP out = PROTECT(entries_parser_finish_cpp(parser));
+  if (failed(out, "entries_parser_finish_cpp")) finding("finish failed");
+  SEXP columns = element(out, "columns");
+  R_xlen_t n = Rf_xlength(columns) ? Rf_xlength(VECTOR_ELT(columns, 0)) : 0;
+  if (n > fed) finding("more rows than entries fed");
+  check_table(columns, element(out, "problems"), n, "entries");
+  // A spent parser refuses more pages.
+  SEXP again = PROTECT(entries_parser_feed_cpp(parser, page));
+  if (!failed(again, "entries_parser_feed_cpp")) finding("a finished parser took a page");
+  UNPROTECT(4);
+}
+
+#elif defined(EC5_FUZZ_CSV)
+
+// The plan R/csv.R makes: system columns typed, the questions of the
+// fixture specs by their type, everything else as inferred.
+SEXP make_plan(SEXP header, SEXP inferred) {
+  static const char* const text[] = {"ec5_uuid", "ec5_parent_uuid", "ec5_branch_owner_uuid",
+                                     "ec5_branch_uuid", "created_by", "title"};
+  static std::unordered_map<std::string, R_xlen_t> known;
+  SEXP plan_name = element(g_csv_plan, "name");
+  if (known.empty()) {
+    for (R_xlen_t i = 0; i < Rf_xlength(plan_name); ++i) known.emplace(CHAR(STRING_ELT(plan_name, i)), i);
+  }
+  R_xlen_t n = Rf_xlength(header);
+  SEXP type = PROTECT(Rf_allocVector(STRSXP, n));
+  SEXP format = PROTECT(Rf_allocVector(STRSXP, n));
+  SEXP levels = PROTECT(Rf_allocVector(VECSXP, n));
+  for (R_xlen_t j = 0; j < n; ++j) {
+    std::string name = CHAR(STRING_ELT(header, j));
+    SET_STRING_ELT(type, j, STRING_ELT(element(inferred, "type"), j));
+    SET_STRING_ELT(format, j, STRING_ELT(element(inferred, "format"), j));
+    SET_VECTOR_ELT(levels, j, Rf_allocVector(STRSXP, 0));
+    auto it = known.find(name);
+    if (it != known.end()) {
+      SET_STRING_ELT(type, j, STRING_ELT(element(g_csv_plan, "type"), it->second));
+      SET_STRING_ELT(format, j, STRING_ELT(element(g_csv_plan, "format"), it->second));
+      SET_VECTOR_ELT(levels, j, VECTOR_ELT(element(g_csv_plan, "levels"), it->second));
+    }
+    for (const char* t : text) {
+      if (name == t) SET_STRING_ELT(type, j, Rf_mkChar("text"));
+    }
+    if (name == "created_at" || name == "uploaded_at") SET_STRING_ELT(type, j, Rf_mkChar("datetime"));
+  }
+  SEXP plan = PROTECT(Rf_allocVector(VECSXP, 4));
+  SET_VECTOR_ELT(plan, 0, header);
+  SET_VECTOR_ELT(plan, 1, type);
+  SET_VECTOR_ELT(plan, 2, format);
+  SET_VECTOR_ELT(plan, 3, levels);
+  SEXP names = PROTECT(Rf_allocVector(STRSXP, 4));
+  const char* const plan_names[] = {"name", "type", "format", "levels"};
+  for (int k = 0; k < 4; ++k) SET_STRING_ELT(names, k, Rf_mkChar(plan_names[k]));
+  Rf_setAttrib(plan, R_NamesSymbol, names);
+  UNPROTECT(5);
+  return plan;
+}
+
+void run_one(const Input& in) {
+  SEXP bytes = PROTECT(raw_vector(in.data, in.size));
+  SEXP raw = PROTECT(csv_read_cpp(bytes));
+  if (failed(raw, "csv_read_cpp")) return UNPROTECT(2);
+  SEXP header = element(raw, "header");
+  SEXP columns = element(raw, "columns");
+  R_xlen_t n = Rf_xlength(element(raw, "lines"));
+  if (Rf_xlength(columns) != Rf_xlength(header)) finding("csv: columns and header differ");
+  check_table(columns, R_NilValue, n, "csv_read_cpp");
+  SEXP inferred = PROTECT(csv_infer_cpp(columns, header));
+  if (failed(inferred, "csv_infer_cpp")) finding("inference failed");
+  check_table(R_NilValue, element(inferred, "problems"), n, "csv_infer_cpp");
+  SEXP plan = PROTECT(make_plan(header, inferred));
+  SEXP converted = PROTECT(csv_convert_cpp(columns, plan));
+  if (failed(converted, "csv_convert_cpp")) finding("conversion failed");
+  check_table(element(converted, "columns"), element(converted, "problems"), n, "csv_convert_cpp");
+  UNPROTECT(5);
+}
+
+#elif defined(EC5_FUZZ_JSON)
+
+void run_one(const Input& in) {
+  SEXP json = PROTECT(raw_vector(in.data, in.size));
+  failed(json_parse_cpp(json), "json_parse_cpp");
+  failed(auth_token_parse_cpp(json), "auth_token_parse_cpp");
+  UNPROTECT(1);
+}
+
+#else
+#error "Define EC5_FUZZ_DEFINITION, EC5_FUZZ_ENTRIES, EC5_FUZZ_CSV or EC5_FUZZ_JSON"
+#endif
+
+// Runs inside R_ToplevelExec: no C++ exception may leave it.
+void run_protected(void* data) {
+  try {
+    run_one(*static_cast<const Input*>(data));
+  } catch (const std::exception& e) {
+    finding(std::string("uncaught C++ exception: ") + e.what());
+  } catch (...) {
+    finding("uncaught non-standard C++ exception (an R error inside Rcpp?)");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  const char* specs = std::getenv("EC5_FUZZ_SPECS");
+  if (!std::getenv("R_HOME") || !specs) {
+    std::fprintf(stderr, "Set R_HOME and EC5_FUZZ_SPECS (see tools/fuzz/run.sh).\n");
+    std::exit(2);
+  }
+  // R must not install its own signal handlers (the sanitizers own SIGSEGV)
+  // nor check the C stack (ASan's frames are larger than R expects).
+  R_SignalHandlers = 0;
+  char arg0[] = "R", arg1[] = "--vanilla", arg2[] = "--silent", arg3[] = "--no-save";
+  char* argv[] = {arg0, arg1, arg2, arg3};
+  Rf_initEmbeddedR(4, argv);
+  R_CStackLimit = static_cast<uintptr_t>(-1);
+  // Rcpp's header-only parts call into Rcpp.so through R_GetCCallable.
+  eval_text("loadNamespace('Rcpp')");
+  std::string load = std::string("readRDS('") + specs + "')";
+  SEXP all = eval_text(load.c_str());
+  R_PreserveObject(all);
+  g_specs = element(all, "specs");
+  g_csv_plan = element(all, "csv_plan");
+  if (Rf_xlength(g_specs) == 0) finding("no specs in EC5_FUZZ_SPECS");
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in{data, size};
+  if (!R_ToplevelExec(run_protected, &in)) {
+    finding("an R error long-jumped out of the C++ code (see the R message above)");
+  }
+  return 0;
+}
