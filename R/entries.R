@@ -329,12 +329,16 @@ check_uuid <- function(x, arg, call = rlang::caller_env()) {
 }
 
 # A cli progress bar over pages, shown once a fetch needs more than one page.
+# The same progress is published in `fetch_status` so that a paced wait
+# between pages (wait_reporter() in R/http.R) can show it too.
 entries_progress <- function(slug, cs) {
   env <- new.env()
   env$bar <- NULL
+  started <- Sys.time()
   label <- paste0(slug, " / ", cs$branch_name %|NA|% cs$form_name)
   list(
     update = function(page, last_page, seen, total) {
+      fetch_status$text <- fetch_status_text(label, page, last_page, seen, total, started)
       if (!ec5_is_verbose() || last_page <= 1L) {
         return(invisible())
       }
@@ -352,9 +356,34 @@ entries_progress <- function(slug, cs) {
       cli::cli_progress_update(set = page, total = last_page, id = env$bar, .envir = env)
     },
     done = function() {
+      fetch_status$text <- NULL
       if (!is.null(env$bar)) cli::cli_progress_done(id = env$bar, .envir = env)
     }
   )
+}
+
+fetch_status <- new.env(parent = emptyenv())
+
+# "ec5-demo / Form: page 3 of 20, 3,000 of 20,000 entries, about 3m left",
+# the time left extrapolated from the pace so far (waits included).
+fetch_status_text <- function(label, page, last_page, seen, total, started) {
+  elapsed <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+  left <- elapsed / page * (last_page - page)
+  sprintf(
+    "%s: page %d of %d, %s of %s entries%s",
+    label, page, last_page, format(seen, big.mark = ","), format(total, big.mark = ","),
+    if (page < last_page) paste0(", about ", format_duration(left), " left") else ""
+  )
+}
+
+format_duration <- function(seconds) {
+  if (seconds < 90) {
+    return(paste0(ceiling(seconds), "s"))
+  }
+  if (seconds < 5400) {
+    return(paste0(ceiling(seconds / 60), "m"))
+  }
+  paste0(round(seconds / 3600, 1), "h")
 }
 
 `%|NA|%` <- function(x, y) if (is.null(x) || is.na(x)) y else x

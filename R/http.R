@@ -132,13 +132,18 @@ wait_reporter <- function(envir = parent.frame()) {
       bar <<- NULL
       return(invisible())
     }
-    extra <- list(seconds = ceiling(seconds), reason = reason)
+    status <- fetch_status$text
+    # The fetch's own progress first: a narrow console cuts the end.
+    extra <- list(
+      seconds = ceiling(seconds), reason = reason,
+      status = if (is.null(status)) "Waiting" else paste0(status, "; waiting")
+    )
     if (is.null(bar)) {
       if (seconds <= 1) {
         return(invisible())
       }
       bar <<- cli::cli_progress_bar(
-        format = "Waiting {cli::pb_extra$seconds} s for {cli::pb_extra$reason}",
+        format = "{cli::pb_extra$status} {cli::pb_extra$seconds} s for {cli::pb_extra$reason}",
         total = NA,
         extra = extra,
         clear = TRUE,
