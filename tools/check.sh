@@ -8,7 +8,7 @@ out="${EC5_CHECK_DIR:-$(mktemp -d)}"
 src="$(pwd)"
 (cd "$out" && R CMD build "$src" >build.log 2>&1) || { cat "$out/build.log"; exit 1; }
 tarball=$(ls "$out"/epicollect5_*.tar.gz)
-(cd "$out" && _R_SHLIB_STRIP_=true _R_CHECK_CRAN_INCOMING_REMOTE_=false \
+(cd "$out" && _R_CHECK_CRAN_INCOMING_REMOTE_=false \
   R CMD check --as-cran --no-manual "$tarball" >check.log 2>&1) || true
 grep -E "^\* checking .*(NOTE|WARNING|ERROR)$|^Status:" "$out/check.log" || true
 if grep -qE "^Status: .*(ERROR|WARNING)" "$out/check.log"; then

@@ -92,10 +92,10 @@ test_that("issuing a token revokes the client's others, even when it fails", {
 })
 
 test_that("tokens expire after their lifetime", {
-  srv2 <- local_ec5_server(token_lifetime = 1)
+  srv2 <- local_ec5_server(token_lifetime = 3)
   token <- srv_token(srv2, "proyecto-api-python")
   expect_equal(srv_get(srv2, "/api/export/entries/proyecto-api-python", .headers = srv_bearer(token))$status, 200L)
-  Sys.sleep(1.2)
+  Sys.sleep(3.2)
   r <- srv_get(srv2, "/api/export/entries/proyecto-api-python", .headers = srv_bearer(token))
   expect_equal(code_of(r), "ec5_256")
 })
