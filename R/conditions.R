@@ -137,7 +137,9 @@ http_status_text <- function(status) {
   if (is.na(text)) "Unexpected status" else unname(text)
 }
 
-# Query parameters that may carry secrets are blanked before a URL is shown.
+# Query parameters that may carry secrets are blanked before a URL is shown
+# (the same names as redact_url() in src/http.cpp, in any case).
 redact_url <- function(url) {
-  gsub("((client_secret|access_token|token)=)[^&]*", "\\1<redacted>", url)
+  gsub("([?&](client_secret|access_token|token|secret)=)[^&#]*", "\\1<redacted>", url,
+       ignore.case = TRUE, perl = TRUE)
 }

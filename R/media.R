@@ -68,7 +68,8 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #' `overwrite` is `TRUE`, so a second run downloads only what is missing. A
 #' photo the device never uploaded comes back from the server as a
 #' placeholder image; it is reported, not saved. One failed file does not
-#' stop the others.
+#' stop the others; an error that would fail every file (credentials, rate
+#' limit, network, server) stops the run, and the next run resumes.
 #'
 #' Public projects are fetched from the public media URL (a larger rate
 #' limit), private ones from the export endpoint with the token (10 files a
@@ -109,10 +110,15 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
   if (!dir.exists(dir) && !dir.create(dir, recursive = TRUE)) {
     ec5_abort("Could not create folder {.file {dir}}.", class = "io")
   }
+  paths <- file.path(dir, media_local_name(files, format))
+  wanted <- overwrite | !file.exists(paths)
   auth <- resolve_auth(auth, base_url)
-  project <- if (length(files)) project_get(slug, auth, base_url)
+  # With every file at hand, nothing is asked of the server, not even the definition.
+  project <- if (any(wanted)) project_get(slug, auth, base_url)
   types <- media_types_from_project(files, x, project)
-  rows <- media_download_all(slug, files, types, format, dir, overwrite, project, auth, base_url)
+  rows <- media_download_all(slug, files, types, format, paths, wanted, project, auth, base_url,
+    call = rlang::current_env()
+  )
   tibble::tibble(
     name = files,
     path = vapply(rows, `[[`, "", "path"),
@@ -122,28 +128,35 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
   )
 }
 
-media_download_all <- function(slug, files, types, format, dir, overwrite,
-                               project, auth, base_url) {
+# A file the server does not have (404 ec5_69, a refused name) fails alone;
+# any other error (credentials, rate limit, network, server) would fail every
+# file, so it stops the run. Files already written stay, and the next run
+# skips them.
+media_download_all <- function(slug, files, types, format, paths, wanted,
+                               project, auth, base_url, call) {
   bar <- if (ec5_is_verbose() && length(files) > 1L) {
     cli::cli_progress_bar("Downloading media", total = length(files), clear = TRUE)
   }
   lapply(seq_along(files), function(i) {
-    path <- file.path(dir, media_local_name(files[i], format))
-    result <- if (file.exists(path) && !overwrite) {
-      media_result(path, "skipped", file.size(path))
+    result <- if (!wanted[i]) {
+      media_result(paths[i], "skipped", file.size(paths[i]))
     } else {
       tryCatch(
-        media_fetch(slug, files[i], types[i], format, path, project, auth, base_url),
-        ec5_error = function(e) {
-          # 404 ec5_69: an audio or video file the device never uploaded.
-          status <- if (identical(e$code, "ec5_69")) "missing" else "failed"
-          media_result(NA_character_, status, error = cli::ansi_strip(conditionMessage(e)))
-        }
+        media_fetch(slug, files[i], types[i], format, paths[i], project, auth, base_url, call = call),
+        ec5_error_not_found = media_failed,
+        ec5_error_bad_request = media_failed
       )
     }
     if (!is.null(bar)) cli::cli_progress_update(id = bar)
     result
   })
+}
+
+# One file that could not be had; 404 ec5_69 is an audio or video file the
+# device never uploaded.
+media_failed <- function(e) {
+  status <- if (identical(e$code, "ec5_69")) "missing" else "failed"
+  media_result(NA_character_, status, error = cli::ansi_strip(conditionMessage(e)))
 }
 
 # Downloads one file to a temporary name beside `path`, checks the status,
@@ -215,25 +228,26 @@ media_local_name <- function(file, format) {
   if (format == "entry_thumb") paste0("thumb_", file) else file
 }
 
-media_names <- function(x) {
+media_names <- function(x, call = rlang::caller_env()) {
   if (is.character(x)) {
     return(media_file_name(x))
   }
   if (inherits(x, "ec5_project_data")) {
-    return(unlist(lapply(x, media_names), use.names = FALSE))
+    return(unlist(lapply(x, media_names, call = call), use.names = FALSE))
   }
   if (!is.data.frame(x)) {
     ec5_abort(
       c("{.arg x} must be a table of entries, project data or a character vector of file names.",
         "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
+      class = "argument",
+      call = call
     )
   }
   cols <- Filter(is.character, x)
   unlist(lapply(cols, media_file_name), use.names = FALSE)
 }
 
-media_slug <- function(x) {
+media_slug <- function(x, call = rlang::caller_env()) {
   slug <- if (inherits(x, "ec5_project_data")) {
     attr(x, "project")$project$slug
   } else {
@@ -242,7 +256,8 @@ media_slug <- function(x) {
   if (is.null(slug)) {
     ec5_abort(
       c("Cannot tell which project {.arg x} comes from.", "i" = "Give {.arg slug}."),
-      class = "argument"
+      class = "argument",
+      call = call
     )
   }
   slug

@@ -49,6 +49,7 @@ ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
   })
   tables <- lapply(plan$table, function(t) store_read(store, table_key(t))$table)
   names(tables) <- plan$table
+  tables <- recount_branches(tables, plan)
   # Last, so that a sync interrupted during a full fetch is redone in full.
   store_write(store, "project", project)
   out <- new_project_data(tables, project$project, plan)
@@ -99,6 +100,21 @@ sync_fetch <- function(slug, project, row, since, auth, base_url, call) {
   cs <- ec5_column_spec(project, form = row$form_ref, branch = branch)
   query <- c(args$query, list(form_ref = cs$form_ref, branch_ref = branch))
   fetch_entries(slug, query, cs, args, auth, project, call = call)
+}
+
+# A branch entry added to an existing entry leaves the owner's uploaded_at
+# as it was, so an incremental sync would keep the owner's old count of
+# branch entries: the counts are taken from the branch tables instead.
+recount_branches <- function(tables, plan) {
+  for (i in which(plan$kind == "branch")) {
+    owner <- tables[[plan$parent[i]]]
+    column <- plan$table[i]
+    if (!column %in% names(owner)) next
+    owners <- tables[[column]]$ec5_branch_owner_uuid
+    owner[[column]][] <- tabulate(match(owners, owner$ec5_uuid), nrow(owner))
+    tables[[plan$parent[i]]] <- owner
+  }
+  tables
 }
 
 # New rows are appended; rows sent again replace the stored copy (the filter

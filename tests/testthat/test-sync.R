@@ -1,0 +1,260 @@
+# Local copies kept up to date (R/sync.R): a full first call, incremental
+# calls that cost one entries request per table, runtime edits on the server,
+# deletions, structure changes, interrupted syncs, and the cache helpers.
+
+# The tables of a sync or of project data, without fetch times and filters
+# (an incremental table keeps the provenance of its last fetch).
+sync_tables <- function(x) {
+  lapply(unclass(x), function(table) {
+    attr(table, "provenance") <- NULL
+    table
+  })
+}
+
+# The stored files of a project's copy, as bytes by name.
+store_files <- function(dir) {
+  files <- list.files(dir, recursive = TRUE, full.names = TRUE)
+  files <- files[!grepl("/tokens/", files)]
+  stats::setNames(lapply(files, function(f) readBin(f, "raw", file.size(f))), sub(paste0("^", dir, "/"), "", files))
+}
+
+entries_path <- "/api/export/entries/"
+
+test_that("the first sync is full, and equals the project data", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_s3_class(x, "ec5_project_data")
+  changes <- attr(x, "changes")
+  expect_named(changes, c("table", "inserted", "updated", "rows", "full"))
+  expect_true(all(changes$full))
+  expect_equal(changes$inserted, changes$rows)
+  expect_equal(changes$updated, rep(0L, nrow(changes)))
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
+  expect_identical(lapply(x, without_fetch_time), lapply(fresh, without_fetch_time))
+  expect_identical(attr(x, "hierarchy"), attr(fresh, "hierarchy"))
+  expect_equal(changes$table, names(fresh))
+})
+
+test_that("a sync with nothing new costs one entries request per table and no definition", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  tables <- nrow(attr(first, "hierarchy"))
+  mark <- log_marker(srv)
+  second <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  log <- mark()
+  expect_equal(count_matching(log, entries_path), tables)
+  expect_equal(count_matching(log, "/api/export/project/"), 0)
+  expect_equal(count_matching(log, "/api/project-version/"), 1)
+  expect_equal(nrow(log), tables + 1)
+  changes <- attr(second, "changes")
+  expect_equal(changes$inserted, rep(0L, tables))
+  expect_equal(changes$updated, rep(0L, tables))
+  expect_false(any(changes$full))
+  expect_identical(sync_tables(second), sync_tables(first))
+  # A new R session has no definition in memory: the stored one is used.
+  epicollect5:::project_cache_clear()
+  third <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  log <- mark()
+  expect_equal(count_matching(log, entries_path), tables)
+  expect_equal(count_matching(log, "/api/export/project/"), 0)
+  expect_identical(sync_tables(third), sync_tables(first))
+})
+
+test_that("added and edited entries are merged, and the copy equals a fresh fetch", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  p <- attr(first, "project")
+  top <- first[[1]]
+  branch <- p$inputs[p$inputs$type == "branch" & p$inputs$form_ref == p$forms$ref[1], ][1, ]
+  added <- srv$entries("ec5-demo", action = "add")
+  srv$entries("ec5-demo", action = "add", form_ref = p$forms$ref[1], branch_ref = branch$ref,
+              owner_uuid = top$ec5_uuid[2])
+  srv$entries("ec5-demo", action = "edit", uuid = top$ec5_uuid[3], title = "Edited on the server")
+  mark <- log_marker(srv)
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_equal(count_matching(mark(), entries_path), nrow(attr(first, "hierarchy")))
+  changes <- attr(x, "changes")
+  expect_equal(changes$inserted[changes$table == names(first)[1]], 1)
+  expect_equal(changes$updated[changes$table == names(first)[1]], 1)
+  expect_equal(changes$inserted[changes$table == branch$map_to], 1)
+  expect_equal(sum(changes$inserted), 2)
+  expect_equal(sum(changes$updated), 1)
+  expect_equal(changes$rows, vapply(x, nrow, 1L), ignore_attr = TRUE)
+  expect_true(added$uuid %in% x[[1]]$ec5_uuid)
+  expect_equal(x[[1]]$title[x[[1]]$ec5_uuid == top$ec5_uuid[3]], "Edited on the server")
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
+  expect_identical(sync_tables(x), sync_tables(fresh))
+  for (table in names(x)) {
+    key <- if ("ec5_branch_uuid" %in% names(x[[table]])) "ec5_branch_uuid" else "ec5_uuid"
+    expect_equal(anyDuplicated(x[[table]][[key]]), 0, label = table)
+  }
+})
+
+test_that("an edit within the second of the newest entry is not lost", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  top <- first[[1]]
+  newest <- top[which.max(top$uploaded_at), ]
+  # Same uploaded_at (to the second) as the stored cursor.
+  srv$entries("ec5-demo", action = "edit", uuid = newest$ec5_uuid, title = "Edited in the same second",
+              uploaded_at = as.numeric(newest$uploaded_at))
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_equal(x[[1]]$title[x[[1]]$ec5_uuid == newest$ec5_uuid], "Edited in the same second")
+  expect_equal(attr(x, "changes")$updated[1], 1)
+  expect_equal(attr(x, "changes")$inserted[1], 0)
+  expect_identical(sync_tables(x), sync_tables(ec5_project_data("ec5-demo", base_url = srv$url)))
+})
+
+test_that("deleted entries disappear with full = TRUE", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  gone <- first[[1]]$ec5_uuid[5]
+  srv$entries("ec5-demo", action = "delete", uuid = gone)
+  # The API reports no deletions: an incremental sync keeps the entry.
+  kept <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_true(gone %in% kept[[1]]$ec5_uuid)
+  expect_equal(sum(attr(kept, "changes")$inserted), 0)
+  mark <- log_marker(srv)
+  x <- ec5_sync("ec5-demo", dir = dir, full = TRUE, base_url = srv$url)
+  log <- mark()
+  expect_equal(count_matching(log, entries_path), nrow(attr(first, "hierarchy")))
+  expect_equal(count_matching(log, "/api/export/project/"), 0)
+  expect_true(all(attr(x, "changes")$full))
+  expect_false(gone %in% x[[1]]$ec5_uuid)
+  # Its child and branch entries went with it.
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
+  expect_identical(sync_tables(x), sync_tables(fresh))
+  expect_lt(sum(vapply(x, nrow, 1L)), sum(vapply(first, nrow, 1L)) - 1)
+})
+
+test_that("a new structure version triggers a full fetch", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  srv$project("ec5-demo", bump_version = TRUE)
+  mark <- log_marker(srv)
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  log <- mark()
+  expect_true(all(attr(x, "changes")$full))
+  expect_equal(count_matching(log, "/api/export/project/"), 1)
+  # Requests without a date filter: whole tables.
+  entries <- log[startsWith(log$path, entries_path), ]
+  expect_false(any(grepl("filter_from", entries$query)))
+  # And the next sync is incremental again.
+  y <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_false(any(attr(y, "changes")$full))
+  entries <- mark()
+  entries <- entries[startsWith(entries$path, entries_path), ]
+  expect_equal(nrow(entries), nrow(attr(x, "hierarchy")))
+  expect_true(all(grepl("filter_from", entries$query)))
+})
+
+test_that("an interrupted sync keeps the stored copy, and the next run resumes", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  h <- attr(first, "hierarchy")
+  p <- attr(first, "project")
+  second_table <- h$table[2]
+  branch_ref <- h$ref[2]
+  expect_equal(h$kind[2], "branch")
+  # New entries in the first and second table.
+  srv$entries("ec5-demo", action = "add")
+  srv$entries("ec5-demo", action = "add", form_ref = p$forms$ref[1], branch_ref = branch_ref,
+              owner_uuid = first[[1]]$ec5_uuid[1])
+  before <- store_files(dir)
+  srv$faults(type = "error", status = 503, path = entries_path, query = paste0("branch_ref=", branch_ref), times = 100)
+  expect_error(ec5_sync("ec5-demo", dir = dir, base_url = srv$url), class = "ec5_error_server")
+  expect_snapshot(ec5_sync("ec5-demo", dir = dir, base_url = srv$url), error = TRUE, transform = mask_run)
+  after <- store_files(dir)
+  # No half-written or temporary file; the failed table and the definition
+  # are as they were; the first table is either as it was or fully updated.
+  expect_setequal(names(after), names(before))
+  changed <- names(before)[!mapply(identical, before, after[names(before)])]
+  expect_true(all(changed %in% grep("table-university", names(before), value = TRUE)))
+  srv$clear_faults()
+  mark <- log_marker(srv)
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_equal(count_matching(mark(), "/api/export/project/"), 0)
+  changes <- attr(x, "changes")
+  expect_equal(changes$inserted[changes$table == second_table], 1)
+  expect_equal(sum(changes$inserted), 1)
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
+  expect_identical(sync_tables(x), sync_tables(fresh))
+})
+
+test_that("an interrupted full sync is redone in full", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  srv$project("ec5-demo", bump_version = TRUE)
+  srv$faults(type = "drop", path = entries_path, query = paste0("branch_ref=", attr(first, "hierarchy")$ref[2]), times = 100)
+  expect_error(ec5_sync("ec5-demo", dir = dir, base_url = srv$url), class = "ec5_error_transport")
+  srv$clear_faults()
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_true(all(attr(x, "changes")$full))
+  expect_identical(sync_tables(x), sync_tables(ec5_project_data("ec5-demo", base_url = srv$url)))
+})
+
+test_that("private projects sync with their credentials", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  slug <- "proyecto-api-python"
+  auth <- server_auth(srv, slug)
+  first <- ec5_sync(slug, dir = dir, auth = auth, base_url = srv$url)
+  expect_true("created_by" %in% names(first[[1]]))
+  srv$entries(slug, action = "add")
+  mark <- log_marker(srv)
+  x <- ec5_sync(slug, dir = dir, auth = auth, base_url = srv$url)
+  log <- mark()
+  expect_true(all(log$authorization[startsWith(log$path, entries_path)]))
+  expect_equal(sum(attr(x, "changes")$inserted), 1)
+  expect_identical(sync_tables(x), sync_tables(ec5_project_data(slug, auth = auth, base_url = srv$url)))
+})
+
+test_that("ec5_cache_info() lists local copies and ec5_cache_clear() removes them", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  info <- ec5_cache_info(dir)
+  expect_equal(nrow(info), 0)
+  expect_named(info, c("server", "slug", "tables", "rows", "bytes", "synced_at"))
+  a <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  b <- ec5_sync("test-cleaning", dir = dir, base_url = srv$url)
+  dir.create(file.path(dir, "tokens"))
+  writeLines("x", file.path(dir, "tokens", "token-x.rds"))
+  info <- ec5_cache_info(dir)
+  expect_setequal(info$slug, c("ec5-demo", "test-cleaning"))
+  expect_equal(info$tables[info$slug == "ec5-demo"], length(a))
+  expect_equal(info$rows[info$slug == "ec5-demo"], sum(vapply(a, nrow, 1L)))
+  expect_equal(info$rows[info$slug == "test-cleaning"], sum(vapply(b, nrow, 1L)))
+  expect_true(all(info$bytes > 0))
+  expect_s3_class(info$synced_at, "POSIXct")
+  expect_equal(unique(info$server), epicollect5:::server_key(srv$url))
+  removed <- ec5_cache_clear("test-cleaning", dir = dir)
+  expect_length(removed, 1)
+  expect_equal(ec5_cache_info(dir)$slug, "ec5-demo")
+  ec5_cache_clear(dir = dir)
+  expect_equal(nrow(ec5_cache_info(dir)), 0)
+  # The token cache is not a local copy.
+  expect_true(file.exists(file.path(dir, "tokens", "token-x.rds")))
+  # After clearing, the next sync is full again.
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_true(all(attr(x, "changes")$full))
+})
+
+test_that("sync arguments are checked before any request", {
+  srv <- local_client_server()
+  mark <- log_marker(srv)
+  expect_error(ec5_sync("ec5-demo", dir = "", base_url = srv$url), class = "ec5_error_argument")
+  expect_error(ec5_sync("ec5-demo", dir = tempfile(), full = NA, base_url = srv$url), class = "ec5_error_argument")
+  expect_error(ec5_sync("EC5 Demo", dir = tempfile(), base_url = srv$url), class = "ec5_error_argument")
+  expect_equal(nrow(mark()), 0)
+  expect_snapshot(error = TRUE, ec5_sync("ec5-demo", dir = tempfile(), full = "yes", base_url = srv$url))
+})
