@@ -3,6 +3,7 @@
 #   Rscript bench/fetch.R
 #   EC5_BENCH_WINDOW=6 Rscript bench/fetch.R      # window length in seconds
 #   EC5_BENCH_LIB=/tmp/lib-bench Rscript bench/fetch.R
+#   EC5_BENCH_WINDOW=60 EC5_BENCH_SETUPS=1 EC5_BENCH_RUNS=sync_full Rscript bench/fetch.R
 #
 # The local server (R/server.R) runs in a subprocess with the production
 # limits scaled in time: every window of 60 s becomes EC5_BENCH_WINDOW
@@ -151,6 +152,9 @@ run <- function(name, server, code, minimum_entries, minimum_definition, new_ses
       round_trip_s = rt,
       floor_s = floor,
       span_over_floor_s = span - floor,
+      per_window_s = if (nrow(entries) > per_window) {
+        (span - floor) / (ceiling(nrow(entries) / per_window) - 1)
+      } else NA_real_,
       target_s = 1.05 * floor + rt,
       target_met = span <= 1.05 * floor + rt,
       stringsAsFactors = FALSE
@@ -168,15 +172,22 @@ setup_runs <- function(setup) {
   full_minimum <- function(x) sum(pmax(1, ceiling(table_rows(x) / 1000)))
   one_per_table <- function(x) length(x)
   sync <- function() ec5_sync(setup$slug, dir = dir, base_url = url)
-  runs <- list(
-    run("project_data", server, function() ec5_project_data(setup$slug, base_url = url),
-        full_minimum, 1L, new_session = TRUE),
-    run("sync_full", server, sync, full_minimum, 1L, new_session = TRUE),
-    run("sync_new", server, sync, one_per_table, 0L, new_session = TRUE,
-        prepare = function() add_and_edit(url, setup$slug)),
-    run("sync_nothing", server, sync, one_per_table, 0L, new_session = TRUE),
-    run("sync_nothing_same_session", server, sync, one_per_table, 0L, new_session = FALSE)
+  plan <- list(
+    project_data = function() run("project_data", server, function() {
+      ec5_project_data(setup$slug, base_url = url)
+    }, full_minimum, 1L, new_session = TRUE),
+    sync_full = function() run("sync_full", server, sync, full_minimum, 1L, new_session = TRUE),
+    sync_new = function() run("sync_new", server, sync, one_per_table, 0L, new_session = TRUE,
+                              prepare = function() add_and_edit(url, setup$slug)),
+    sync_nothing = function() run("sync_nothing", server, sync, one_per_table, 0L, new_session = TRUE),
+    sync_nothing_same_session = function() {
+      run("sync_nothing_same_session", server, sync, one_per_table, 0L, new_session = FALSE)
+    }
   )
+  # The sync runs build on each other (same folder): a selection keeps the
+  # order above.
+  wanted <- strsplit(Sys.getenv("EC5_BENCH_RUNS", paste(names(plan), collapse = ",")), ",")[[1]]
+  runs <- lapply(plan[names(plan) %in% wanted], function(f) f())
   summary <- do.call(rbind, lapply(runs, `[[`, "summary"))
   log <- do.call(rbind, lapply(runs, `[[`, "log"))
   list(summary = cbind(setup = setup$label, summary), log = cbind(setup = setup$label, log))
@@ -201,7 +212,10 @@ main <- function() {
   message("Window: ", window, " s; limits: ",
           paste(names(scaled_limits()), vapply(scaled_limits(), paste, "", collapse = "/"),
                 collapse = ", "))
-  results <- lapply(setups(), function(setup) {
+  chosen <- setups()
+  only <- Sys.getenv("EC5_BENCH_SETUPS")
+  if (nzchar(only)) chosen <- chosen[as.integer(strsplit(only, ",")[[1]])]
+  results <- lapply(chosen, function(setup) {
     message("Setup: ", setup$label)
     r <- setup_runs(setup)
     print(r$summary[, -1], digits = 3, row.names = FALSE)
@@ -209,8 +223,9 @@ main <- function() {
   })
   summary <- do.call(rbind, lapply(results, `[[`, "summary"))
   log <- do.call(rbind, lapply(results, `[[`, "log"))
-  dir.create(file.path(bench_dir, "results"), showWarnings = FALSE, recursive = TRUE)
-  stem <- file.path(bench_dir, "results", sprintf("fetch-%gs", window))
+  results_dir <- Sys.getenv("EC5_BENCH_RESULTS", file.path(bench_dir, "results"))
+  dir.create(results_dir, showWarnings = FALSE, recursive = TRUE)
+  stem <- file.path(results_dir, sprintf("fetch-%gs", window))
   utils::write.csv(summary, paste0(stem, ".csv"), row.names = FALSE)
   log$time <- format(log$time, "%H:%M:%OS3")
   utils::write.csv(log, paste0(stem, "-log.csv"), row.names = FALSE)

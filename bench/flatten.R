@@ -3,6 +3,7 @@
 #   Rscript bench/flatten.R            # all cases and sizes
 #   EC5_BENCH_SIZES=1000,10000 Rscript bench/flatten.R
 #   EC5_BENCH_LIB=/tmp/lib-bench Rscript bench/flatten.R   # library to load
+#   EC5_BENCH_METHODS=ec5,rapidjson EC5_BENCH_OUT=before.csv Rscript bench/flatten.R
 #
 # Compares, on the same pages (bench/pages.R):
 #   ec5        ec5_parse_entries(pages, project)
@@ -12,11 +13,19 @@
 #              then the same conversions
 #   rapidjson  the floor: RapidJSON parses each page into a Document (same
 #              parse flags as the package) and nothing else
-# Time: bench::mark() without memory profiling (median of the iterations,
-# GC included). Memory: a second bench::mark(memory = TRUE) run of one
-# iteration (mem_alloc: R heap allocated). Table size: utils::object.size()
-# of the result (it counts each distinct string once per character vector).
-# Writes bench/results/flatten.csv (one row per case, size and method).
+#   rapidjson_insitu  the same parse done in place with SSE2 string scans, as
+#              the package parses pages since this benchmark
+# Time: bench::mark() without memory profiling, in three rounds that
+# alternate the methods (the C++ ones; jsonlite and simdjson run in the first
+# round only); median and minimum over all iterations, GC included.
+# Memory: a second bench::mark(memory = TRUE) run of one iteration
+# (mem_alloc: R heap allocated in vectors of more than 128 bytes;
+# small_pages: pages of small objects R had to add, about 2 kB each, a lower
+# bound for the rest). Table size: utils::object.size() of the result (it
+# counts each distinct string once per character vector), and the part of it
+# bench can see (mem_alloc of a deep copy of the table).
+# Writes bench/results/flatten.csv (one row per case, size and method;
+# EC5_BENCH_RESULTS moves the folder, EC5_BENCH_OUT renames the file).
 
 lib <- Sys.getenv("EC5_BENCH_LIB")
 if (nzchar(lib)) .libPaths(c(lib, .libPaths()))
@@ -37,18 +46,44 @@ source(file.path(bench_dir, "pages.R"))
 Rcpp::sourceCpp(code = '
 // [[Rcpp::depends(rapidjsonr)]]
 #include <Rcpp.h>
+// As the package configures RapidJSON (src/json.h); SSE2 only changes the
+// in-place parse.
+#if defined(__SSE2__)
+#define RAPIDJSON_SSE2
+#endif
 #include <rapidjson/document.h>
+#include <vector>
 
-// Parses every page into a Document with the flags the package uses
-// (src/json.h), and returns the number of entries seen.
+const unsigned kFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag |
+                        rapidjson::kParseIterativeFlag;
+
+// Parses every page into a Document with the flags the package uses and
+// returns the number of entries seen: the floor.
 // [[Rcpp::export]]
 int rapidjson_parse(Rcpp::CharacterVector pages) {
   int n = 0;
   for (R_xlen_t i = 0; i < pages.size(); ++i) {
     SEXP s = STRING_ELT(pages, i);
     rapidjson::Document doc;
-    doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag |
-              rapidjson::kParseIterativeFlag>(CHAR(s), LENGTH(s));
+    doc.Parse<kFlags>(CHAR(s), LENGTH(s));
+    if (doc.HasParseError()) Rcpp::stop("parse error");
+    n += doc["data"]["entries"].Size();
+  }
+  return n;
+}
+
+// The same, parsed in place in a copy of each page, as the package now
+// parses pages (src/json.h parse_json_insitu()).
+// [[Rcpp::export]]
+int rapidjson_parse_insitu(Rcpp::CharacterVector pages) {
+  int n = 0;
+  std::vector<char> buffer;
+  for (R_xlen_t i = 0; i < pages.size(); ++i) {
+    SEXP s = STRING_ELT(pages, i);
+    buffer.assign(CHAR(s), CHAR(s) + LENGTH(s));
+    buffer.resize(buffer.size() + 16, 0);
+    rapidjson::Document doc;
+    doc.ParseInsitu<kFlags>(buffer.data());
     if (doc.HasParseError()) Rcpp::stop("parse error");
     n += doc["data"]["entries"].Size();
   }
@@ -178,7 +213,12 @@ same_table <- function(a, b) {
 # --- run -----------------------------------------------------------------------------
 
 sizes <- as.integer(strsplit(Sys.getenv("EC5_BENCH_SIZES", "1000,10000,100000"), ",")[[1]])
-iterations <- function(n) if (n <= 1000) 10L else if (n <= 10000) 3L else 1L
+# Iterations per round; the slow R paths run fewer times than the C++ ones.
+iterations <- function(n, method) {
+  slow <- method %in% c("jsonlite", "simdjson")
+  if (n <= 1000) if (slow) 10L else 10L else if (n <= 10000) if (slow) 3L else 3L else 1L
+}
+rounds <- 3L
 
 machine <- function() {
   cpu <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)[1]
@@ -201,29 +241,57 @@ run_case <- function(case, n) {
   mb <- sum(nchar(pages, type = "bytes")) / 1e6
   table <- via_ec5(pages, project)
   checks <- c(
-    jsonlite = same_table(table, via_jsonlite(pages, cs)),
-    simdjson = same_table(table, via_simdjson(pages, cs))
+    jsonlite = if (grepl("jsonlite", Sys.getenv("EC5_BENCH_METHODS", "jsonlite"))) {
+      same_table(table, via_jsonlite(pages, cs))
+    } else "",
+    simdjson = if (grepl("simdjson", Sys.getenv("EC5_BENCH_METHODS", "simdjson"))) {
+      same_table(table, via_simdjson(pages, cs))
+    } else ""
   )
   size <- as.numeric(utils::object.size(table))
+  # What bench::mark() can see of the table: Rprofmem records vectors of more
+  # than 128 bytes, not small strings nor short vectors (they come from
+  # pages of small objects). A deep copy allocates exactly the table's
+  # vectors (strings are shared, never copied).
+  visible <- sum(bench::mark(rlang::duplicate(table, shallow = FALSE), iterations = 1,
+                             memory = TRUE, check = FALSE)$mem_alloc)
   exprs <- list(
     ec5 = quote(via_ec5(pages, project)),
     jsonlite = quote(via_jsonlite(pages, cs)),
     simdjson = quote(via_simdjson(pages, cs)),
-    rapidjson = quote(rapidjson_parse(pages))
+    rapidjson = quote(rapidjson_parse(pages)),
+    rapidjson_insitu = quote(rapidjson_parse_insitu(pages))
   )
-  rows <- lapply(names(exprs), function(method) {
-    gc()
-    timing <- bench::mark(exprs = exprs[method], iterations = iterations(n), memory = FALSE,
-                          check = FALSE, filter_gc = FALSE, time_unit = "s")
+  methods <- intersect(names(exprs), strsplit(
+    Sys.getenv("EC5_BENCH_METHODS", paste(names(exprs), collapse = ",")), ","
+  )[[1]])
+  load <- readLines("/proc/loadavg")
+  # Rounds alternate the methods, so that a busy spell of the (shared)
+  # machine does not fall on one method only; the slow R paths run once.
+  times <- stats::setNames(vector("list", length(methods)), methods)
+  for (round in seq_len(rounds)) {
+    for (method in methods) {
+      if (round > 1L && method %in% c("jsonlite", "simdjson")) next
+      gc()
+      timing <- bench::mark(exprs = exprs[method], iterations = iterations(n, method),
+                            memory = FALSE, check = FALSE, filter_gc = FALSE, time_unit = "s")
+      times[[method]] <- c(times[[method]], as.numeric(timing$time[[1]]))
+    }
+  }
+  rows <- lapply(methods, function(method) {
     gc()
     memory <- bench::mark(exprs = exprs[method], iterations = 1L, memory = TRUE,
                           check = FALSE, filter_gc = FALSE)
+    t <- times[[method]]
     data.frame(
       project = case$slug, entries = n, columns = ncol(table), mb = mb, method = method,
-      seconds = as.numeric(timing$median), min_seconds = as.numeric(timing$min),
-      iterations = iterations(n), mb_per_s = mb / as.numeric(timing$median),
-      mem_alloc_mb = as.numeric(memory$mem_alloc) / 1e6, table_mb = size / 1e6,
+      seconds = stats::median(t), min_seconds = min(t), runs = length(t),
+      mb_per_s = mb / stats::median(t),
+      mem_alloc_mb = as.numeric(memory$mem_alloc) / 1e6,
+      small_pages = sum(memory$memory[[1]]$what == "new page"),
+      table_mb = size / 1e6, table_visible_mb = as.numeric(visible) / 1e6,
       same_table = if (method %in% names(checks)) checks[[method]] else "",
+      load = load,
       stringsAsFactors = FALSE
     )
   })
@@ -239,31 +307,37 @@ main <- function() {
     for (i in seq_len(nrow(cases))) {
       message(sprintf("%s, %d entries ...", cases$slug[i], n))
       r <- run_case(cases[i, ], n)
-      print(r[, c("method", "seconds", "mb_per_s", "mem_alloc_mb", "table_mb", "same_table")], digits = 3)
+      print(r[, c("method", "seconds", "min_seconds", "mb_per_s", "mem_alloc_mb", "table_mb", "table_visible_mb", "same_table")], digits = 3)
       results[[length(results) + 1L]] <- r
     }
   }
   results <- do.call(rbind, results)
-  dir.create(file.path(bench_dir, "results"), showWarnings = FALSE, recursive = TRUE)
-  out <- file.path(bench_dir, "results", Sys.getenv("EC5_BENCH_OUT", "flatten.csv"))
+  results_dir <- Sys.getenv("EC5_BENCH_RESULTS", file.path(bench_dir, "results"))
+  dir.create(results_dir, showWarnings = FALSE, recursive = TRUE)
+  out <- file.path(results_dir, Sys.getenv("EC5_BENCH_OUT", "flatten.csv"))
   utils::write.csv(results, out, row.names = FALSE)
   writeLines(paste(names(info), unlist(info), sep = ": "), sub("\\.csv$", "-machine.txt", out))
   summary_ratios(results)
 }
 
 # Ratios against the targets: ec5 >= 20x faster than jsonlite, faster than
-# simdjson, within 2x of the raw parse; allocation within 1.5x of the table.
+# simdjson, within 2x of the raw parse; allocation within 1.5x of the table
+# (object.size(), and the part of it bench::mark() can see).
 summary_ratios <- function(results) {
   wide <- split(results, paste(results$project, results$entries))
   ratios <- do.call(rbind, lapply(wide, function(r) {
     t <- stats::setNames(r$seconds, r$method)
+    t <- t[c("ec5", "jsonlite", "simdjson", "rapidjson", "rapidjson_insitu")]
+    names(t) <- c("ec5", "jsonlite", "simdjson", "rapidjson", "rapidjson_insitu")
     ec5 <- r[r$method == "ec5", ]
     data.frame(
       project = ec5$project, entries = ec5$entries,
       jsonlite_over_ec5 = t[["jsonlite"]] / t[["ec5"]],
       simdjson_over_ec5 = t[["simdjson"]] / t[["ec5"]],
       ec5_over_rapidjson = t[["ec5"]] / t[["rapidjson"]],
-      alloc_over_table = ec5$mem_alloc_mb / ec5$table_mb
+      ec5_over_rapidjson_insitu = t[["ec5"]] / t[["rapidjson_insitu"]],
+      alloc_over_table = ec5$mem_alloc_mb / ec5$table_mb,
+      alloc_over_visible_table = ec5$mem_alloc_mb / ec5$table_visible_mb
     )
   }))
   rownames(ratios) <- NULL
