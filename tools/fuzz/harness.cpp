@@ -17,6 +17,9 @@
 // table's invariants. ASan and UBSan reports abort on their own.
 //
 // Needs R_HOME and EC5_FUZZ_SPECS (the specs.rds of tools/fuzz/corpus.R).
+// EC5_FUZZ_GCTORTURE=1 runs R's garbage collector at every allocation
+// (gctorture), which turns a missing PROTECT into a crash; it is slow, for
+// replaying small inputs only.
 #include <Rcpp.h>
 #include <Rembedded.h>
 #define R_INTERFACE_PTRS
@@ -265,6 +268,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_specs = element(all, "specs");
   g_csv_plan = element(all, "csv_plan");
   if (Rf_xlength(g_specs) == 0) finding("no specs in EC5_FUZZ_SPECS");
+  const char* torture = std::getenv("EC5_FUZZ_GCTORTURE");
+  if (torture && std::strcmp(torture, "1") == 0) eval_text("gctorture(TRUE)");
   return 0;
 }
 
