@@ -24,7 +24,7 @@ if [ "$(cat "$dir/lib/stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$dir/pkg"
   mkdir -p "$dir/pkg"
   tar --exclude=.git --exclude='*.o' --exclude='*.so' -cf - . | tar -xf - -C "$dir/pkg"
-  R CMD INSTALL --no-docs --no-multiarch --no-test-load -l "$dir/lib" "$dir/pkg" \
+  EC5_KEEP_DEBUG=1 R CMD INSTALL --no-docs --no-multiarch --no-test-load -l "$dir/lib" "$dir/pkg" \
     >"$dir/install.log" 2>&1 || { cat "$dir/install.log"; exit 1; }
   echo "$stamp" >"$dir/lib/stamp"
 fi
