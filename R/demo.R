@@ -26,7 +26,7 @@ ec5_demo <- function(slug = "ec5-demo") {
   cli::cli_ul(c(
     "Column labels: {.code ec5_labels(data[[1]])}",
     "A child table with its parent's columns: {.code ec5_join(data, \"{names(data)[2]}\")}",
-    "Photos: {.code ec5_media_download(data[[1]], tempfile())}",
+    "Photos, audio and video: {.code ec5_media_download(data, tempfile())}",
     "Use the demo server with any function: {.code options(epicollect5.base_url = ec5_demo_server())}"
   ))
   invisible(data)
