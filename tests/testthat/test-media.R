@@ -39,6 +39,13 @@ server_media_bytes <- function(name, type, format = type) {
   readBin(path, "raw", file.size(path))
 }
 
+# The private project with photos, its credentials and its data.
+private_data <- function(srv) {
+  slug <- "proyecto-api-python"
+  auth <- server_auth(srv, slug)
+  list(slug = slug, auth = auth, data = ec5_project_data(slug, auth = auth, base_url = srv$url))
+}
+
 # The media requests of a log (the definition's version check left out).
 media_log <- function(log) {
   log[grepl("^/(api/media|api/export/media|_s3)/", log$path), ]
@@ -159,10 +166,11 @@ test_that("thumbnails are saved beside the originals under their own names", {
 
 test_that("private media come from E3 with the token", {
   srv <- local_client_server()
-  slug <- "proyecto-api-python"
-  auth <- server_auth(srv, slug)
   dir <- withr::local_tempdir()
-  x <- ec5_project_data(slug, auth = auth, base_url = srv$url)
+  private <- private_data(srv)
+  slug <- private$slug
+  auth <- private$auth
+  x <- private$data
   names <- unique(epicollect5:::media_names(x))
   names <- names[!is.na(names)]
   expect_gt(length(names), 0)
@@ -190,16 +198,14 @@ test_that("private media come from E3 with the token", {
 
 test_that("a redirect to another host does not carry the token", {
   srv <- local_client_server()
-  slug <- "proyecto-api-python"
-  auth <- server_auth(srv, slug)
   dir <- withr::local_tempdir()
-  x <- ec5_project_data(slug, auth = auth, base_url = srv$url)
-  out <- ec5_media_download(x, dir, auth = auth, base_url = srv$url)
+  p <- private_data(srv)
+  out <- ec5_media_download(p$data, dir, auth = p$auth, base_url = srv$url)
   file <- out[out$status == "downloaded", ][1, ]
   unlink(file$path)
   mark <- log_marker(srv)
   srv$faults(type = "redirect", path = media_path_export, times = 1)
-  again <- ec5_media_download(file$name, dir, slug = slug, auth = auth, base_url = srv$url)
+  again <- ec5_media_download(file$name, dir, slug = p$slug, auth = p$auth, base_url = srv$url)
   expect_equal(again$status, "downloaded")
   expect_equal(again$bytes, file$bytes)
   log <- media_log(mark())
@@ -209,7 +215,7 @@ test_that("a redirect to another host does not carry the token", {
   expect_false(identical(log$host[1], log$host[2]))
   # ec5_media() follows the redirect too, still without the token there.
   srv$faults(type = "redirect", path = media_path_export, times = 1)
-  bytes <- ec5_media(slug, file$name, auth = auth, base_url = srv$url)
+  bytes <- ec5_media(p$slug, file$name, auth = p$auth, base_url = srv$url)
   expect_identical(bytes, readBin(again$path, "raw", file.size(again$path)))
   expect_equal(media_log(mark())$authorization, c(TRUE, FALSE))
 })
