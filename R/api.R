@@ -3,6 +3,8 @@
 # errors. A private project's token can be revoked behind our back (a new
 # token issued elsewhere revokes ours, SPEC section 8), so a 404 ec5_256 with
 # a token we believed valid earns exactly one re-authentication and retry.
+# JSON answers go through ec5_api_json() (below), which asks again for a body
+# damaged on the way.
 ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
                         pace = NULL, dest = NULL, what = "request",
                         call = rlang::caller_env()) {

@@ -96,6 +96,27 @@ test_that("public photos, audio and video download through E7 without a token", 
   expect_true(all(is.na(out$path[out$status != "downloaded"])))
 })
 
+test_that("an .mp4 is audio or video as its question says, in tables and project data", {
+  srv <- local_client_server()
+  data <- ec5_project_data("ec5-demo", base_url = srv$url)
+  p <- attr(data, "project")
+  av <- p$inputs[p$inputs$type %in% c("audio", "video"), ]
+  expected <- unlist(lapply(seq_len(nrow(av)), function(i) {
+    table <- data[[p$forms$name[p$forms$ref == av$form_ref[i]]]]
+    names <- unique(stats::na.omit(epicollect5:::media_file_name(table[[av$map_to[i]]])))
+    stats::setNames(rep(av$type[i], length(names)), names)
+  }))
+  expect_setequal(unique(expected), c("audio", "video"))
+  expect_true(any(grepl("[.]mp4$", names(expected)[expected == "audio"])))
+  files <- names(expected)
+  expect_equal(epicollect5:::media_types_from_project(files, data, p), unname(expected))
+  department <- data[["Department"]]
+  audio <- files[expected == "audio"]
+  expect_equal(epicollect5:::media_types_from_project(audio, department, p), rep("audio", length(audio)))
+  # Without the project, the extension decides.
+  expect_equal(unique(epicollect5:::media_types_from_project(audio[grepl("mp4$", audio)], department, NULL)), "video")
+})
+
 test_that("a never-uploaded photo is reported as the placeholder, not saved", {
   srv <- local_client_server()
   dir <- withr::local_tempdir()
@@ -329,7 +350,7 @@ test_that("media names come from URLs and bare names alike", {
   url <- paste0("https://five.epicollect.net/api/media/x?type=photo&format=entry_original&name=", name, "&v=1708345534")
   expect_equal(epicollect5:::media_file_name(c(name, url, NA, "nope")), c(name, name, NA, NA))
   expect_equal(epicollect5:::media_type(c("a_1.jpg", "a_1.PNG", "a_1.wav", "a_1.mp4")),
-               c("photo", "photo", "audio", "video"), ignore_attr = TRUE)
+               c("photo", "photo", "audio", "video"))
   expect_equal(epicollect5:::media_local_name(c("a_1.jpg", "b_2.jpg"), "entry_thumb"),
                c("thumb_a_1.jpg", "thumb_b_2.jpg"))
 })
