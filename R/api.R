@@ -3,6 +3,8 @@
 # errors. A private project's token can be revoked behind our back (a new
 # token issued elsewhere revokes ours, SPEC section 8), so a 404 ec5_256 with
 # a token we believed valid earns exactly one re-authentication and retry.
+# JSON answers go through ec5_api_json() (below), which asks again for a body
+# damaged on the way.
 ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
                         pace = NULL, dest = NULL, what = "request",
                         call = rlang::caller_env()) {
@@ -102,16 +104,15 @@ response_error_code <- function(resp) {
 }
 
 ec5_abort_private <- function(base_url, path, call) {
-  ec5_abort(
+  url <- redact_url(paste0(base_url, path))
+  abort_access_denied(
     c(
       "The project is private and no credentials were given.",
-      "x" = "The server answered 404 {.code ec5_256} (access denied) for {.url {paste0(base_url, path)}}.",
+      "x" = "The server answered 404 {.code ec5_256} (access denied) for {.url {url}}.",
       "i" = "Create a client app on the project's {.strong Apps} page on Epicollect5.",
       "i" = "Then put {.envvar EC5_CLIENT_ID} and {.envvar EC5_CLIENT_SECRET} in your {.file .Renviron} (see {.run usethis::edit_r_environ()}), or pass {.code auth = ec5_auth(client_id, client_secret)}."
     ),
-    class = "auth",
-    status = 404L,
-    code = "ec5_256",
+    url = url,
     call = call
   )
 }
@@ -120,19 +121,22 @@ ec5_abort_private <- function(base_url, path, call) {
 # for the same client app, each revoking the one before (SPEC section 8).
 ec5_abort_revoked <- function(resp, auth, call) {
   url <- redact_url(resp$url)
-  ec5_abort(
+  abort_access_denied(
     c(
       "The server refused a fresh access token.",
       "x" = "HTTP 404, {.code ec5_256} (access denied) for {.url {url}}, also with a token requested just now.",
       "i" = "Each new token revokes the client app's other tokens: another R session, script or person using client id {.val {auth$client_id}} may be requesting tokens at the same time.",
       "i" = "Give each machine or person its own client app (on the project's {.strong Apps} page), or try again later."
     ),
-    class = "auth",
-    status = 404L,
-    code = "ec5_256",
     url = url,
     call = call
   )
+}
+
+# 404 ec5_256, with `bullets` that say why and what to do.
+abort_access_denied <- function(bullets, url, call, .envir = parent.frame()) {
+  ec5_abort(bullets, class = "auth", status = 404L, code = "ec5_256", url = url,
+            call = call, .envir = .envir)
 }
 
 json_parse <- function(x) cpp_check(json_parse_cpp(x))

@@ -59,7 +59,8 @@ option_number <- function(name, default, min = 0) {
 #   epicollect5.connect_timeout  seconds to connect (30)
 #   epicollect5.timeout          seconds a transfer may stall (60)
 #   epicollect5.total_timeout    seconds for a whole transfer, 0 = none (0)
-#   epicollect5.max_tries        attempts for transient failures (4)
+#   epicollect5.max_tries        attempts for transient failures (4), and
+#                                for a JSON body damaged on the way (R/api.R)
 #   epicollect5.backoff          c(base, cap) seconds of the retry back-off
 #   epicollect5.retry_after_cap  longest wait for a Retry-After or a spent
 #                                rate limit; longer ones fail at once (180)

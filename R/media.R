@@ -219,8 +219,8 @@ media_file_name <- function(x) {
 
 media_type <- function(file) {
   ext <- tolower(tools::file_ext(file))
-  type <- c(jpg = "photo", jpeg = "photo", png = "photo", wav = "audio", mp4 = "video")[ext]
-  ifelse(is.na(type), "photo", unname(type))
+  type <- unname(c(jpg = "photo", jpeg = "photo", png = "photo", wav = "audio", mp4 = "video")[ext])
+  ifelse(is.na(type), "photo", type)
 }
 
 # A thumbnail must not overwrite (or be mistaken for) the original.

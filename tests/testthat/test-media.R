@@ -39,6 +39,13 @@ server_media_bytes <- function(name, type, format = type) {
   readBin(path, "raw", file.size(path))
 }
 
+# The private project with photos, its credentials and its data.
+private_data <- function(srv) {
+  slug <- "proyecto-api-python"
+  auth <- server_auth(srv, slug)
+  list(slug = slug, auth = auth, data = ec5_project_data(slug, auth = auth, base_url = srv$url))
+}
+
 # The media requests of a log (the definition's version check left out).
 media_log <- function(log) {
   log[grepl("^/(api/media|api/export/media|_s3)/", log$path), ]
@@ -87,6 +94,27 @@ test_that("public photos, audio and video download through E7 without a token", 
   expect_setequal(list.files(dir), done$name)
   expect_true(all(is.na(out$error[out$status == "downloaded"])))
   expect_true(all(is.na(out$path[out$status != "downloaded"])))
+})
+
+test_that("an .mp4 is audio or video as its question says, in tables and project data", {
+  srv <- local_client_server()
+  data <- ec5_project_data("ec5-demo", base_url = srv$url)
+  p <- attr(data, "project")
+  av <- p$inputs[p$inputs$type %in% c("audio", "video"), ]
+  expected <- unlist(lapply(seq_len(nrow(av)), function(i) {
+    table <- data[[p$forms$name[p$forms$ref == av$form_ref[i]]]]
+    names <- unique(stats::na.omit(epicollect5:::media_file_name(table[[av$map_to[i]]])))
+    stats::setNames(rep(av$type[i], length(names)), names)
+  }))
+  expect_setequal(unique(expected), c("audio", "video"))
+  expect_true(any(grepl("[.]mp4$", names(expected)[expected == "audio"])))
+  files <- names(expected)
+  expect_equal(epicollect5:::media_types_from_project(files, data, p), unname(expected))
+  department <- data[["Department"]]
+  audio <- files[expected == "audio"]
+  expect_equal(epicollect5:::media_types_from_project(audio, department, p), rep("audio", length(audio)))
+  # Without the project, the extension decides.
+  expect_equal(unique(epicollect5:::media_types_from_project(audio[grepl("mp4$", audio)], department, NULL)), "video")
 })
 
 test_that("a never-uploaded photo is reported as the placeholder, not saved", {
@@ -159,10 +187,11 @@ test_that("thumbnails are saved beside the originals under their own names", {
 
 test_that("private media come from E3 with the token", {
   srv <- local_client_server()
-  slug <- "proyecto-api-python"
-  auth <- server_auth(srv, slug)
   dir <- withr::local_tempdir()
-  x <- ec5_project_data(slug, auth = auth, base_url = srv$url)
+  private <- private_data(srv)
+  slug <- private$slug
+  auth <- private$auth
+  x <- private$data
   names <- unique(epicollect5:::media_names(x))
   names <- names[!is.na(names)]
   expect_gt(length(names), 0)
@@ -190,16 +219,14 @@ test_that("private media come from E3 with the token", {
 
 test_that("a redirect to another host does not carry the token", {
   srv <- local_client_server()
-  slug <- "proyecto-api-python"
-  auth <- server_auth(srv, slug)
   dir <- withr::local_tempdir()
-  x <- ec5_project_data(slug, auth = auth, base_url = srv$url)
-  out <- ec5_media_download(x, dir, auth = auth, base_url = srv$url)
+  p <- private_data(srv)
+  out <- ec5_media_download(p$data, dir, auth = p$auth, base_url = srv$url)
   file <- out[out$status == "downloaded", ][1, ]
   unlink(file$path)
   mark <- log_marker(srv)
   srv$faults(type = "redirect", path = media_path_export, times = 1)
-  again <- ec5_media_download(file$name, dir, slug = slug, auth = auth, base_url = srv$url)
+  again <- ec5_media_download(file$name, dir, slug = p$slug, auth = p$auth, base_url = srv$url)
   expect_equal(again$status, "downloaded")
   expect_equal(again$bytes, file$bytes)
   log <- media_log(mark())
@@ -209,7 +236,7 @@ test_that("a redirect to another host does not carry the token", {
   expect_false(identical(log$host[1], log$host[2]))
   # ec5_media() follows the redirect too, still without the token there.
   srv$faults(type = "redirect", path = media_path_export, times = 1)
-  bytes <- ec5_media(slug, file$name, auth = auth, base_url = srv$url)
+  bytes <- ec5_media(p$slug, file$name, auth = p$auth, base_url = srv$url)
   expect_identical(bytes, readBin(again$path, "raw", file.size(again$path)))
   expect_equal(media_log(mark())$authorization, c(TRUE, FALSE))
 })
@@ -323,7 +350,7 @@ test_that("media names come from URLs and bare names alike", {
   url <- paste0("https://five.epicollect.net/api/media/x?type=photo&format=entry_original&name=", name, "&v=1708345534")
   expect_equal(epicollect5:::media_file_name(c(name, url, NA, "nope")), c(name, name, NA, NA))
   expect_equal(epicollect5:::media_type(c("a_1.jpg", "a_1.PNG", "a_1.wav", "a_1.mp4")),
-               c("photo", "photo", "audio", "video"), ignore_attr = TRUE)
+               c("photo", "photo", "audio", "video"))
   expect_equal(epicollect5:::media_local_name(c("a_1.jpg", "b_2.jpg"), "entry_thumb"),
                c("thumb_a_1.jpg", "thumb_b_2.jpg"))
 })
