@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -93,8 +94,10 @@ class Column {
     if (std::isnan(v)) return;
     switch (kind_) {
       case Kind::date:
+        check_range(i, v, kMaxDays);
         return format_date(static_cast<std::int64_t>(std::floor(v)), format_, out);
       case Kind::timestamp:
+        check_range(i, v, kMaxDays * 86400.0);
         // The milliseconds are rounded from the double, never truncated:
         // 1594933091.933 is stored as ...932.99998.
         return format_timestamp(std::llround(v * 1000.0), out);
@@ -104,6 +107,18 @@ class Column {
       default:
         return format_php_float(v, out);
     }
+  }
+
+  // Dates and times beyond about 270,000 years from 1970 (Inf among them)
+  // have no calendar form here; converting them to integers would be
+  // undefined behaviour.
+  static constexpr double kMaxDays = 1e8;
+  void check_range(R_xlen_t i, double v, double max) const {
+    if (std::fabs(v) <= max) return;
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", v);
+    throw Error("argument", "Column " + name_ + " holds a date or time that cannot be written (row " +
+                                std::to_string(i + 1) + ": " + value + ").");
   }
 
   // Multi-answer questions: labels joined with ", ", a label holding a comma

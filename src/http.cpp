@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -270,6 +271,17 @@ void set(CURL* easy, CURLoption option, T* value) {
   }
 }
 
+// Seconds or milliseconds for libcurl. Inf (no limit, as an option may say)
+// and other values beyond `max` become `max`: converting them to an integer
+// would be undefined behaviour.
+long clamp_long(double x, long max) {
+  if (!(x > 0)) return 0;
+  return x < static_cast<double>(max) ? static_cast<long>(x) : max;
+}
+
+// libcurl multiplies seconds by 1000 in a long.
+const long kMaxSeconds = LONG_MAX / 1000;
+
 SlistPtr header_list(const HttpRequest& req) {
   curl_slist* list = curl_slist_append(nullptr, "Expect:");
   SlistPtr out(list);
@@ -308,10 +320,10 @@ void configure(CURL* easy, const HttpRequest& req, Transfer& t, curl_slist* head
   // the original host (CURLOPT_UNRESTRICTED_AUTH stays off).
   set(easy, CURLOPT_FOLLOWLOCATION, 1L);
   set(easy, CURLOPT_MAXREDIRS, 5L);
-  set(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt.connect_timeout * 1000));
-  set(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::ceil(opt.low_speed_time)));
-  set(easy, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(opt.low_speed_limit));
-  set(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(opt.timeout * 1000));
+  set(easy, CURLOPT_CONNECTTIMEOUT_MS, clamp_long(opt.connect_timeout * 1000, LONG_MAX));
+  set(easy, CURLOPT_LOW_SPEED_TIME, clamp_long(std::ceil(opt.low_speed_time), kMaxSeconds));
+  set(easy, CURLOPT_LOW_SPEED_LIMIT, clamp_long(opt.low_speed_limit, LONG_MAX));
+  set(easy, CURLOPT_TIMEOUT_MS, clamp_long(opt.timeout * 1000, LONG_MAX));
   if (!opt.user_agent.empty()) set(easy, CURLOPT_USERAGENT, opt.user_agent.c_str());
   set(easy, CURLOPT_HTTPHEADER, headers);
   set(easy, CURLOPT_READFUNCTION, on_read);
@@ -495,9 +507,12 @@ std::string pacing_reason(const LimiterSpec& spec) {
 double pacing_delay(const HttpRequest& req) {
   const double delay = limiter_delay(req.limiter);
   if (delay > req.options.retry_after_cap) {
+    // Printed as a double: a Retry-After of 1e400 makes the delay infinite.
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.6g", std::ceil(delay));
     throw Error("rate_limited",
                 "The server's rate limit for " + req.limiter.cls + " requests is used up for " +
-                    std::to_string(static_cast<long>(std::ceil(delay))) +
+                    seconds +
                     " more seconds.\nTry again later; a request now would be refused (HTTP 429).");
   }
   return delay;
@@ -601,7 +616,8 @@ HttpOptions options_from(SEXP options) {
   opt.low_speed_time = list_number(options, "low_speed_time", opt.low_speed_time);
   opt.low_speed_limit = list_number(options, "low_speed_limit", opt.low_speed_limit);
   opt.timeout = list_number(options, "timeout", opt.timeout);
-  opt.max_tries = static_cast<int>(list_number(options, "max_tries", opt.max_tries));
+  opt.max_tries =
+      static_cast<int>(clamp_long(list_number(options, "max_tries", opt.max_tries), INT_MAX));
   opt.backoff_base = list_number(options, "backoff_base", opt.backoff_base);
   opt.backoff_cap = list_number(options, "backoff_cap", opt.backoff_cap);
   opt.retry_after_cap = list_number(options, "retry_after_cap", opt.retry_after_cap);

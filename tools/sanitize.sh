@@ -34,7 +34,7 @@ libasan=$(readlink -f "$libasan")
 rm -rf "$dir/logs"
 mkdir -p "$dir/lib" "$dir/logs"
 cat >"$dir/Makevars" <<'MAKEVARS'
-SAN = -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN = -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 CXX17FLAGS = -g -O1 $(SAN)
 CXXFLAGS = -g -O1 $(SAN)
 CFLAGS = -g -O1 $(SAN)

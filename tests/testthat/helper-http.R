@@ -221,7 +221,8 @@ local_fast_http <- function(..., .local_envir = parent.frame()) {
 # mid-body. Paths: /truncated (Content-Length 1000, 10 bytes, close),
 # /truncated-once (like /truncated on the first connection, then a full
 # body), /stall (headers, then silence for 6 s), /empty (closes without a
-# response). Returns list(url, connections = function()).
+# response), /nul-header (a header holding a NUL byte). Returns list(url,
+# connections = function()).
 local_raw_server <- function(.local_envir = parent.frame()) {
   skip_if_not_installed("callr")
   dir <- withr::local_tempdir(.local_envir = .local_envir)
@@ -252,6 +253,9 @@ local_raw_server <- function(.local_envir = parent.frame()) {
         writeBin(charToRaw(paste0(sprintf(head, 1000L), "{\"a\": 1234")), con)
       } else if (path == "/truncated-once") {
         writeBin(charToRaw(paste0(sprintf(head, 8L), "{\"a\":12}")), con)
+      } else if (path == "/nul-header") {
+        writeBin(c(charToRaw("HTTP/1.1 200 OK\r\nX-Odd: a"), as.raw(0),
+                   charToRaw(paste0("b\r\n", substring(sprintf(head, 2L), 18), "{}"))), con)
       } else if (path == "/stall") {
         writeBin(charToRaw(sprintf(head, 1000L)), con)
         flush(con)

@@ -483,6 +483,24 @@ test_that("writing is atomic: an error leaves no file behind", {
   expect_identical(readBin(out, "raw", 100), charToRaw("\ufeffec5_uuid\nu\n"))
 })
 
+test_that("dates and times without a calendar form are refused, not garbled", {
+  # Inf reached a double-to-integer conversion (undefined behaviour) and wrote
+  # a year like -25252734927764585.
+  dir <- withr::local_tempdir()
+  out <- file.path(dir, "entries.csv")
+  bad <- list(
+    d = structure(c(1, Inf), class = "Date"),
+    d = structure(-1e300, class = "Date"),
+    t = .POSIXct(c(0, -Inf), tz = "UTC"),
+    t = .POSIXct(1e18, tz = "UTC")
+  )
+  for (i in seq_along(bad)) {
+    x <- tibble::tibble(ec5_uuid = "u", !!names(bad)[i] := bad[[i]], .rows = length(bad[[i]]))
+    expect_error(ec5_write_csv(x, out), "cannot be written", class = "ec5_error_argument")
+  }
+  expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), character())
+})
+
 test_that("an empty table writes its header only", {
   x <- read_quietly(local_csv(export("1_a")))
   expect_identical(nrow(x), 0L)

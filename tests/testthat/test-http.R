@@ -143,6 +143,29 @@ test_that("a spent rate limit longer than the cap fails without a request", {
   expect_identical(app_hits(web, "/echo"), 0L)
 })
 
+test_that("an infinite Retry-After blocks the bucket and is reported as such", {
+  # The delay reached a double-to-long conversion (undefined behaviour).
+  local_fast_http(epicollect5.retry_after_cap = 5)
+  cpp_check(limiter_reset_cpp())
+  withr::defer(limiter_reset_cpp())
+  app_reset(web)
+  pace <- list(slug = "inf", class = "entries")
+  expect_identical(ec5_request(web$url("/429/1e400/f"), pace = pace)$status, 429L)
+  err <- expect_error(ec5_request(web$url("/echo"), pace = pace), class = "ec5_error_rate_limited")
+  expect_match(conditionMessage(err), "used up for inf more seconds")
+  expect_identical(app_hits(web, "/echo"), 0L)
+})
+
+test_that("infinite timeouts and tries mean no limit", {
+  # They reached double-to-long conversions (undefined behaviour) and libcurl
+  # refused the result.
+  withr::local_options(
+    epicollect5.connect_timeout = Inf, epicollect5.timeout = Inf,
+    epicollect5.total_timeout = Inf, epicollect5.max_tries = Inf, epicollect5.verbose = FALSE
+  )
+  expect_identical(ec5_request(web$url("/echo"))$status, 200L)
+})
+
 test_that("waits longer than a second are reported through on_wait", {
   seen <- list()
   request <- list(
@@ -197,6 +220,14 @@ test_that("secrets in query strings are blanked in transport errors", {
   )
   expect_no_match(conditionMessage(err), "hush")
   expect_match(conditionMessage(err), "client_secret=<redacted>&page=2", fixed = TRUE)
+})
+
+test_that("a header holding a NUL byte is a transport error, not an R error", {
+  # R strings cannot hold NUL; libcurl refuses such a reply before our code
+  # would make the header one.
+  local_fast_http()
+  raw <- local_raw_server()
+  expect_error(ec5_request(raw$url("/nul-header")), "Nul byte", class = "ec5_error_transport")
 })
 
 test_that("a body shorter than its Content-Length is retried as a transport error", {
