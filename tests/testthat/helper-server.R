@@ -7,7 +7,8 @@
 #   log()          data frame of the requests the server saw (time, method,
 #                  path, query, authorization, user_agent, host, status, fault)
 #   faults(...)    inject a fault, e.g. faults(type = "error", status = 503,
-#                  path = "^/api/export/entries", times = 2)
+#                  path = "^/api/export/entries", times = 2); `query = <regex>`
+#                  narrows it to matching query strings (one form or branch)
 #   clear_faults(), reset(), maintenance(on)
 #   project(slug, status =, access =, bump_version = TRUE)
 #   entries(slug, action = "add" | "edit" | "delete", ...)  runtime edits
