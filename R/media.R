@@ -90,7 +90,7 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
-#' ec5_media_download(students, tempfile("media"), base_url = url)
+#' ec5_media_download(students[1:3, ], tempfile("media"), base_url = url)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
                                overwrite = FALSE, slug = NULL, auth = NULL,
