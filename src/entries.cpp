@@ -62,8 +62,7 @@ Rcpp::RObject r_count(double x) {
 }
 
 Rcpp::RObject na_or_string(const std::string& s) {
-  return s.empty() ? Rcpp::CharacterVector::create(NA_STRING)
-                   : Rcpp::CharacterVector::create(r_string(s));
+  return r_scalar(s.empty() ? OptString() : OptString(s));
 }
 
 }  // namespace

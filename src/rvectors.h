@@ -34,8 +34,12 @@ inline Rcpp::CharacterVector r_strings(const std::vector<std::string>& x) {
   return out;
 }
 
+// The vector is allocated before the string: a CHARSXP passed to create()
+// would be unprotected while create() allocates.
 inline SEXP r_scalar(const OptString& x) {
-  return Rcpp::CharacterVector::create(x ? r_string(*x) : NA_STRING);
+  Rcpp::CharacterVector out(1);
+  SET_STRING_ELT(out, 0, x ? r_string(*x) : NA_STRING);
+  return out;
 }
 
 // A data.frame (with the tibble classes when `tibble`) from equal-length
