@@ -8,7 +8,9 @@
 #                                              definition entries csv json)
 #   tools/fuzz/run.sh --replay [target...]     run the seeds and the saved
 #                                              corpus once, no fuzzing
-#   tools/fuzz/run.sh --build [target...]      build only
+#                                              (EC5_FUZZ_GCTORTURE=1: under
+#                                              gctorture, see harness.cpp)
+#   tools/fuzz/run.sh --build                  build only
 #
 # Environment:
 #   EC5_FUZZ_DIR  work folder (default /tmp/ec5-fuzz): build/, seeds/,
@@ -105,7 +107,6 @@ export EC5_FUZZ_SPECS="$dir/specs.rds"
 # halt_on_error: the first report ends the run with the input saved.
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:malloc_context_size=30:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
-export LSAN_OPTIONS="suppressions=$PWD/tools/fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 
 per=$((seconds / ${#targets[@]}))
 [ "$per" -ge 1 ] || per=1
