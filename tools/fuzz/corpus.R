@@ -100,9 +100,10 @@ synthetic <- list(
 
 definition_files <- unique(c(
   list.files(project_dir, "\\.json$", full.names = TRUE),
-  list.files(json_dir, "^(formbuilder_project|pyepicollect_export_project|ec5-demo)", full.names = TRUE)
+  list.files(json_dir, "^(formbuilder_project|pyepicollect_project|ec5-demo)", full.names = TRUE)
 ))
-definition_files <- definition_files[!duplicated(basename(definition_files))]
+# The package ships some fixtures under other names: the same bytes once.
+definition_files <- definition_files[!duplicated(tools::md5sum(definition_files))]
 projects <- lapply(definition_files, function(p) ec5_project_from_json(read_bytes(p)))
 names(projects) <- vapply(projects, function(p) p$project$slug, "")
 for (slug in names(synthetic)) projects[[slug]] <- ec5_project_from_json(synthetic[[slug]])
@@ -135,8 +136,8 @@ fixture_pages <- list(
   "docs_branch_entries_all_owners_ec5-api-test.json" = "ec5-api-test/form/p_f1_q6",
   "docs_branch_entries_one_owner_ec5-api-test.json" = "ec5-api-test/form/p_f1_q6",
   "thirdparty_single_entry_with_utm_location_2019.json" = "thirdparty/form",
-  "heiligenstadt-wien_json_archive_form-1_single_entry_2022.json" = "heiligenstadt-wien/form",
-  "pyepicollect_export_entries_private_proyecto-api-python.json" =
+  "heiligenstadt_archive_single_2022.json" = "heiligenstadt-wien/form",
+  "pyepicollect_entries_private.json" =
     specs[[which(startsWith(vapply(specs, `[[`, "", "id"), "proyecto-api-python/"))[1]]]$id
 )
 for (name in names(fixture_pages)) {
