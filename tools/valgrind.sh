@@ -45,5 +45,5 @@ EC5_TEST_LIB="$dir/lib" EC5_TEST_INSTALLED=true \
   status=1
 tail -n 4 "$dir/tests.log"
 echo "  tests ran in $(($(date +%s) - start)) s"
-Rscript tools/valgrind-reports.R "$dir/logs" || status=1
+Rscript tools/valgrind-reports.R "$dir/logs" "$dir/pkg" || status=1
 exit $status
