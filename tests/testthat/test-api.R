@@ -72,30 +72,23 @@ test_that("persistent faults end in classed errors that name what happened", {
     # An HTML page with status 200 (a login portal) is not asked again.
     list(fault = list(type = "error", status = 200), class = "ec5_error_parse", requests = 1)
   )
+  errors <- list()
   for (case in cases) {
     label <- paste(case$fault$type, case$fault$status %||% "")
     do.call(srv$faults, c(case$fault, list(path = entries_path, times = 10)))
-    expect_error(fetch(), class = case$class, label = label)
+    errors[[label]] <- expect_error(fetch(), class = case$class, label = label)
     expect_equal(count_matching(mark(), entries_path), case$requests, label = label)
     srv$clear_faults()
     # The client remembers a Retry-After it did not wait for.
     epicollect5:::limiter_reset_cpp()
   }
-  snapshot <- function(...) {
-    do.call(srv$faults, list(..., path = entries_path, times = 10))
-    on.exit({
-      srv$clear_faults()
-      epicollect5:::limiter_reset_cpp()
-    })
-    fetch()
-  }
-  expect_snapshot(snapshot(type = "error", status = 503), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "drop"), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "stall", delay = 3), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "truncate"), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "rate_limit", retry_after = 30), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "maintenance"), error = TRUE, transform = mask_run)
-  expect_snapshot(snapshot(type = "error", status = 200), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["error 503"]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["drop "]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["stall "]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["truncate "]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["rate_limit "]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["maintenance "]]), error = TRUE, transform = mask_run)
+  expect_snapshot(rlang::cnd_signal(errors[["error 200"]]), error = TRUE, transform = mask_run)
 })
 
 test_that("a 429 whose Retry-After is within the cap is waited for, then retried", {
