@@ -31,21 +31,43 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
   if (!rlang::is_bool(branches)) {
     ec5_abort("{.arg branches} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
-  filters <- project_data_filters(...)
+  call <- rlang::current_env()
+  args <- do.call(table_args, c(list(slug, base_url), project_data_filters(...), call = call))
   auth <- resolve_auth(auth, base_url)
   project <- project_get(slug, auth, base_url)
   plan <- project_data_plan(project, forms, branches)
   tables <- lapply(seq_len(nrow(plan)), function(i) {
-    fetch <- if (plan$kind[i] == "form") ec5_entries else ec5_branch_entries
-    args <- c(
-      list(slug = slug, form = plan$form_ref[i], auth = auth, base_url = base_url),
-      if (plan$kind[i] == "branch") list(branch = plan$ref[i]),
-      filters
-    )
-    do.call(fetch, args)
+    fetch_table(slug, project, plan[i, ], args, auth, call)
   })
   names(tables) <- plan$table
   new_project_data(tables, project, plan)
+}
+
+# The checked arguments (entries_args()) of every table of a project: all
+# entries, in upload order, with the filters `ec5_project_data()` takes.
+table_args <- function(slug, base_url, since = NULL, until = NULL,
+                       date_field = "uploaded_at", map_index = NULL,
+                       created_by = "keep", call = rlang::caller_env()) {
+  entries_args(
+    slug, map_index, uuid = NULL, title = NULL, since = since, until = until,
+    date_field = rlang::arg_match0(date_field, c("uploaded_at", "created_at"), error_call = call),
+    sort_by = "uploaded_at", sort_order = "asc", max_entries = Inf, per_page = 1000L,
+    base_url = base_url,
+    created_by = rlang::arg_match0(created_by, c("keep", "hash", "drop"), error_call = call),
+    call = call
+  )
+}
+
+# The entries of one table of a project_data_plan() row, as ec5_entries() or
+# ec5_branch_entries() fetch them, but with the definition at hand: no
+# definition or version request per table.
+fetch_table <- function(slug, project, row, args, auth, call) {
+  branch <- if (row$kind == "branch") row$ref
+  cs <- ec5_column_spec(project, form = row$form_ref, branch = branch, map_index = args$query$map_index)
+  query <- args$query
+  query$form_ref <- cs$form_ref
+  query$branch_ref <- branch
+  fetch_entries(slug, query, cs, args, auth, project, call = call)
 }
 
 project_data_filters <- function(..., call = rlang::caller_env()) {

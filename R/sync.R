@@ -71,7 +71,8 @@ sync_project <- function(store, slug, auth, base_url, call = rlang::caller_env()
 sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
   key <- table_key(row$table)
   old <- if (!full) store_read(store, key)
-  new <- sync_fetch(slug, project, row, old$cursor, auth, base_url, call)
+  args <- table_args(slug, base_url, since = old$cursor, call = call)
+  new <- fetch_table(slug, project, row, args, auth, call)
   merged <- if (is.null(old)) {
     list(table = new, inserted = nrow(new), updated = 0L)
   } else {
@@ -84,22 +85,6 @@ sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
     table = row$table, inserted = merged$inserted, updated = merged$updated,
     rows = nrow(merged$table), full = is.null(old)
   )
-}
-
-# The entries of one table uploaded since `since`, as ec5_entries() and
-# ec5_branch_entries() fetch them, but with the definition at hand: an
-# up-to-date copy costs no definition request.
-sync_fetch <- function(slug, project, row, since, auth, base_url, call) {
-  args <- entries_args(
-    slug, map_index = NULL, uuid = NULL, title = NULL, since = since, until = NULL,
-    date_field = "uploaded_at", sort_by = "uploaded_at", sort_order = "asc",
-    max_entries = Inf, per_page = 1000L, base_url = base_url, created_by = "keep",
-    call = call
-  )
-  branch <- if (row$kind == "branch") row$ref
-  cs <- ec5_column_spec(project, form = row$form_ref, branch = branch)
-  query <- c(args$query, list(form_ref = cs$form_ref, branch_ref = branch))
-  fetch_entries(slug, query, cs, args, auth, project, call = call)
 }
 
 # A branch entry added to an existing entry leaves the owner's uploaded_at

@@ -43,6 +43,8 @@ test_that("a whole project costs one request per table and one definition reques
   log <- srv$log()
   expect_equal(count_requests(log, "/api/export/entries/"), nrow(attr(x, "hierarchy")))
   expect_equal(count_requests(log, "/api/export/project/"), 1)
+  # The definition's version is checked once, not once per table.
+  expect_equal(count_requests(log, "/api/project-version/"), 1)
   expect_equal(sum(log$status == 429), 0)
 })
 
