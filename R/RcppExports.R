@@ -49,6 +49,10 @@ http_perform_cpp <- function(request) {
     .Call(`_epicollect5_http_perform_cpp`, request)
 }
 
+redact_url_cpp <- function(urls) {
+    .Call(`_epicollect5_redact_url_cpp`, urls)
+}
+
 json_parse_cpp <- function(json) {
     .Call(`_epicollect5_json_parse_cpp`, json)
 }

@@ -137,9 +137,8 @@ http_status_text <- function(status) {
   if (is.na(text)) "Unexpected status" else unname(text)
 }
 
-# Query parameters that may carry secrets are blanked before a URL is shown
-# (the same names as redact_url() in src/http.cpp, in any case).
+# Query parameters that may carry secrets are blanked before a URL is shown,
+# by the C++ that blanks them in the messages of failed transfers.
 redact_url <- function(url) {
-  gsub("([?&](client_secret|access_token|token|secret)=)[^&#]*", "\\1<redacted>", url,
-       ignore.case = TRUE, perl = TRUE)
+  cpp_check(redact_url_cpp(as.character(url)))
 }

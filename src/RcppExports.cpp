@@ -142,6 +142,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// redact_url_cpp
+SEXP redact_url_cpp(SEXP urls);
+RcppExport SEXP _epicollect5_redact_url_cpp(SEXP urlsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type urls(urlsSEXP);
+    rcpp_result_gen = Rcpp::wrap(redact_url_cpp(urls));
+    return rcpp_result_gen;
+END_RCPP
+}
 // json_parse_cpp
 SEXP json_parse_cpp(SEXP json);
 RcppExport SEXP _epicollect5_json_parse_cpp(SEXP jsonSEXP) {
@@ -226,6 +236,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
     {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
     {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
+    {"_epicollect5_redact_url_cpp", (DL_FUNC) &_epicollect5_redact_url_cpp, 1},
     {"_epicollect5_json_parse_cpp", (DL_FUNC) &_epicollect5_json_parse_cpp, 1},
     {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
     {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},

@@ -709,3 +709,21 @@ SEXP http_perform_cpp(SEXP request) {
   return ec5::response_to_r(ec5::http_perform(ec5::http_request_from(request)));
   EC5_END
 }
+
+// redact_url() for R: one list of secret query parameters for both sides.
+// [[Rcpp::export(rng = false)]]
+SEXP redact_url_cpp(SEXP urls) {
+  EC5_BEGIN
+  if (TYPEOF(urls) != STRSXP) throw ec5::Error("argument", "`urls` must be a character vector.");
+  const R_xlen_t n = Rf_xlength(urls);
+  Rcpp::CharacterVector out(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    SEXP url = STRING_ELT(urls, i);
+    SET_STRING_ELT(out, i,
+                   url == NA_STRING
+                       ? NA_STRING
+                       : Rf_mkCharCE(ec5::redact_url(Rf_translateCharUTF8(url)).c_str(), CE_UTF8));
+  }
+  return out;
+  EC5_END
+}
