@@ -48,9 +48,7 @@ SEXP auth_token_parse_cpp(SEXP body) {
   EC5_BEGIN
   if (TYPEOF(body) != RAWSXP) throw ec5::Error("argument", "`body` must be a raw vector.");
   rapidjson::Document doc;
-  // Iterative: a deeply nested body must not exhaust the C stack.
-  doc.Parse<rapidjson::kParseIterativeFlag>(reinterpret_cast<const char*>(RAW(body)),
-                                            Rf_xlength(body));
+  doc.Parse<ec5::kParseFlags>(reinterpret_cast<const char*>(RAW(body)), Rf_xlength(body));
   // The body may hold a token: report what is wrong, never what is there.
   if (doc.HasParseError() || !doc.IsObject()) {
     throw ec5::Error("parse", "The token response is not a JSON object.");

@@ -144,9 +144,7 @@ SEXP json_parse_cpp(SEXP json) {
     throw ec5::Error("argument", "`json` must be a raw vector or a single string.");
   }
   rapidjson::Document doc;
-  // Iterative: a deeply nested body must not exhaust the C stack.
-  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag |
-            rapidjson::kParseIterativeFlag>(data, len);
+  doc.Parse<ec5::kParseFlags | rapidjson::kParseValidateEncodingFlag>(data, len);
   if (doc.HasParseError()) {
     throw ec5::Error("parse", std::string("Invalid JSON at byte ") +
                                   std::to_string(doc.GetErrorOffset()) + ": " +
