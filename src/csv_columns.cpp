@@ -8,9 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "columns.h"
-#include "csv_values.h"
 #include "glue.h"
+#include "r_list.h"
+#include "table.h"
+#include "values.h"
 
 namespace ec5 {
 namespace csv {
@@ -76,10 +77,10 @@ struct Census {
     time_shaped = time_shaped && looks_like_time(s);
     std::int64_t days;
     for (std::size_t k = 0; k < kDateFormats.size(); ++k) {
-      if (parse_date(s, kDateFormats[k], days)) ++dates[k];
+      if (parse_date(kDateFormats[k], s, &days)) ++dates[k];
     }
     for (std::size_t k = 0; k < kTimeFormats.size(); ++k) {
-      if (parse_time(s, kTimeFormats[k])) ++times[k];
+      if (matches_format(kTimeFormats[k], s)) ++times[k];
     }
   }
 };
@@ -106,7 +107,7 @@ void report_damage(SEXP col, const std::string& column, const std::array<const c
     const SEXP ch = STRING_ELT(col, i);
     if (ch == NA_STRING) continue;
     const std::string_view s = view(ch);
-    const bool ok = is_date ? parse_date(s, formats[best], days) : parse_time(s, formats[best]);
+    const bool ok = is_date ? parse_date(formats[best], s, &days) : matches_format(formats[best], s);
     if (!ok) problems.add(static_cast<std::size_t>(i + 1), column, expected, std::string(s));
   }
 }
@@ -184,15 +185,18 @@ SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
   }
   return Rcpp::List::create(Rcpp::Named("type") = type, Rcpp::Named("format") = format,
                             Rcpp::Named("candidates") = candidates,
-                            Rcpp::Named("problems") = problems.to_data_frame(nullptr));
+                            Rcpp::Named("problems") = problems.to_data_frame(nullptr, nullptr));
   EC5_END
 }
 
 // Converts each character column with the column builder of its plan row
 // (`name`, `type` an input type or "datetime", `format`, `levels`): the same
-// rules as the JSON export. Returns list(columns, problems).
+// rules as the JSON export. `problems` (row, column, expected, actual) are
+// those found before conversion (the file's layout, inference); `key` the
+// column that identifies an entry. Returns list(columns, problems (all of
+// them, rows after de-duplication), converted (the conversion problems)).
 // [[Rcpp::export(rng = false)]]
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems) {
   EC5_BEGIN
   const Rcpp::CharacterVector name = plan["name"], type = plan["type"], format = plan["format"];
   const Rcpp::List levels = plan["levels"];
@@ -205,6 +209,16 @@ SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
     spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
   }
   ec5::Table table(specs);
+  const Rcpp::IntegerVector row = problems["row"];
+  const Rcpp::CharacterVector column = problems["column"], expected = problems["expected"],
+                              actual = problems["actual"];
+  for (R_xlen_t i = 0; i < row.size(); ++i) {
+    table.problems().add(row[i] == NA_INTEGER ? 0 : static_cast<std::size_t>(row[i]),
+                         ec5::utf8_at(column, i), ec5::utf8_at(expected, i),
+                         ec5::utf8_at(actual, i));
+  }
+  ec5::Problems& converted = table.problems();
+  const std::size_t before = converted.size();
   for (R_xlen_t j = 0; j < columns.size(); ++j) {
     const SEXP cells = columns[j];
     ec5::Column& column = *table.columns()[static_cast<std::size_t>(j)];
@@ -218,8 +232,12 @@ SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
       }
     }
   }
-  // No key: duplicated entries are dropped on the R side, together with the
-  // problems of the file layout.
-  return table.finish("");
+  // The warning counts the values that could not be converted, before
+  // duplicated entries drop any of them.
+  Rcpp::List converted_problems = converted.to_data_frame(nullptr, nullptr, before);
+  Rcpp::List out = table.finish({key, true, true});
+  return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
+                            Rcpp::Named("problems") = out["problems"],
+                            Rcpp::Named("converted") = converted_problems);
   EC5_END
 }
