@@ -183,7 +183,11 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
   header <- raw$header
   layout <- table_layout()
   key <- csv_key_column(header, layout$keys, file, call)
-  plan <- if (is.null(columns)) csv_plan(header) else csv_plan_spec(header, columns, layout, key, call)
+  plan <- if (is.null(columns)) {
+    csv_plan(header)
+  } else {
+    csv_plan_spec(header, columns, layout, key, call)
+  }
   inferred <- csv_infer(plan, raw$columns)
   plan <- inferred$plan
   found <- rbind(csv_layout_problems(raw$layout, raw$ragged, length(header)), inferred$problems)
@@ -208,14 +212,11 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
   )
 }
 
-# The column that identifies an entry (`keys` of table_layout()); a file
-# without one is not an export.
+# The column that identifies an entry; a file without one is not an export.
 csv_key_column <- function(header, keys, file, call) {
-  if (keys[["branch"]] %in% header) {
-    return(keys[["branch"]])
-  }
-  if (keys[["form"]] %in% header) {
-    return(keys[["form"]])
+  key <- entry_key(header)
+  if (!is.na(key)) {
+    return(key)
   }
   shown <- utils::head(header, 8)
   ec5_abort(
@@ -380,7 +381,8 @@ csv_provenance <- function(file, columns, slug) {
 
 # How the C++ writer renders each column, from its class.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
-  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% c("integer", "branch")]
+  integer_types <- table_layout()$integer_types
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types]
   kinds <- vapply(seq_along(columns), function(j) {
     col <- columns[[j]]
     if (is.factor(col)) {

@@ -72,7 +72,7 @@ format.ec5_project <- function(x, ...) {
   p <- x$project
   forms <- x$forms
   inputs <- x$inputs
-  questions <- !inputs$type %in% c("group", "readme")
+  questions <- !inputs$type %in% table_layout()$no_column_types
   header <- cli::format_inline(
     "{.cls ec5_project} {.strong {p$name}} ({p$slug}, {p$access})"
   )
@@ -164,7 +164,7 @@ ec5_column_spec <- function(project, form = NULL, branch = NULL, map_index = NUL
   } else {
     inputs$branch_ref %in% branch_row$ref
   }
-  spec <- spec_rows(inputs[rows & !inputs$type %in% c("group", "readme"), ], mapped)
+  spec <- spec_rows(inputs[rows & !inputs$type %in% table_layout()$no_column_types, ], mapped)
   warn_name_collisions(spec$name, call = call)
   list(
     spec = spec,

@@ -8,8 +8,9 @@
 #' @return A list: `system` (a data frame name, type of the system columns in
 #'   the server's order), `keys` (the key column of a `form`'s and of a
 #'   `branch`'s entries), `location` (a data frame prefix, member, type of the
-#'   six parts of a location) and `choice_types` (input types whose columns
-#'   hold answer labels).
+#'   six parts of a location), `choice_types` (input types whose columns
+#'   hold answer labels), `integer_types` (input types read as whole
+#'   numbers) and `no_column_types` (inputs that make no column).
 #' @noRd
 table_layout <- function() {
   cpp_check(table_layout_cpp())
@@ -26,4 +27,19 @@ table_layout <- function() {
 #' @noRd
 table_columns <- function(cs) {
   cpp_check(table_columns_cpp(cs$spec, cs$options))
+}
+
+# The column prefix of each part of a location, named by the member of the
+# location object it holds ("latitude", "longitude", ...).
+location_prefixes <- function() {
+  parts <- table_layout()$location
+  stats::setNames(parts$prefix, parts$member)
+}
+
+# The key column of a table (or CSV file) with these column names: a
+# branch's key when it has one, else a form's; NA when it has neither.
+entry_key <- function(names) {
+  keys <- table_layout()$keys[c("branch", "form")]
+  found <- keys[keys %in% names]
+  if (length(found)) found[[1]] else NA_character_
 }

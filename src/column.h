@@ -75,7 +75,6 @@ class Column {
   // What a value must be, for the problems table. Built only when a problem
   // is recorded: a string built per value would cost more than the value.
   virtual std::string expected() const { return "text"; }
-  Problems* problems() const { return problems_; }
 
  private:
   std::string name_;

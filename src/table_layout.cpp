@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include "glue.h"
@@ -28,6 +29,10 @@ constexpr TypeKind kTypeKinds[] = {
     {"searchsingle", ColumnKind::list}, {"searchmultiple", ColumnKind::list},
     {"location", ColumnKind::location},
 };
+
+// Inputs that make no column: a group's questions are columns, a readme is
+// text for the person collecting.
+constexpr const char* kNoColumnTypes[] = {"group", "readme"};
 
 bool present(Presence p, const TableOptions& o) {
   switch (p) {
@@ -167,20 +172,17 @@ std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
 
 }  // namespace ec5
 
-namespace {
-
-Rcpp::CharacterVector strings_of(const std::vector<std::string>& x) { return ec5::r_strings(x); }
-
-}  // namespace
-
 // The rules of the table layout, for R: the system columns (name, type) in
 // the server's order, the key of a form's and of a branch's entries, the six
-// parts of a location (prefix, member of the location object, type), and the
-// input types whose columns hold the labels of possible answers.
+// parts of a location (prefix, member of the location object, type), the
+// input types whose columns hold the labels of possible answers, those read
+// as whole numbers, and those that make no column.
 // [[Rcpp::export(rng = false)]]
 SEXP table_layout_cpp() {
   EC5_BEGIN
-  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, choices;
+  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, choices, integers;
+  const std::vector<std::string> no_column(std::begin(ec5::kNoColumnTypes),
+                                           std::end(ec5::kNoColumnTypes));
   for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
     sys_name.push_back(c.name);
     sys_type.push_back(c.type);
@@ -194,19 +196,21 @@ SEXP table_layout_cpp() {
     if (t.kind == ec5::ColumnKind::factor || t.kind == ec5::ColumnKind::list) {
       choices.push_back(t.type);
     }
+    if (t.kind == ec5::ColumnKind::integer) integers.push_back(t.type);
   }
   Rcpp::CharacterVector keys = Rcpp::CharacterVector::create(
       Rcpp::Named("form") = ec5::key_column(false), Rcpp::Named("branch") = ec5::key_column(true));
+  Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type));
+  Rcpp::List location = Rcpp::List::create(ec5::r_strings(prefix), ec5::r_strings(member),
+                                           ec5::r_strings(part_type));
   return Rcpp::List::create(
-      Rcpp::Named("system") =
-          ec5::data_frame({"name", "type"}, Rcpp::List::create(strings_of(sys_name), strings_of(sys_type)),
-                          sys_name.size(), false),
+      Rcpp::Named("system") = ec5::data_frame({"name", "type"}, system, sys_name.size(), false),
       Rcpp::Named("keys") = keys,
-      Rcpp::Named("location") = ec5::data_frame(
-          {"prefix", "member", "type"},
-          Rcpp::List::create(strings_of(prefix), strings_of(member), strings_of(part_type)),
-          prefix.size(), false),
-      Rcpp::Named("choice_types") = strings_of(choices));
+      Rcpp::Named("location") =
+          ec5::data_frame({"prefix", "member", "type"}, location, prefix.size(), false),
+      Rcpp::Named("choice_types") = ec5::r_strings(choices),
+      Rcpp::Named("integer_types") = ec5::r_strings(integers),
+      Rcpp::Named("no_column_types") = ec5::r_strings(no_column));
   EC5_END
 }
 
@@ -252,7 +256,8 @@ SEXP table_columns_cpp(SEXP spec, SEXP options) {
     SET_STRING_ELT(type, row, STRING_ELT(c.type, i));
     SET_STRING_ELT(format, row, STRING_ELT(c.format, i));
     SEXP lv = VECTOR_ELT(c.levels, i);
-    levels[row] = TYPEOF(lv) == STRSXP ? Rcpp::RObject(lv) : Rcpp::RObject(Rcpp::CharacterVector(0));
+    levels[row] = TYPEOF(lv) == STRSXP ? Rcpp::RObject(lv)
+                                       : Rcpp::RObject(Rcpp::CharacterVector(0));
     question[row++] = q;
   }
   return ec5::data_frame({"name", "type", "format", "levels", "question"},
@@ -266,7 +271,9 @@ SEXP table_columns_cpp(SEXP spec, SEXP options) {
 // [[Rcpp::export(rng = false)]]
 SEXP csv_header_types_cpp(SEXP header) {
   EC5_BEGIN
-  if (TYPEOF(header) != STRSXP) throw ec5::Error("argument", "`header` must be a character vector.");
+  if (TYPEOF(header) != STRSXP) {
+    throw ec5::Error("argument", "`header` must be a character vector.");
+  }
   const R_xlen_t n = Rf_xlength(header);
   std::vector<std::string> names(static_cast<size_t>(n)), types(static_cast<size_t>(n), "infer");
   for (R_xlen_t j = 0; j < n; ++j) names[j] = ec5::utf8_at(header, j);

@@ -675,7 +675,8 @@ test_that("the API path and the CSV path give the same columns for the same entr
     h <- attr(tables, "hierarchy")
     for (i in seq_len(nrow(h))) {
       branch <- if (h$kind[i] == "branch") h$ref[i]
-      form <- if (is.null(branch)) h$ref[i] else project$inputs$form_ref[project$inputs$ref == branch]
+      form <- h$ref[i]
+      if (!is.null(branch)) form <- project$inputs$form_ref[project$inputs$ref == branch]
       resp <- epicollect5:::ec5_request(
         paste0(srv$url, "/api/export/entries/", slug),
         query = c(list(form_ref = form, format = "csv", headers = "true", per_page = 1000),

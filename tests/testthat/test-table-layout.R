@@ -12,6 +12,10 @@ test_that("the layout lists the system columns, keys, location parts and choice 
   expect_identical(layout$location$type, c(rep("decimal", 5), "text"))
   expect_setequal(layout$choice_types,
                   c("radio", "dropdown", "checkbox", "searchsingle", "searchmultiple"))
+  expect_setequal(layout$integer_types, c("integer", "branch"))
+  expect_setequal(layout$no_column_types, c("group", "readme"))
+  expect_identical(location_prefixes()[c("latitude", "UTM_Zone")],
+                   c(latitude = "lat_", UTM_Zone = "UTM_Zone_"))
 })
 
 test_that("the columns of a spec are the columns of the table the parser makes", {
@@ -30,7 +34,8 @@ test_that("the columns of a spec are the columns of the table the parser makes",
 test_that("system columns follow the form, branch and access", {
   p <- fixture_project()
   child <- table_columns(ec5_column_spec(p, form = p$forms$ref[2]))
-  expect_identical(child$name[1:5], c("ec5_uuid", "ec5_parent_uuid", "created_at", "uploaded_at", "created_by"))
+  expect_identical(child$name[1:5],
+                   c("ec5_uuid", "ec5_parent_uuid", "created_at", "uploaded_at", "created_by"))
   branch <- p$inputs$ref[p$inputs$type == "branch"][1]
   b <- table_columns(ec5_column_spec(p, branch = branch))
   expect_identical(b$name[1:2], c("ec5_branch_owner_uuid", "ec5_branch_uuid"))
@@ -45,4 +50,10 @@ test_that("a CSV header is typed by the layout where it alone decides", {
   expect_identical(cpp_check(csv_header_types_cpp(header)), c(
     "text", "datetime", "text", rep("decimal", 5), "text", "infer", "infer", "infer"
   ))
+})
+
+test_that("the key of a table is a branch's key when it has one", {
+  expect_identical(entry_key(c("ec5_branch_owner_uuid", "ec5_branch_uuid", "title")), "ec5_branch_uuid")
+  expect_identical(entry_key(c("ec5_uuid", "title")), "ec5_uuid")
+  expect_identical(entry_key("title"), NA_character_)
 })
