@@ -133,43 +133,67 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
   list(
     query = query, base_url = base_url, max_entries = max_entries,
     since = since, until = until, date_field = date_field,
-    created_by = created_by
+    sort_by = sort_by, sort_order = sort_order, created_by = created_by
   )
 }
 
-# Requests pages 1..last_page and flattens each into the parser as it
-# arrives. Stops at the last page, at an empty page, or at max_entries.
+# One request when the whole answer fits in one page (a uuid, or at most
+# one page of entries without an `until` to apply), in the order asked for;
+# otherwise shift-proof keyset paging (R/paging.R) and the order asked for
+# applied to the rows.
 fetch_entries <- function(slug, query, cs, args, auth, project,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
-  path <- paste0("/api/export/entries/", slug)
-  query$per_page <- min(query$per_page, per_page_limit(args$base_url))
-  progress <- entries_progress(slug, cs)
-  page <- 1L
-  total <- NA_integer_
-  seen <- 0
-  repeat {
-    query$page <- page
-    meta <- fetch_page(parser, args$base_url, path, query, auth, slug, call)
-    if (!is.null(meta$smaller)) {
-      query$per_page <- meta$smaller
-      next
-    }
-    total <- meta$total
-    seen <- seen + meta$n
-    progress$update(page, meta$last_page, seen, total)
-    if (meta$n == 0L || page >= meta$last_page || seen >= args$max_entries) {
-      break
-    }
-    page <- page + 1L
+  pager <- new_pager(slug, query, cs, args, auth, parser, call)
+  one_page <- !is.null(query$uuid) || (args$max_entries <= pager$per_page && is.null(args$until))
+  if (one_page) {
+    total <- fetch_one_page(pager, query)
+  } else {
+    fetched <- fetch_keyset(pager, args$since)
+    total <- fetched$total
   }
-  progress$done()
+  pager$progress$done()
   table <- entries_table(
     parser_finish(parser), cs,
     provenance = entries_provenance(slug, cs, query, args, total)
   )
+  if (!one_page) {
+    table <- entries_order(table, args, resort = fetched$repaired)
+  }
   table <- entries_window(table, args)
   personal_data(table, args$created_by)
+}
+
+# The query as asked for, page 1; its total.
+fetch_one_page <- function(pager, query) {
+  query$per_page <- pager$per_page
+  query$page <- 1L
+  repeat {
+    meta <- fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)
+    if (is.null(meta$smaller)) {
+      return(meta$total)
+    }
+    query$per_page <- meta$smaller
+  }
+}
+
+# The rows arrive ascending by the date field (upload order within a
+# second), each entry once; another order asked for is applied here, with
+# `title` in the server's natural order (length, then text). A repair pass
+# can leave rows of the first pass out of order, hence `resort`.
+entries_order <- function(table, args, resort = FALSE) {
+  if (safe_order(args) && !resort) {
+    return(table)
+  }
+  desc <- args$sort_order == "desc"
+  by <- if (resort && safe_order(args)) args$date_field else args$sort_by
+  rows <- if (by == "title") {
+    title <- table$title
+    order(nchar(title, type = "bytes"), tolower(title), decreasing = c(desc, desc), method = "radix")
+  } else {
+    order(table[[by]], decreasing = desc, method = "radix")
+  }
+  restore_table_attributes(table[rows, ], table)
 }
 
 # E-mail addresses are personal data; reports that are shared often need
@@ -190,15 +214,21 @@ personal_data <- function(table, created_by) {
   table
 }
 
-# One page, flattened into the parser; its meta (see parser_feed()). On 400
-# ec5_335 (per_page above what this server allows) it returns `smaller`, the
-# page size to use instead, remembered per server.
-fetch_page <- function(parser, base_url, path, query, auth, slug, call) {
+# One page, flattened into the parser; its meta (see parser_feed()), with
+# `rows`: the columns `fields` of the page's rows (keys and dates for keyset
+# paging, R/paging.R). On 400 ec5_335 (per_page above what this server
+# allows) it returns `smaller`, the page size to use instead, remembered per
+# server.
+fetch_page <- function(parser, base_url, path, query, auth, slug, call, fields = character()) {
   tryCatch(
     ec5_api_json(
       base_url, path, query, auth = auth,
       pace = list(slug = slug, class = "entries"),
-      parse = function(body) parser_feed(parser, body, call = call),
+      parse = function(body) {
+        meta <- parser_feed(parser, body, call = call)
+        meta$rows <- parser_last_rows(parser, fields)
+        meta
+      },
       what = "entries request", call = call
     ),
     ec5_error_bad_request = function(e) {
@@ -237,11 +267,12 @@ entries_provenance <- function(slug, cs, query, args, total) {
   )
 }
 
-# Applies `until` to the rows when the server could not (see entries_args)
-# and cuts to max_entries. Vectorised subsetting, not a loop over rows.
+# Applies `until` to the rows (keyset paging never sends `filter_to`, see
+# R/paging.R) and cuts to max_entries. Vectorised subsetting, not a loop
+# over rows.
 entries_window <- function(table, args) {
   keep <- rep(TRUE, nrow(table))
-  if (!is.null(args$since) && !is.null(args$until)) {
+  if (!is.null(args$until)) {
     times <- table[[args$date_field]]
     keep <- !is.na(times) & times <= args$until
   }

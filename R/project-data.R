@@ -45,13 +45,16 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
 
 # The checked arguments (entries_args()) of every table of a project: all
 # entries, in upload order, with the filters `ec5_project_data()` takes.
+# `sort_order`, `max_entries` and `per_page` serve ec5_sync()'s probe.
 table_args <- function(slug, base_url, since = NULL, until = NULL,
                        date_field = "uploaded_at", map_index = NULL,
-                       created_by = "keep", call = rlang::caller_env()) {
+                       created_by = "keep", sort_order = "asc",
+                       max_entries = Inf, per_page = 1000L,
+                       call = rlang::caller_env()) {
   entries_args(
     slug, map_index, uuid = NULL, title = NULL, since = since, until = until,
     date_field = rlang::arg_match0(date_field, c("uploaded_at", "created_at"), error_call = call),
-    sort_by = "uploaded_at", sort_order = "asc", max_entries = Inf, per_page = 1000L,
+    sort_by = "uploaded_at", sort_order = sort_order, max_entries = max_entries, per_page = per_page,
     base_url = base_url,
     created_by = rlang::arg_match0(created_by, c("keep", "hash", "drop"), error_call = call),
     call = call

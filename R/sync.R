@@ -71,19 +71,63 @@ sync_project <- function(store, slug, auth, base_url, call = rlang::caller_env()
 sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
   key <- table_key(row$table)
   old <- if (!full) store_read(store, key)
-  args <- table_args(slug, base_url, since = old$cursor, call = call)
-  new <- fetch_table(slug, project, row, args, auth, call)
+  fetch <- function(...) {
+    fetch_table(slug, project, row, table_args(slug, base_url, ..., call = call), auth, call)
+  }
   merged <- if (is.null(old)) {
-    list(table = new, inserted = nrow(new), updated = 0L)
+    merge_entries(NULL, fetch(), replace = TRUE)
   } else {
-    merge_entries(old$table, new)
+    sync_increment(old, fetch)
   }
   times <- merged$table$uploaded_at
   cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else old$cursor
   store_write(store, key, list(table = merged$table, cursor = cursor))
+  inform_deleted(row$table, merged$deleted)
   list(
     table = row$table, inserted = merged$inserted, updated = merged$updated,
-    rows = nrow(merged$table), full = is.null(old)
+    deleted = merged$deleted, rows = nrow(merged$table), full = is.null(old) || merged$full
+  )
+}
+
+# Entries a sync with nothing new downloads per table: the probe, the newest
+# entries of the table (descending by upload time, no filter), which also
+# brings the table's count. When its oldest entry is older than the cursor
+# (or it is the whole table), it holds every change: one request. Otherwise
+# the changes are read from the cursor on (keyset, R/paging.R): one request
+# more than a sync that skipped the probe.
+sync_probe_size <- 100L
+
+# The stored table brought up to date. The API has no tombstones (deletions
+# are hard, and cascade to children, branches and media), so the copy's row
+# count is compared with the server's: when they differ (and still differ
+# when counted again, in case entries arrived meanwhile), the table is
+# fetched again in full and the entries it lacks are counted as deleted.
+sync_increment <- function(old, fetch) {
+  probe <- fetch(sort_order = "desc", max_entries = sync_probe_size, per_page = sync_probe_size)
+  total <- attr(probe, "provenance")$total
+  cursor <- old$cursor %||% as.POSIXct(-Inf, tz = "UTC")
+  complete <- identical(nrow(probe), total) || min(probe$uploaded_at) < cursor
+  new <- if (complete) {
+    restore_table_attributes(probe[probe$uploaded_at >= cursor, ], probe)
+  } else {
+    fetch(since = old$cursor)
+  }
+  new <- restore_table_attributes(new[order(new$uploaded_at, method = "radix"), ], new)
+  merged <- merge_entries(old$table, new)
+  if (identical(nrow(merged$table), total) ||
+    identical(nrow(merged$table), attr(fetch(max_entries = 1, per_page = 1), "provenance")$total)) {
+    return(merged)
+  }
+  merge_entries(old$table, fetch(), replace = TRUE)
+}
+
+inform_deleted <- function(table, deleted) {
+  if (deleted == 0L || isFALSE(getOption("epicollect5.verbose"))) {
+    return(invisible())
+  }
+  cli::cli_inform(
+    c("i" = "{.val {table}}: {deleted} entr{?y was/ies were} deleted on the server since the last sync; the table was fetched again in full."),
+    class = "ec5_message_deleted"
   )
 }
 
@@ -104,17 +148,26 @@ recount_branches <- function(tables, plan) {
 
 # New rows are appended; rows sent again replace the stored copy (the filter
 # is inclusive, and an edit within the second of the cursor keeps its
-# uploaded_at), and count as updated when they differ from it.
-merge_entries <- function(old, new) {
+# uploaded_at), and count as updated when they differ from it. With
+# `replace`, `new` is the whole table: stored rows it lacks were deleted.
+merge_entries <- function(old, new, replace = FALSE) {
   key <- if ("ec5_branch_uuid" %in% names(new)) "ec5_branch_uuid" else "ec5_uuid"
   at <- match(new[[key]], old[[key]])
   inserted <- is.na(at)
   updated <- !inserted
-  updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
-  table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
-  table <- copy_column_labels(table, new)
-  table <- restore_table_attributes(table, new)
-  list(table = table, inserted = sum(inserted), updated = sum(updated))
+  if (any(updated)) {
+    updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
+  }
+  table <- new
+  if (!replace) {
+    table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
+    table <- copy_column_labels(table, new)
+    table <- restore_table_attributes(table, new)
+  }
+  list(
+    table = table, inserted = sum(inserted), updated = sum(updated),
+    deleted = sum(!old[[key]] %in% new[[key]]) * replace, full = replace
+  )
 }
 
 copy_column_labels <- function(to, from) {
