@@ -145,7 +145,8 @@ fetch_entries <- function(slug, query, cs, args, auth, project,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
   pager <- new_pager(slug, query, cs, args, auth, parser, call)
-  one_page <- !is.null(query$uuid) || (args$max_entries <= pager$per_page && is.null(args$until))
+  one_page <- isTRUE(args$one_page) || !is.null(query$uuid) ||
+    (args$max_entries <= pager$per_page && is.null(args$until))
   if (one_page) {
     total <- fetch_one_page(pager, query)
   } else {

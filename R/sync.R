@@ -103,7 +103,7 @@ sync_probe_size <- 100L
 # when counted again, in case entries arrived meanwhile), the table is
 # fetched again in full and the entries it lacks are counted as deleted.
 sync_increment <- function(old, fetch) {
-  probe <- fetch(sort_order = "desc", max_entries = sync_probe_size, per_page = sync_probe_size)
+  probe <- fetch(sort_order = "desc", max_entries = sync_probe_size, per_page = sync_probe_size, one_page = TRUE)
   total <- attr(probe, "provenance")$total
   cursor <- old$cursor %||% as.POSIXct(-Inf, tz = "UTC")
   complete <- identical(nrow(probe), total) || min(probe$uploaded_at) < cursor
@@ -115,7 +115,7 @@ sync_increment <- function(old, fetch) {
   new <- restore_table_attributes(new[order(new$uploaded_at, method = "radix"), ], new)
   merged <- merge_entries(old$table, new)
   if (identical(nrow(merged$table), total) ||
-    identical(nrow(merged$table), attr(fetch(max_entries = 1, per_page = 1), "provenance")$total)) {
+    identical(nrow(merged$table), attr(fetch(max_entries = 1, per_page = 1, one_page = TRUE), "provenance")$total)) {
     return(merged)
   }
   merge_entries(old$table, fetch(), replace = TRUE)

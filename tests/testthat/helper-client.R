@@ -139,16 +139,21 @@ expect_lasting <- function(x, before, after, key = "ec5_uuid") {
   testthat::expect_equal(x$title[!is.na(now)], now[!is.na(now)])
 }
 
-# The stored entries of a form or branch now, as a data frame of key,
-# uploaded_at and title (one request of up to 1000, ascending by upload).
-server_rows <- function(srv, slug, query = list(), key = "ec5_uuid") {
-  entries <- server_entries(srv, slug, c(query, list(sort_by = "uploaded_at", sort_order = "asc")))
+# The stored entries of a form or branch now (the top form by default), as
+# a data frame of key, uploaded_at and title in the server's upload order.
+server_rows <- function(srv, slug, form_ref = NULL, branch_ref = NULL) {
+  query <- Filter(Negate(is.null), list(form_ref = form_ref, branch_ref = branch_ref))
+  raw <- do.call(srv$raw_entries, c(list(slug), query))
+  type <- if (is.null(branch_ref)) "entry" else "branch_entry"
+  body <- lapply(raw, `[[`, type)
   rows <- data.frame(
-    key = vapply(entries, `[[`, "", key),
-    uploaded_at = vapply(entries, `[[`, "", "uploaded_at"),
-    title = vapply(entries, `[[`, "", "title")
+    key = vapply(body, `[[`, "", "entry_uuid"),
+    uploaded_at = vapply(body, `[[`, "", "uploaded_at"),
+    title = vapply(body, `[[`, "", "title")
   )
-  names(rows)[1] <- key
+  names(rows)[1] <- if (is.null(branch_ref)) "ec5_uuid" else "ec5_branch_uuid"
+  rows <- rows[order(rows$uploaded_at, method = "radix"), ]
+  rownames(rows) <- NULL
   rows
 }
 
