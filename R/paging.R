@@ -179,10 +179,12 @@ tie_block <- function(pager, second, first) {
   }
 }
 
-# The window (page number and size, at most `per_page` or 3) that reaches
-# farthest past `end` rows while starting at least `margin` rows before it.
+# The window (page number and size) that reaches farthest past `end` rows
+# while starting at least `margin` rows (else one row) before it. Windows
+# hold up to `per_page` entries, or 20 when pages are smaller: windows of a
+# few entries cannot always overlap and move forward.
 tie_window <- function(end, per_page, margin) {
-  sizes <- seq_len(max(per_page, 3L))
+  sizes <- seq_len(max(per_page, 20L))
   for (m in unique(c(min(margin, end), 1L))) {
     pages <- (end - m) %/% sizes + 1L
     ends <- pages * sizes

@@ -188,6 +188,7 @@ server_respond <- function(req, state) {
               base_url = request_base_url(req))
   response <- route$handler(ctx)
   response$headers <- c(response$headers, throttle$headers)
+  if (identical(fault$type, "drop_entry")) response$fault <- fault$type
   if (!is.null(fault) && fault$type %in% c("drop", "truncate", "invalid_json", "stall", "trickle")) {
     response <- damage_response(response, fault)
   }
