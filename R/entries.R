@@ -6,6 +6,29 @@
 #' Each page is flattened in C++ as it arrives; the pages are never held in
 #' memory at once.
 #'
+#' @section A project that changes while it is read:
+#' Field teams keep uploading while you read. Each request after the first
+#' starts at the newest upload time already received (not at a page number),
+#' so an entry edited, deleted or added between two requests cannot push
+#' another one out of sight: every entry that exists from the start to the
+#' end of the fetch is returned once, an edited one with its newest values.
+#' An entry deleted during the fetch may still be in the result when it was
+#' read before it was deleted. Entries that share one upload second (bulk
+#' uploads) are read again from that second, and a second holding more than
+#' a page is read in overlapping windows; if it keeps changing under the
+#' reader, the fetch ends with an error of class `ec5_error_incomplete`.
+#'
+#' Each answer also says how many entries the server holds from that point
+#' on. When those counts and the rows received disagree, one more one-entry
+#' request counts the server's entries; if the server holds entries the
+#' result lacks, they are read once more, and if entries are still missing a
+#' warning of class `ec5_warning_incomplete` says how many.
+#'
+#' Requests: one per page, as before, except that each page starts with the
+#' entries of the second the previous page ended with (usually one or two),
+#' so a form whose entry count is close to a multiple of `per_page` can take
+#' one request more.
+#'
 #' @section Columns:
 #' System columns come first: `ec5_uuid`, `ec5_parent_uuid` (child forms),
 #' `created_at` and `uploaded_at` (POSIXct, UTC), `created_by` (private
@@ -35,8 +58,13 @@
 #' @param date_field The time the window applies to: `"uploaded_at"` (upload
 #'   or last edit) or `"created_at"` (creation on the device).
 #' @param sort_by,sort_order The order of the rows: by `"uploaded_at"`,
-#'   `"created_at"` or `"title"`, `"asc"` or `"desc"`.
-#' @param max_entries The most entries to return.
+#'   `"created_at"` or `"title"` (the server's natural order: by length,
+#'   then text), `"asc"` or `"desc"`. A fetch of more than one page reads in
+#'   ascending order of `date_field` (the only order that is safe while the
+#'   project changes) and orders the rows afterwards; entries tied in the
+#'   order asked for keep their upload order.
+#' @param max_entries The most entries to return: the first ones in the
+#'   order asked for.
 #' @param per_page Entries per request, at most 1000 (the server's limit).
 #'   Larger pages mean fewer requests against the rate limit.
 #' @param created_by What to do with the uploaders' e-mail addresses of a

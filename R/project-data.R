@@ -4,8 +4,8 @@
 #' named list of tibbles that join: a child form's `ec5_parent_uuid` is its
 #' parent form's `ec5_uuid`, and a branch's `ec5_branch_owner_uuid` is the
 #' `ec5_uuid` of the form entry that owns it. The definition is fetched once
-#' and each form and branch costs one request per 1000 entries, the fewest
-#' the API allows.
+#' and each form and branch costs about one request per 1000 entries (see
+#' [ec5_entries()] for how tables are read while the project changes).
 #'
 #' @inheritParams ec5_entries
 #' @param forms The forms to fetch (names, slugs or refs); `NULL` for all.

@@ -1,26 +1,43 @@
 #' Keep a local copy of a project up to date
 #'
 #' The first call downloads every form and branch of a project (like
-#' [ec5_project_data()]) and stores them in `dir`. Later calls ask the server
-#' only for entries uploaded or edited since the newest one already stored
+#' [ec5_project_data()], safe against changes during the fetch, see
+#' [ec5_entries()]) and stores them in `dir`. Later calls ask the server only
+#' for entries uploaded or edited since the newest one already stored
 #' (`uploaded_at`, inclusive) and merge them in: new entries are added and
-#' edited ones replaced. With nothing new, a sync costs one entries request
-#' per form and branch, and no definition request.
+#' edited ones replaced.
+#'
+#' Each later call starts with one request per form and branch for the 100
+#' newest entries of the table, which also brings the table's count. When
+#' the oldest of them is older than the stored copy's newest entry, they hold
+#' every change and that request is all a sync costs (no definition request
+#' either): an up-to-date copy costs one entries request per table, which
+#' downloads up to 100 entries each. With more than 100 changes, the rest is
+#' read from the newest stored entry on, one request more than a sync that
+#' skipped the first.
+#'
+#' The API does not report deletions, so the copy's row count is compared
+#' with the server's count: when the server holds fewer (entries deleted,
+#' with their child entries, branch entries and media) or more (entries the
+#' copy lacks), the table is fetched again in full, the deleted entries are
+#' counted in `changes`, and a message says how many (unless
+#' `options(epicollect5.verbose = FALSE)`). A change of the project's
+#' structure (new questions, renamed columns) also triggers a full fetch;
+#' `full = TRUE` forces one.
 #'
 #' Each table is written atomically (to a temporary file, then renamed), so
 #' an interrupted sync leaves every table either as it was or fully updated,
 #' and the next run resumes from there without losing or duplicating an
-#' entry. The API does not report deletions: `full = TRUE` fetches everything
-#' again, which is how deleted entries disappear. A change of the project's
-#' structure (new questions, renamed columns) also triggers a full fetch.
+#' entry.
 #'
 #' @inheritParams ec5_project_data
 #' @param dir The folder that holds local copies; see [ec5_cache_dir()].
 #' @param full Whether to fetch everything again instead of only what is new.
 #' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
 #'   extra attribute `changes`: a tibble with one row per table and columns
-#'   `table`, `inserted`, `updated`, `rows` and `full` (whether the table was
-#'   fetched in full).
+#'   `table`, `inserted`, `updated`, `deleted` (entries gone from the server
+#'   since the last sync), `rows` and `full` (whether the table was fetched
+#'   in full).
 #' @seealso [ec5_cache_info()], [ec5_cache_clear()].
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
@@ -28,7 +45,7 @@
 #' dir <- tempfile("ec5-sync")
 #' x <- ec5_sync("ec5-demo", dir = dir, base_url = url)
 #' attr(x, "changes")
-#' # Nothing new: one request per table, nothing inserted.
+#' # Nothing new: one request per table, nothing inserted or deleted.
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
