@@ -33,7 +33,7 @@ new_pager <- function(slug, query, cs, args, auth, parser, call) {
   pager$auth <- auth
   pager$call <- call
   pager$parser <- parser
-  pager$query <- query[setdiff(names(query), c("sort_by", "sort_order", "filter_by", "filter_from", "filter_to", "page", "per_page"))]
+  pager$query <- query
   pager$per_page <- min(query$per_page, per_page_limit(args$base_url))
   pager$field <- args$date_field
   pager$key <- if (is.na(cs$branch_ref)) "ec5_uuid" else "ec5_branch_uuid"
@@ -56,15 +56,17 @@ safe_order <- function(args) {
   args$sort_by == args$date_field && args$sort_order == "asc"
 }
 
+# The user's query (its filters, in its order) with the keyset order, cursor
+# and window in place of the user's order and dates; `page` last.
 keyset_query <- function(pager, from, page, per_page) {
   query <- pager$query
+  query$per_page <- as.integer(per_page)
   query$sort_by <- pager$field
   query$sort_order <- "asc"
-  if (is.finite(from)) {
-    query$filter_by <- pager$field
-    query$filter_from <- format_time(.POSIXct(from, tz = "UTC"))
-  }
-  query$per_page <- as.integer(per_page)
+  query$filter_to <- NULL
+  query$filter_by <- if (is.finite(from)) pager$field
+  query$filter_from <- if (is.finite(from)) format_time(.POSIXct(from, tz = "UTC"))
+  query$page <- NULL
   query$page <- as.integer(page)
   query
 }

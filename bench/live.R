@@ -40,10 +40,13 @@ port <- 30000L + sample.int(20000L, 1)
 # The server in its own process, loading the server library.
 server <- callr::r_bg(function(lib, slug, n, port) {
   .libPaths(c(lib, .libPaths()))
+  # The app's own process must load the same installation.
+  Sys.setenv(R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep))
   ns <- asNamespace("epicollect5")
   limits <- ns$ec5_server_limits("code", entries = c(1000, 1), project = c(1000, 1))
   app <- ns$ec5_server_app(entries = stats::setNames(n, slug), limits = limits)
-  app$listen(port)
+  process <- webfakes::new_app_process(app, port = port, start = TRUE)
+  repeat Sys.sleep(60)
 }, args = list(lib = server_lib, slug = slug, n = n_entries, port = port))
 on.exit(server$kill(), add = TRUE)
 url <- sprintf("http://127.0.0.1:%d", port)
