@@ -103,7 +103,11 @@ pager_get <- function(pager, from, page = 1L, per_page = pager$per_page) {
   expected <- min(per_page, max(0, meta$total - (page - 1) * per_page))
   if (is.na(expected) || meta$n != expected) pager$suspect <- TRUE
   pager_progress(pager, meta)
-  list(n = meta$n, per_page = per_page, keys = keys, seconds = floor(times))
+  list(
+    n = meta$n, per_page = per_page, keys = keys, seconds = floor(times),
+    # Fewer rows than the page holds and than its total promises: not the end.
+    last = meta$n < per_page && !isTRUE(meta$n < expected && length(unique(floor(times))) > 1L)
+  )
 }
 
 pager_progress <- function(pager, meta) {
@@ -122,7 +126,7 @@ keyset_pass <- function(pager, since) {
   cursor <- since
   repeat {
     page <- pager_get(pager, cursor)
-    if (page$n < page$per_page) {
+    if (page$last) {
       return(TRUE)
     }
     if (pager_stop(pager)) {
@@ -134,7 +138,7 @@ keyset_pass <- function(pager, since) {
       next
     }
     tie <- tie_block(pager, seconds[1], page)
-    if (tie$n < tie$per_page) {
+    if (tie$last) {
       return(TRUE)
     }
     if (pager_stop(pager)) {
@@ -271,7 +275,7 @@ fetch_keyset <- function(pager, since) {
 warn_incomplete <- function(missing, pager) {
   label <- pager$cs$branch_name %|NA|% pager$cs$form_name
   cli::cli_warn(
-    c("{missing} entr{?y/ies} of {.val {label}} that the server counts {?is/are} missing from the result.",
+    c("{missing} entr{?y/ies} of {.val {label}} that the server counts {cli::qty(missing)}{?is/are} missing from the result.",
       "i" = "Entries were changed during the fetch, or the server left some out of its pages.",
       "i" = "Fetch again; if entries are still missing, tell the project's administrators."),
     class = "ec5_warning_incomplete", call = pager$call
