@@ -18,7 +18,8 @@
 #   sync_next      the next, incremental ec5_sync() (nothing changes any more)
 #   sync_nothing   once more: the cost of an up-to-date copy
 # For each: rows of the form's table, lasting entries (there from start to
-# end) missing from it, entries requests, and whether a warning was raised.
+# end) missing from it, entries requests (all; those of the branch table
+# included), and whether a warning was raised.
 # Writes bench/results/live-<label>.csv (EC5_BENCH_LABEL, default "run").
 
 client_lib <- Sys.getenv("EC5_BENCH_LIB")
@@ -97,9 +98,12 @@ stored_uuids <- function() {
   vapply(body, `[[`, "", "entry_uuid")[order(uploaded, method = "radix")]
 }
 
+# Entries requests so far: all, and those of the branch table.
 entries_requests <- function() {
   log <- admin_get("log")
-  sum(vapply(log, function(r) startsWith(r$path, "/api/export/entries/"), TRUE))
+  entries <- vapply(log, function(r) startsWith(r$path, "/api/export/entries/"), TRUE)
+  branch <- vapply(log, function(r) grepl("branch_ref=", r$query, fixed = TRUE), TRUE)
+  c(all = sum(entries), branch = sum(entries & branch))
 }
 
 schedule_scenario <- function(before) {
@@ -124,7 +128,8 @@ measure <- function(run, before, code) {
     rows = nrow(table), server_rows = length(after),
     missing = sum(!lasting %in% table$ec5_uuid),
     duplicated = anyDuplicated(table$ec5_uuid) > 0,
-    requests = entries_requests() - start, warning = warned
+    requests = (entries_requests() - start)[["all"]],
+    branch_requests = (entries_requests() - start)[["branch"]], warning = warned
   )
 }
 
