@@ -45,11 +45,12 @@ apt_install() {
 }
 
 install_system_deps() {
-  # libcurl's headers to compile against and pandoc for the vignettes. For
+  # libcurl's headers to compile against, pandoc for the vignettes and ccache
+  # to compile the package once rather than twice (see install_package). For
   # developing: qpdf and checkbashisms (devscripts) for R CMD check --as-cran,
   # and the headers of the libraries that CRAN packages compiled from source
   # link (xml2 for roxygen2; the sf stack in case Debian's sf is too old).
-  local pkgs="libcurl4-openssl-dev pandoc"
+  local pkgs="libcurl4-openssl-dev pandoc ccache"
   [ "$dev" = true ] && pkgs="$pkgs qpdf devscripts libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev"
   [ "$fuzz" = true ] && pkgs="$pkgs clang libclang-rt-dev valgrind"
   if command -v apt-get >/dev/null 2>&1; then
@@ -71,12 +72,22 @@ install_r_deps() {
 
 install_package() {
   # From a tarball built with its vignettes (offline: they run on the demo
-  # server), so that vignette(package = "epicollect5") lists them.
+  # server), so that vignette(package = "epicollect5") lists them. Building
+  # the vignettes compiles the package once and installing the tarball once
+  # more: with ccache (and no Makevars of the user's to respect) the second
+  # compile comes from the cache of the first.
   local out
   out=$(mktemp -d)
   local src
   src=$(pwd)
   export MAKEFLAGS="${MAKEFLAGS:--j$(nproc 2>/dev/null || echo 2)}"
+  if command -v ccache >/dev/null 2>&1 && [ -z "${R_MAKEVARS_USER:-}" ] && [ ! -e "$HOME/.R/Makevars" ]; then
+    echo 'CXX17 := ccache $(CXX17)' >"$out/Makevars"
+    # Both builds run in temporary folders: hash paths relative to /tmp and
+    # without the working directory, so that they share cache entries.
+    export R_MAKEVARS_USER="$out/Makevars" CCACHE_DIR="$out/ccache" CCACHE_NOHASHDIR=true \
+      CCACHE_BASEDIR="${TMPDIR:-/tmp}"
+  fi
   (cd "$out" && R CMD build --no-manual "$src" >build.log 2>&1) || { cat "$out/build.log"; exit 1; }
   R CMD INSTALL --no-multiarch "$out"/epicollect5_*.tar.gz >"$out/install.log" 2>&1 || {
     cat "$out/install.log"
