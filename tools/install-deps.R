@@ -57,17 +57,21 @@ new_enough <- function(have, min) {
   ok
 }
 
-# Debian's candidate version of r-cran-<pkg>, as an R version ("1.0-9+dfsg-1+b1"
-# is "1.0-9"), NA when Debian has none.
-debian_version <- function(pkg) {
-  out <- suppressWarnings(system2("apt-cache", c("policy", paste0("r-cran-", tolower(pkg))),
-                                  stdout = TRUE, stderr = FALSE))
-  cand <- sub("^[[:space:]]*Candidate:[[:space:]]*", "", grep("Candidate:", out, value = TRUE))
-  if (!length(cand) || cand == "(none)") {
-    return(NA_character_)
-  }
+# Debian's candidate versions of r-cran-<pkg> for each of `pkgs`, as R
+# versions ("1.0-9+dfsg-1+b1" is "1.0-9"), NA where Debian has none. One
+# apt-cache call for all, which reads one consistent package cache.
+debian_versions <- function(pkgs) {
+  debs <- paste0("r-cran-", tolower(pkgs))
+  out <- suppressWarnings(system2("apt-cache", c("policy", debs), stdout = TRUE, stderr = FALSE))
+  block <- cumsum(grepl("^[^[:space:]].*:$", out))
+  name <- sub(":$", "", out[grepl("^[^[:space:]].*:$", out)])
+  cand <- vapply(seq_along(name), function(b) {
+    line <- grep("Candidate:", out[block == b], value = TRUE)
+    if (length(line)) sub("^[[:space:]]*Candidate:[[:space:]]*", "", line[1]) else "(none)"
+  }, character(1))
   upstream <- sub("[+~].*$", "", sub("-[^-]*$", "", sub("^[0-9]+:", "", cand)))
-  if (grepl("^[0-9]+([.-][0-9]+)*$", upstream)) upstream else NA_character_
+  upstream[cand == "(none)" | !grepl("^[0-9]+([.-][0-9]+)*$", upstream)] <- NA
+  unname(upstream[match(debs, name)])
 }
 
 want <- needed(dev)
@@ -75,7 +79,7 @@ missing <- names(want)[!new_enough(installed_version(names(want)), want)]
 
 if ("--debian" %in% args) {
   if (nzchar(Sys.which("apt-cache")) && length(missing)) {
-    deb <- vapply(missing, debian_version, character(1))
+    deb <- debian_versions(missing)
     usable <- missing[new_enough(deb, want[missing])]
     cat(paste0("r-cran-", tolower(usable)), sep = "\n")
   }
