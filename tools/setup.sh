@@ -32,7 +32,8 @@ updated=false
 apt_install() {
   local missing=""
   for p in "$@"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    # Only "installed" counts: a removed package keeps a status entry.
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0
   echo "Installing system packages:$missing"
