@@ -111,7 +111,7 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
     ec5_abort("Could not create folder {.file {dir}}.", class = "io")
   }
   paths <- file.path(dir, media_local_name(files, format))
-  wanted <- overwrite | !file.exists(paths)
+  wanted <- overwrite | !media_whole(paths, files)
   auth <- resolve_auth(auth, base_url)
   # With every file at hand, nothing is asked of the server, not even the definition.
   project <- if (any(wanted)) project_get(slug, auth, base_url)
@@ -159,13 +159,28 @@ media_failed <- function(e) {
   media_result(NA_character_, status, error = cli::ansi_strip(conditionMessage(e)))
 }
 
+# Files already in the folder that pass the check of R/media-check.R: a file
+# left corrupt by an older run is fetched again.
+media_whole <- function(paths, files) {
+  vapply(seq_along(paths), function(i) {
+    file.exists(paths[i]) && is.na(media_check(paths[i], files[i]))
+  }, TRUE)
+}
+
+# A temporary name beside `path`, unique to this process and call, so that
+# processes downloading into one folder never write into each other's file.
+media_part_name <- function(path) {
+  tempfile(paste0(basename(path), ".", Sys.getpid(), "-"), tmpdir = dirname(path), fileext = ".part")
+}
+
 # Downloads one file to a temporary name beside `path`, checks the status,
-# content type and placeholder signature, then renames it into place.
+# content type, placeholder signature and the file itself, then renames it
+# into place.
 media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
   public <- identical(project$project$access, "public")
-  part <- paste0(path, ".part")
+  part <- media_part_name(path)
   on.exit(unlink(part))
   query <- list(type = type, format = format, name = file)
   resp <- ec5_api_get(
@@ -187,6 +202,11 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
   if (is_placeholder(resp, bytes)) {
     return(media_result(NA_character_, "placeholder", bytes,
       "The server sent its placeholder image: the device never uploaded this photo."))
+  }
+  announced <- suppressWarnings(as.numeric(response_header(resp, "content-length")))
+  problem <- media_check(part, file, expected = announced)
+  if (!is.na(problem)) {
+    return(media_result(NA_character_, "failed", bytes, problem))
   }
   if (!file.rename(part, path)) {
     return(media_result(NA_character_, "failed", bytes, paste0("Could not write ", path, ".")))

@@ -354,3 +354,72 @@ test_that("media names come from URLs and bare names alike", {
   expect_equal(epicollect5:::media_local_name(c("a_1.jpg", "b_2.jpg"), "entry_thumb"),
                c("thumb_a_1.jpg", "thumb_b_2.jpg"))
 })
+
+test_that("a body cut short under a matching Content-Length is never kept as downloaded", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  students <- demo_media(srv, "Student")
+  ok <- students$files$status == "downloaded"
+  present <- c(students$files$name[ok & students$files$type == "photo"][1],
+               students$files$name[ok & students$files$type == "video"][1])
+  srv$faults(type = "truncate", path = media_path_public, times = 100)
+  out <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, c("failed", "failed"))
+  expect_match(out$error[1], "JPEG image is cut short")
+  expect_match(out$error[2], "MP4 file is cut short")
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
+  expect_error(ec5_media("ec5-demo", present[1], base_url = srv$url), "cut short", class = "ec5_error_io")
+})
+
+test_that("a corrupt file from an older run is fetched again, a whole one skipped", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  students <- demo_media(srv, "Student")
+  ok <- students$files$status == "downloaded"
+  present <- c(students$files$name[ok & students$files$type == "photo"][1:2],
+               students$files$name[ok & students$files$type == "video"][1])
+  first <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(unique(first$status), "downloaded")
+  # An older run kept half a photo and an HTML page as a video.
+  whole <- readBin(first$path[1], "raw", file.size(first$path[1]))
+  writeBin(whole[seq_len(length(whole) %/% 2)], first$path[1])
+  writeLines("<br />\n<b>Warning</b>", first$path[3])
+  mark <- log_marker(srv)
+  second <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(second$status, c("downloaded", "skipped", "downloaded"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  expect_identical(readBin(second$path[1], "raw", file.size(second$path[1])), whole)
+  expect_identical(
+    readBin(second$path[3], "raw", file.size(second$path[3])),
+    server_media_bytes(present[3], "video")
+  )
+})
+
+test_that("two processes downloading into one folder do not collide", {
+  skip_if_not_installed("callr")
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  students <- demo_media(srv, "Student", rows = 1:10)
+  present <- students$files$name[students$files$status == "downloaded"]
+  # Each answer comes in parts over half a second, and both processes start
+  # together with the same list: they write each file at the same time.
+  srv$faults(type = "trickle", path = media_path_public, times = 1000, delay = 0.1, chunk = 1000)
+  download <- function(present, dir, url, start) {
+    options(epicollect5.verbose = FALSE, epicollect5.rate_limits = list(public_media = c(50, 1)))
+    Sys.sleep(max(0, start - as.numeric(Sys.time())))
+    epicollect5::ec5_media_download(present, dir, slug = "ec5-demo", overwrite = TRUE, base_url = url)
+  }
+  args <- list(present = present, dir = dir, url = srv$url, start = as.numeric(Sys.time()) + 5)
+  procs <- lapply(1:2, function(i) callr::r_bg(download, args = args))
+  for (p in procs) p$wait(60000)
+  out <- do.call(rbind, lapply(procs, function(p) p$get_result()))
+  expect_equal(nrow(out), 2 * length(present))
+  expect_equal(out$error[out$status != "downloaded"], character())
+  expect_setequal(list.files(dir, all.files = TRUE, no.. = TRUE), present)
+  for (name in present) {
+    path <- file.path(dir, name)
+    type <- students$files$type[match(name, students$files$name)]
+    expect_identical(readBin(path, "raw", file.size(path)), server_media_bytes(name, type), label = name)
+  }
+})
