@@ -151,10 +151,6 @@ fetch_entries <- function(slug, query, cs, args, auth, project,
   repeat {
     query$page <- page
     meta <- fetch_page(parser, args$base_url, path, query, auth, slug, call)
-    if (!is.null(meta$smaller)) {
-      query$per_page <- meta$smaller
-      next
-    }
     total <- meta$total
     seen <- seen + meta$n
     progress$update(page, meta$last_page, seen, total)
@@ -190,25 +186,22 @@ personal_data <- function(table, created_by) {
   table
 }
 
-# One page, flattened into the parser; its meta (see parser_feed()). On 400
-# ec5_335 (per_page above what this server allows) it returns `smaller`, the
-# page size to use instead, remembered per server.
+# One page, flattened into the parser; its meta (see parser_feed()). A server
+# that caps per_page lower answers 400 ec5_335: the retry policy (R/retry.R)
+# then asks again with a smaller page size, within the page's tries, and the
+# size is remembered per server for the pages after.
 fetch_page <- function(parser, base_url, path, query, auth, slug, call) {
-  tryCatch(
-    ec5_api_json(
-      base_url, path, query, auth = auth,
-      pace = list(slug = slug, class = "entries"),
-      parse = function(body) parser_feed(parser, body, call = call),
-      what = "entries request", call = call
-    ),
-    ec5_error_bad_request = function(e) {
-      if (!identical(e$code, "ec5_335") || query$per_page <= 50L) {
-        rlang::cnd_signal(e)
-      }
-      smaller <- per_page_fallback(query$per_page)
-      per_page_limits[[base_url]] <- smaller
-      list(smaller = smaller)
-    }
+  query$per_page <- min(query$per_page, per_page_limit(base_url))
+  ec5_api_json(
+    base_url, path, query, auth = auth,
+    pace = list(slug = slug, class = "entries"),
+    parse = function(body) parser_feed(parser, body, call = call),
+    page_size = function(per_page) {
+      smaller <- per_page_fallback(per_page)
+      if (!is.na(smaller)) per_page_limits[[base_url]] <- smaller
+      smaller
+    },
+    what = "entries request", call = call
   )
 }
 

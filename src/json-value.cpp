@@ -138,7 +138,7 @@ SEXP json_parse_cpp(SEXP json) {
     len = Rf_xlength(json);
   } else if (TYPEOF(json) == STRSXP && Rf_xlength(json) == 1 &&
              STRING_ELT(json, 0) != NA_STRING) {
-    data = Rf_translateCharUTF8(STRING_ELT(json, 0));
+    data = ec5::utf8_chars(STRING_ELT(json, 0));
     len = std::strlen(data);
   } else {
     throw ec5::Error("argument", "`json` must be a raw vector or a single string.");

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "glue.h"
+
 namespace ec5 {
 
 // The element called `name`, or R_NilValue when there is none.
@@ -30,14 +32,15 @@ inline double list_number(SEXP list, const char* name, double fallback) {
   return std::isnan(x) ? fallback : x;
 }
 
-// A single string (UTF-8), or "" when absent or NA.
+// A single string (UTF-8), or "" when absent or NA. It is read with
+// utf8_chars(), so that reading it never raises an R error.
 inline std::string list_string(SEXP list, const char* name) {
   SEXP value = list_elt(list, name);
   if (TYPEOF(value) != STRSXP || Rf_xlength(value) != 1 ||
       STRING_ELT(value, 0) == NA_STRING) {
     return "";
   }
-  return Rf_translateCharUTF8(STRING_ELT(value, 0));
+  return utf8_chars(STRING_ELT(value, 0));
 }
 
 // A number from an R scalar, NaN when NULL, NA or not a number.

@@ -55,7 +55,7 @@ fi
 # --- build ------------------------------------------------------------------------
 
 # The parser sources: no libcurl, no HTTP.
-sources=(definition columns entries csv csv_columns csv_values json-value auth)
+sources=(definition columns entries csv csv_columns csv_values json-value auth error_body)
 rcpp_inc=$(Rscript -e 'cat(system.file("include", package = "Rcpp"))')
 rapidjson_inc=$(Rscript -e 'cat(system.file("include", package = "rapidjsonr"))')
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer
