@@ -38,7 +38,7 @@ ec5_user_agent <- function() {
   }
   sprintf(
     "epicollect5/%s (R %s; libcurl %s)",
-    utils::packageVersion("epicollect5"), getRversion(), libcurl_info_cpp()$version
+    utils::packageVersion("epicollect5"), getRversion(), cpp_check(libcurl_info_cpp())$version
   )
 }
 
