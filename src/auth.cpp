@@ -8,6 +8,7 @@
 
 #include "glue.h"
 #include "json.h"
+#include "r_list.h"
 
 namespace {
 

@@ -8,11 +8,12 @@
 #include <utility>
 #include <vector>
 
-#include "columns.h"
 #include "error_body.h"
 #include "glue.h"
 #include "json.h"
-#include "rvectors.h"
+#include "r_list.h"
+#include "r_vectors.h"
+#include "values.h"
 
 namespace ec5 {
 

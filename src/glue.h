@@ -7,7 +7,7 @@
 //
 // No R API call that can raise an R error may run while C++ objects with
 // destructors are alive: its long jump would skip them. Strings from R are
-// read with utf8_chars(), which cannot raise one.
+// read with utf8_chars() (r_list.h), which cannot raise one.
 #pragma once
 
 #include <Rcpp.h>
@@ -30,13 +30,6 @@ inline SEXP failure(const std::string& kind, const std::string& message,
                                       Rcpp::Named("fields") = values);
   out.attr("class") = "ec5_cpp_failure";
   return out;
-}
-
-// The UTF-8 text of a CHARSXP. R refuses to translate strings declared
-// "bytes" (an R error, that is a long jump); their bytes are taken as they
-// are, and a parser that needs UTF-8 refuses them as it refuses any bad text.
-inline const char* utf8_chars(SEXP s) {
-  return Rf_getCharCE(s) == CE_BYTES ? CHAR(s) : Rf_translateCharUTF8(s);
 }
 
 }  // namespace ec5

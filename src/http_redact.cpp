@@ -4,6 +4,7 @@
 
 #include "glue.h"
 #include "http_text.h"
+#include "r_list.h"
 
 namespace ec5 {
 

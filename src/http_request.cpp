@@ -10,7 +10,7 @@
 
 #include "glue.h"
 #include "http_transfer.h"
-#include "r-list.h"
+#include "r_list.h"
 
 namespace ec5 {
 
