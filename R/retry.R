@@ -6,10 +6,11 @@
 #
 #   no answer that libcurl deems transient  back-off, then again
 #   HTTP 500, 502, 503, 504                  Retry-After within the cap, else back-off
-#   HTTP 429                                 Retry-After (60 s when absent) within the
-#                                            cap; a paced request waits in its bucket
+#   HTTP 429                                 Retry-After (60 s when absent: API-NOTES.md
+#                                            section 11) within the cap; a paced
+#                                            request waits in its bucket
 #   404 ec5_256 with credentials             one re-authentication (`reauth`)
-#   400 ec5_335                              a smaller page size (`shrink`)
+#   400 ec5_335 (API-NOTES.md section 10)    a smaller page size (`shrink`)
 #   a 2xx body damaged on the way            at once
 #   a 2xx HTML page                          once (proxies show one for a moment)
 #

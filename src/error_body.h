@@ -1,7 +1,7 @@
-// The Epicollect5 error body, {"errors": [{"code", "title", "source"}, ...]}:
-// the one reader of it, for HTTP answers (error_body_cpp(), called once per
-// failed response by R/http.R) and for bodies met where data was expected
-// (entries pages, project definitions).
+// The Epicollect5 error body, {"errors": [{"code", "title", "source"}, ...]}
+// (API-NOTES.md section 10): the one reader of it, for HTTP answers
+// (error_body_cpp(), called once per failed response by R/http.R) and for
+// bodies met where data was expected (entries pages, project definitions).
 #pragma once
 
 #include <string>

@@ -19,8 +19,8 @@ double wait_reported(double seconds, const std::string& reason, SEXP on_wait);
 double header_number(const Headers& headers, const char* name);
 
 // How long the server asks to wait: Retry-After in seconds or as an HTTP
-// date, NaN when absent or unreadable. A 429 without one means the length of
-// the server's usual window, 60 s.
+// date, NaN when absent or unreadable. A 429 without one means a minute
+// (API-NOTES.md section 11).
 double retry_after(const Headers& headers, long status);
 
 }  // namespace ec5
