@@ -206,17 +206,28 @@ token_adopt <- function(auth, token, expires_at) {
   invisible()
 }
 
+# A response cut short is requested again under the retry policy: the token
+# it held never arrived, and the next one revokes it anyway.
 token_request <- function(auth, call) {
-  resp <- ec5_request(
-    paste0(auth$base_url, "/api/oauth/token"),
-    method = "POST",
-    headers = "Content-Type: application/json",
-    body = cpp_check(auth_token_body_cpp(auth$client_id, auth$secret()), call = call),
-    pace = list(slug = NULL, class = "token"),
+  body <- cpp_check(auth_token_body_cpp(auth$client_id, auth$secret()), call = call)
+  ec5_retrying(
+    function() {
+      http_transfer(
+        paste0(auth$base_url, "/api/oauth/token"),
+        method = "POST",
+        headers = "Content-Type: application/json",
+        body = body,
+        pace = list(slug = NULL, class = "token"),
+        call = call
+      )
+    },
+    finish = function(resp) {
+      ec5_response_check(resp, what = "token request", call = call)
+      cpp_check(auth_token_parse_cpp(resp$body), call = call)
+    },
+    what = "token request",
     call = call
   )
-  ec5_response_check(resp, what = "token request", call = call)
-  cpp_check(auth_token_parse_cpp(resp$body), call = call)
 }
 
 # --- the token cache shared between R processes ------------------------------

@@ -174,44 +174,59 @@ media_part_name <- function(path) {
 }
 
 # Downloads one file to a temporary name beside `path`, checks the status,
-# content type, placeholder signature and the file itself, then renames it
-# into place.
+# content type and placeholder signature, then renames it into place. A file
+# that fails its check (R/media-check.R) was damaged on the way: the retry
+# policy requests it again, and when every try fails it is reported, never
+# kept.
 media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
   public <- identical(project$project$access, "public")
   part <- media_part_name(path)
   on.exit(unlink(part))
-  query <- list(type = type, format = format, name = file)
-  resp <- ec5_api_get(
-    base_url,
-    paste0(if (public) "/api/media/" else "/api/export/media/", slug),
-    query = query,
-    auth = if (public) NULL else auth,
-    pace = list(slug = slug, class = if (public) "public_media" else "media"),
-    dest = part,
-    what = "media request",
-    call = call
+  problem <- NA_character_
+  check <- function(resp) {
+    announced <- suppressWarnings(as.numeric(response_header(resp, "content-length")))
+    problem <<- if (media_type_sent(resp)) media_check(part, file, expected = announced) else NA_character_
+    if (!is.na(problem)) {
+      ec5_abort(problem, class = "parse", damaged = TRUE)
+    }
+  }
+  resp <- tryCatch(
+    ec5_api_get(
+      base_url,
+      paste0(if (public) "/api/media/" else "/api/export/media/", slug),
+      query = list(type = type, format = format, name = file),
+      auth = if (public) NULL else auth,
+      pace = list(slug = slug, class = if (public) "public_media" else "media"),
+      dest = part,
+      check = check,
+      what = "media request",
+      call = call
+    ),
+    ec5_error_parse = function(e) e
   )
-  content_type <- response_header(resp, "content-type")
+  if (inherits(resp, "ec5_error_parse")) {
+    return(media_result(NA_character_, "failed", file.size(part),
+      paste0(problem, if (isTRUE(resp$tries > 1)) paste0(" It was requested ", resp$tries, " times."))))
+  }
   bytes <- file.size(part)
-  if (!grepl("^(image|audio|video)/", content_type)) {
+  if (!media_type_sent(resp)) {
     return(media_result(NA_character_, "failed", bytes,
-      paste0("The server sent ", content_type, " instead of a media file.")))
+      paste0("The server sent ", response_header(resp, "content-type"), " instead of a media file.")))
   }
   if (is_placeholder(resp, bytes)) {
     return(media_result(NA_character_, "placeholder", bytes,
       "The server sent its placeholder image: the device never uploaded this photo."))
   }
-  announced <- suppressWarnings(as.numeric(response_header(resp, "content-length")))
-  problem <- media_check(part, file, expected = announced)
-  if (!is.na(problem)) {
-    return(media_result(NA_character_, "failed", bytes, problem))
-  }
   if (!file.rename(part, path)) {
     return(media_result(NA_character_, "failed", bytes, paste0("Could not write ", path, ".")))
   }
   media_result(path, "downloaded", bytes)
+}
+
+media_type_sent <- function(resp) {
+  grepl("^(image|audio|video)/", response_header(resp, "content-type"))
 }
 
 media_result <- function(path, status, bytes = NA_real_, error = NA_character_) {

@@ -347,3 +347,21 @@ test_that("the cache lives in a temporary folder while testing", {
   withr::local_envvar(TESTTHAT = NA, `_R_CHECK_PACKAGE_NAME_` = NA)
   expect_true(startsWith(token_cache_dir(), tools::R_user_dir("epicollect5", "cache")))
 })
+
+test_that("a token response cut short is requested again within the budget", {
+  srv <- local_client_server()
+  local_fast_retries()
+  withr::local_options(epicollect5.cache_dir = withr::local_tempdir())
+  mark <- log_marker(srv)
+  srv$faults(type = "truncate", path = "^/api/oauth/token", times = 1)
+  token <- ec5_token(server_auth(srv, "proyecto-api-python"))
+  expect_match(token, ".")
+  expect_equal(count_matching(mark(), "/api/oauth/token"), 2)
+  # Every time: a parse error after the budget, showing nothing of the body.
+  srv$faults(type = "truncate", path = "^/api/oauth/token", times = 100)
+  withr::local_options(epicollect5.cache_dir = withr::local_tempdir())
+  err <- expect_error(ec5_token(server_auth(srv, "proyecto-api-python")), class = "ec5_error_parse")
+  expect_equal(err$tries, 3)
+  expect_equal(count_matching(mark(), "/api/oauth/token"), 3)
+  expect_no_match(conditionMessage(err), "access_token\\W+[A-Za-z0-9]")
+})

@@ -276,10 +276,10 @@ test_that("an interrupted or failed download leaves no file behind", {
   # A photo first, whose bytes are checked.
   present <- c(students$files$name[ok & students$files$type == "photo"], students$files$name[ok & students$files$type == "video"])
   mark <- log_marker(srv)
-  # Once: retried, and the file is whole. (A "truncate" fault, a short body
-  # with an honest Content-Length, cannot be told from a whole file.)
+  # Once: retried, and the file is whole. A "truncate" fault, a short body
+  # with an honest Content-Length, fails the check of R/media-check.R.
   expected <- server_media_bytes(present[1], "photo")
-  for (type in c("drop", "stall", "trickle", "error")) {
+  for (type in c("drop", "stall", "trickle", "error", "truncate")) {
     # A trickle of one byte every 3 s is below the low-speed limit.
     srv$faults(type = type, path = media_path_public, times = 1, delay = 3, chunk = 1, status = 503)
     out <- ec5_media_download(present[1], dir, slug = "ec5-demo", overwrite = TRUE, base_url = srv$url)
@@ -363,11 +363,21 @@ test_that("a body cut short under a matching Content-Length is never kept as dow
   ok <- students$files$status == "downloaded"
   present <- c(students$files$name[ok & students$files$type == "photo"][1],
                students$files$name[ok & students$files$type == "video"][1])
+  # Once: requested again, and kept whole.
+  mark <- log_marker(srv)
+  srv$faults(type = "truncate", path = media_path_public, times = 1)
+  out <- ec5_media_download(present[1], dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "downloaded")
+  expect_identical(readBin(out$path, "raw", file.size(out$path)), server_media_bytes(present[1], "photo"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  unlink(out$path)
+  # Every time: requested within the budget (3 here), then reported, not kept.
   srv$faults(type = "truncate", path = media_path_public, times = 100)
   out <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
   expect_equal(out$status, c("failed", "failed"))
-  expect_match(out$error[1], "JPEG image is cut short")
+  expect_match(out$error[1], "JPEG image is cut short: it lacks its end marker. It was requested 3 times.", fixed = TRUE)
   expect_match(out$error[2], "MP4 file is cut short")
+  expect_equal(count_matching(mark(), media_path_public), 6)
   expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
   expect_error(ec5_media("ec5-demo", present[1], base_url = srv$url), "cut short", class = "ec5_error_io")
 })
