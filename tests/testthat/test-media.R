@@ -24,6 +24,11 @@ demo_media <- function(srv, form, rows = 1:6) {
   list(table = x, files = do.call(rbind, files))
 }
 
+# The first `n` files of `type` the server has, from demo_media()$files.
+synced_media <- function(files, type, n = 1) {
+  utils::head(files$name[files$status == "downloaded" & files$type == type], n)
+}
+
 # The bytes the server holds for a file, read from its assets rather than
 # requested (a request would spend the rate limit the client paces by).
 server_media_bytes <- function(name, type, format = type) {
@@ -359,10 +364,8 @@ test_that("a body cut short under a matching Content-Length is never kept as dow
   srv <- local_client_server()
   local_fast_retries()
   dir <- withr::local_tempdir()
-  students <- demo_media(srv, "Student")
-  ok <- students$files$status == "downloaded"
-  present <- c(students$files$name[ok & students$files$type == "photo"][1],
-               students$files$name[ok & students$files$type == "video"][1])
+  files <- demo_media(srv, "Student")$files
+  present <- c(synced_media(files, "photo"), synced_media(files, "video"))
   # Once: requested again, and kept whole.
   mark <- log_marker(srv)
   srv$faults(type = "truncate", path = media_path_public, times = 1)
@@ -385,10 +388,8 @@ test_that("a body cut short under a matching Content-Length is never kept as dow
 test_that("a corrupt file from an older run is fetched again, a whole one skipped", {
   srv <- local_client_server()
   dir <- withr::local_tempdir()
-  students <- demo_media(srv, "Student")
-  ok <- students$files$status == "downloaded"
-  present <- c(students$files$name[ok & students$files$type == "photo"][1:2],
-               students$files$name[ok & students$files$type == "video"][1])
+  files <- demo_media(srv, "Student")$files
+  present <- c(synced_media(files, "photo", 2), synced_media(files, "video"))
   first <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
   expect_equal(unique(first$status), "downloaded")
   # An older run kept half a photo and an HTML page as a video.
