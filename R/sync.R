@@ -1,27 +1,37 @@
 #' Keep a local copy of a project up to date
 #'
 #' The first call downloads every form and branch of a project (like
-#' [ec5_project_data()]) and stores them in `dir`. Later calls ask the server
-#' only for entries uploaded or edited since the newest one already stored
-#' (`uploaded_at`, inclusive) and merge them in: new entries are added and
-#' edited ones replaced. With nothing new, a sync costs one entries request
-#' per form and branch, and no definition request.
+#' [ec5_project_data()]) into a database: by default an SQLite file under
+#' `dir`, or any DBI connection `con` (for example a PostgreSQL database a
+#' team shares). Later calls ask the server only for entries uploaded or
+#' edited since the newest one already stored (`uploaded_at`, inclusive)
+#' and upsert them: new entries are added and edited ones replaced, and
+#' nothing else is written. With nothing new, a sync costs one entries
+#' request per form and branch, and no definition request.
+#' [ec5_local()] reads the copy without the network.
 #'
-#' Each table is written atomically (to a temporary file, then renamed), so
-#' an interrupted sync leaves every table either as it was or fully updated,
-#' and the next run resumes from there without losing or duplicating an
-#' entry. The API does not report deletions: `full = TRUE` fetches everything
-#' again, which is how deleted entries disappear. A change of the project's
-#' structure (new questions, renamed columns) also triggers a full fetch.
+#' A sync is one database transaction: every table, the cursors and the
+#' definition are updated together or not at all, so an interrupted sync
+#' (an error, a lost connection, a killed process) leaves the previous copy
+#' whole, and the next run resumes from it. Two syncs of one project into
+#' one database wait for each other (up to
+#' `getOption("epicollect5.lock_timeout")`, 600 seconds). The API does not
+#' report deletions: `full = TRUE` fetches everything again, which is how
+#' deleted entries disappear. A change of the project's structure (new
+#' questions, renamed columns) rebuilds the project's tables in the same
+#' transaction. The tables are described in `vignette("shared-copy")`.
 #'
 #' @inheritParams ec5_project_data
-#' @param dir The folder that holds local copies; see [ec5_cache_dir()].
+#' @param con A DBI connection to the database that holds the copy, or
+#'   `NULL` for an SQLite file per project under `dir`.
 #' @param full Whether to fetch everything again instead of only what is new.
-#' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
-#'   extra attribute `changes`: a tibble with one row per table and columns
-#'   `table`, `inserted`, `updated`, `rows` and `full` (whether the table was
-#'   fetched in full).
-#' @seealso [ec5_cache_info()], [ec5_cache_clear()].
+#' @param dir The folder of the SQLite copies (when `con` is `NULL`); see
+#'   [ec5_cache_dir()].
+#' @return An `ec5_project_data` object as [ec5_local()] reads it after the
+#'   sync, with an extra attribute `changes`: a tibble with one row per
+#'   table and columns `table`, `inserted`, `updated`, `rows` and `full`
+#'   (whether the table was fetched in full).
+#' @seealso [ec5_local()], [ec5_tbl()], [ec5_cache_info()], [ec5_cache_clear()].
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
@@ -31,212 +41,95 @@
 #' # Nothing new: one request per table, nothing inserted.
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
-ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
-                     auth = NULL, base_url = ec5_base_url()) {
+ec5_sync <- function(slug, con = NULL, full = FALSE, auth = NULL,
+                     base_url = ec5_base_url(), dir = ec5_cache_dir()) {
   check_slug(slug)
   base_url <- check_base_url(base_url)
   if (!rlang::is_bool(full)) {
     ec5_abort("{.arg full} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
-  store <- sync_store(dir, base_url, slug)
-  auth <- resolve_auth(auth, base_url)
-  project <- sync_project(store, slug, auth, base_url)
-  full <- full || !identical(store_read(store, "project")$version, project$version)
-  plan <- project_data_plan(project$project, NULL, TRUE)
   call <- rlang::current_env()
-  changes <- lapply(seq_len(nrow(plan)), function(i) {
-    sync_table(store, plan[i, ], slug, project$project, full, auth, base_url, call)
-  })
-  tables <- lapply(plan$table, function(t) store_read(store, table_key(t))$table)
-  names(tables) <- plan$table
-  tables <- recount_branches(tables, plan)
-  # Last, so that a sync interrupted during a full fetch is redone in full.
-  store_write(store, "project", project)
-  out <- new_project_data(tables, project$project, plan)
-  attr(out, "changes") <- tibble::as_tibble(do.call(rbind, lapply(changes, as.data.frame)))
+  store <- store_open(con, dir, base_url, slug)
+  on.exit(store_close(store))
+  auth <- resolve_auth(auth, base_url)
+  changes <- store_sync(store, sync_project_tables(store, slug, full, auth, base_url, call))
+  out <- store_try(store_read_project(store, call), "read", store_where(store), call)
+  attr(out, "changes") <- changes
   out
+}
+
+# Inside the sync's transaction: the definition, then every table, then the
+# definition's record, which a later sync compares with the server's version.
+sync_project_tables <- function(store, slug, full, auth, base_url, call) {
+  stored <- store_project(store)
+  project <- sync_project(stored, slug, auth, base_url, call)
+  full <- full || !identical(stored$version, project$version)
+  plan <- project_data_plan(project$project, NULL, TRUE)
+  sql <- store_table_names(slug, plan)
+  store_drop_tables(store, keep = sql)
+  state <- store_tables(store)
+  now <- Sys.time()
+  targets <- list()
+  changes <- lapply(seq_len(nrow(plan)), function(i) {
+    change <- sync_table(store, plan[i, ], sql[i], i, state, slug, project, full, auth, base_url, call, now)
+    targets[[plan$table[i]]] <<- change$target
+    sync_recount(store, plan[i, ], targets, change)
+    change$row
+  })
+  store_write_project(store, project$project, project$version, now)
+  tibble::as_tibble(do.call(rbind, changes))
 }
 
 # The stored definition when the server's structure version still matches,
 # so that an up-to-date copy costs no definition request.
-sync_project <- function(store, slug, auth, base_url, call = rlang::caller_env()) {
+sync_project <- function(stored, slug, auth, base_url, call = rlang::caller_env()) {
   version <- project_version(slug, base_url, call = call)
-  stored <- store_read(store, "project")
   if (!is.null(stored) && !is.na(version) && identical(stored$version, version)) {
     return(stored)
   }
   list(version = version, project = project_get(slug, auth, base_url, call = call))
 }
 
-sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
-  key <- table_key(row$table)
-  old <- if (!full) store_read(store, key)
-  args <- table_args(slug, base_url, since = old$cursor, call = call)
-  new <- fetch_table(slug, project, row, args, auth, call)
-  merged <- if (is.null(old)) {
-    list(table = new, inserted = nrow(new), updated = 0L)
+# Fetches one table (whole, or since its cursor) and writes it: a table
+# fetched whole replaces the stored one, new and edited entries are upserted.
+sync_table <- function(store, row, sql, position, state, slug, project, full, auth, base_url, call, now) {
+  at <- match(row$table, state$table_name)
+  known <- !full && !is.na(at) && identical(state$sql_table[at], sql)
+  cursor <- if (known && !is.na(state$cursor[at])) state$cursor[at]
+  args <- table_args(slug, base_url, since = cursor, call = call)
+  new <- fetch_table(slug, project$project, row, args, auth, call)
+  cs <- table_column_spec(project$project, row, args$query$map_index)
+  target <- store_target(row, sql, store_prototype(cs))
+  counts <- if (known) {
+    store_upsert(store, target, new)
   } else {
-    merge_entries(old$table, new)
+    store_replace(store, target, new, cs)
+    list(inserted = nrow(new), updated = 0L)
   }
-  times <- merged$table$uploaded_at
-  cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else old$cursor
-  store_write(store, key, list(table = merged$table, cursor = cursor))
+  times <- new$uploaded_at
+  cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else cursor
+  rows <- store_write_state(store, target, row$parent, position, cursor, project$version, now)
   list(
-    table = row$table, inserted = merged$inserted, updated = merged$updated,
-    rows = nrow(merged$table), full = is.null(old)
+    target = target,
+    owners = if (known) unique(new$ec5_branch_owner_uuid),
+    row = data.frame(
+      table = row$table, inserted = as.integer(counts$inserted), updated = as.integer(counts$updated),
+      rows = rows, full = !known
+    )
   )
 }
 
 # A branch entry added to an existing entry leaves the owner's uploaded_at
 # as it was, so an incremental sync would keep the owner's old count of
-# branch entries: the counts are taken from the branch tables instead.
-recount_branches <- function(tables, plan) {
-  for (i in which(plan$kind == "branch")) {
-    owner <- tables[[plan$parent[i]]]
-    column <- plan$table[i]
-    if (!column %in% names(owner)) next
-    owners <- tables[[column]]$ec5_branch_owner_uuid
-    owner[[column]][] <- tabulate(match(owners, owner$ec5_uuid), nrow(owner))
-    tables[[plan$parent[i]]] <- owner
+# branch entries: the counts of the owners of changed branch entries (all,
+# when the branch was fetched whole) are taken from the branch table.
+sync_recount <- function(store, row, targets, change) {
+  if (row$kind != "branch" || !row$table %in% names(targets[[row$parent]]$proto)) {
+    return(invisible())
   }
-  tables
-}
-
-# New rows are appended; rows sent again replace the stored copy (the filter
-# is inclusive, and an edit within the second of the cursor keeps its
-# uploaded_at), and count as updated when they differ from it.
-merge_entries <- function(old, new) {
-  key <- if ("ec5_branch_uuid" %in% names(new)) "ec5_branch_uuid" else "ec5_uuid"
-  at <- match(new[[key]], old[[key]])
-  inserted <- is.na(at)
-  updated <- !inserted
-  updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
-  table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
-  table <- copy_column_labels(table, new)
-  table <- restore_table_attributes(table, new)
-  list(table = table, inserted = sum(inserted), updated = sum(updated))
-}
-
-copy_column_labels <- function(to, from) {
-  for (col in names(from)) {
-    attr(to[[col]], "label") <- attr(from[[col]], "label", exact = TRUE)
+  if (!is.null(change$owners) && !length(change$owners)) {
+    return(invisible())
   }
-  to
+  store_recount(store, targets[[row$parent]], row$table, change$target, change$owners)
 }
 
-table_key <- function(table) paste0("table-", slugify(table))
-
-# --- the store: one folder per server and project, one RDS per table -------
-
-sync_store <- function(dir, base_url, slug, call = rlang::caller_env()) {
-  if (!rlang::is_string(dir) || !nzchar(dir)) {
-    ec5_abort("{.arg dir} must be a folder path.", class = "argument", call = call)
-  }
-  path <- file.path(dir, server_key(base_url), slug)
-  if (!dir.exists(path) && !dir.create(path, recursive = TRUE)) {
-    ec5_abort("Could not create the folder {.file {path}}.", class = "io", call = call)
-  }
-  path
-}
-
-server_key <- function(base_url) {
-  slugify(sub("^https?://", "", base_url))
-}
-
-store_read <- function(store, key) {
-  path <- file.path(store, paste0(key, ".rds"))
-  if (!file.exists(path)) {
-    return(NULL)
-  }
-  tryCatch(readRDS(path), error = function(e) {
-    ec5_abort(
-      c("The local copy in {.file {store}} is damaged.",
-        "x" = "{.file {path}} could not be read: {conditionMessage(e)}",
-        "i" = "Fetch everything again with {.code full = TRUE}, or {.fn ec5_cache_clear}."),
-      class = "io"
-    )
-  })
-}
-
-# Written beside the target and renamed, so readers never see half a file.
-store_write <- function(store, key, value) {
-  path <- file.path(store, paste0(key, ".rds"))
-  tmp <- tempfile(paste0(key, "-"), tmpdir = store, fileext = ".tmp")
-  on.exit(unlink(tmp))
-  saveRDS(value, tmp)
-  if (!file.rename(tmp, path)) {
-    ec5_abort("Could not write {.file {path}}.", class = "io")
-  }
-  invisible(path)
-}
-
-#' Where local copies and tokens are kept
-#'
-#' `ec5_cache_dir()` is the folder [ec5_sync()] stores projects in (tokens
-#' are kept in its `tokens` folder, readable by you only): the option
-#' `epicollect5.cache_dir` when set, else a temporary folder while tests or
-#' R CMD check run, else `tools::R_user_dir("epicollect5", "cache")`.
-#' `ec5_cache_info()` lists the local copies; `ec5_cache_clear()` deletes
-#' them.
-#'
-#' @param dir The cache folder.
-#' @param slug Only this project (`NULL`: all).
-#' @return `ec5_cache_dir()`: a path. `ec5_cache_info()`: a tibble with one
-#'   row per local copy: `server`, `slug`, `tables`, `rows`, `bytes`,
-#'   `synced_at`. `ec5_cache_clear()`: the paths deleted, invisibly.
-#' @export
-#' @examples
-#' ec5_cache_dir()
-#' ec5_cache_info(tempfile())
-ec5_cache_dir <- function() {
-  dir <- getOption("epicollect5.cache_dir")
-  if (!is.null(dir)) {
-    return(dir)
-  }
-  testing <- identical(Sys.getenv("TESTTHAT"), "true") ||
-    nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))
-  if (testing) {
-    return(file.path(tempdir(), "epicollect5-cache"))
-  }
-  tools::R_user_dir("epicollect5", "cache")
-}
-
-#' @rdname ec5_cache_dir
-#' @export
-ec5_cache_info <- function(dir = ec5_cache_dir()) {
-  stores <- cache_stores(dir)
-  info <- lapply(stores, function(store) {
-    files <- list.files(store, pattern = "^table-.*[.]rds$", full.names = TRUE)
-    rows <- sum(vapply(files, function(f) nrow(readRDS(f)$table), integer(1)))
-    all <- list.files(store, full.names = TRUE)
-    data.frame(
-      server = basename(dirname(store)),
-      slug = basename(store),
-      tables = length(files),
-      rows = rows,
-      bytes = sum(file.size(all)),
-      synced_at = if (length(all)) max(file.mtime(all)) else as.POSIXct(NA)
-    )
-  })
-  empty <- data.frame(
-    server = character(), slug = character(), tables = integer(),
-    rows = integer(), bytes = double(), synced_at = as.POSIXct(character())
-  )
-  tibble::as_tibble(do.call(rbind, c(list(empty), info)))
-}
-
-#' @rdname ec5_cache_dir
-#' @export
-ec5_cache_clear <- function(slug = NULL, dir = ec5_cache_dir()) {
-  stores <- cache_stores(dir)
-  if (!is.null(slug)) {
-    stores <- stores[basename(stores) %in% slug]
-  }
-  unlink(stores, recursive = TRUE)
-  invisible(stores)
-}
-
-cache_stores <- function(dir) {
-  servers <- setdiff(list.dirs(dir, recursive = FALSE), file.path(dir, "tokens"))
-  unlist(lapply(servers, list.dirs, recursive = FALSE), use.names = FALSE)
-}

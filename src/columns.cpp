@@ -254,14 +254,20 @@ bool parse_datetime(const char* p, size_t n, double* out) {
       !read_digits(p, end, 2, &mi) || p == end || *p++ != ':' || !read_digits(p, end, 2, &s)) {
     return false;
   }
-  double fraction = 0;
+  // The fraction as an integer count of its unit (up to nanoseconds), so
+  // that the result is one correctly rounded division: the nearest double
+  // to the time sent, as the CSV reader and the local copy (R/store-columns.R)
+  // compute it from milliseconds.
+  int64_t fraction = 0;
+  double unit = 1;
   if (p != end && *p == '.') {
     ++p;
-    double scale = 0.1;
     const char* digits = p;
     while (p != end && *p >= '0' && *p <= '9') {
-      fraction += (*p - '0') * scale;
-      scale /= 10;
+      if (p - digits < 9) {
+        fraction = fraction * 10 + (*p - '0');
+        unit *= 10;
+      }
       ++p;
     }
     if (p == digits) return false;
@@ -271,8 +277,9 @@ bool parse_datetime(const char* p, size_t n, double* out) {
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59) {
     return false;
   }
-  *out = static_cast<double>(days_from_civil(y, mo, d)) * 86400.0 + h * 3600.0 + mi * 60.0 + s +
-         fraction;
+  const int64_t seconds = static_cast<int64_t>(days_from_civil(y, mo, d)) * 86400 + h * 3600 +
+                          mi * 60 + s;
+  *out = static_cast<double>(seconds * static_cast<int64_t>(unit) + fraction) / unit;
   return true;
 }
 

@@ -3,7 +3,8 @@
 needed <- c(
   "Rcpp", "rapidjsonr", "cli", "rlang", "tibble", "filelock",
   "testthat", "webfakes", "jsonlite", "withr", "knitr", "rmarkdown",
-  "roxygen2", "sf", "bench", "RcppSimdJson"
+  "roxygen2", "sf", "bench", "RcppSimdJson", "DBI", "RSQLite", "dbplyr", "dplyr",
+  "RPostgres"
 )
 repos <- getOption("repos")
 if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {

@@ -15,7 +15,9 @@ install_system_deps() {
   # libraries that sf (maps) needs. Only Debian/Ubuntu is automated; other
   # systems are told what to install.
   # qpdf and checkbashisms (devscripts) are what R CMD check --as-cran uses.
-  local pkgs="libcurl4-openssl-dev pandoc libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev qpdf devscripts"
+  # libpq headers build RPostgres; DBI, RSQLite and dbplyr come prebuilt
+  # from Debian (tools/install-deps.R then finds them installed).
+  local pkgs="libcurl4-openssl-dev pandoc libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev qpdf devscripts libpq-dev r-cran-dbi r-cran-rsqlite r-cran-dbplyr"
   [ "$mode" = "--fuzz" ] && pkgs="$pkgs clang libclang-rt-dev valgrind" && mode="--deps"
   if command -v apt-get >/dev/null 2>&1; then
     local missing=""
