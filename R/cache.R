@@ -36,7 +36,7 @@ ec5_cache_dir <- function() {
 #' @export
 ec5_cache_info <- function(dir = ec5_cache_dir()) {
   info <- lapply(cache_files(dir), function(path) {
-    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), path), "open", path, rlang::current_env())
+    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), path, synchronous = NULL), "open", path, rlang::current_env())
     on.exit(DBI::dbDisconnect(con))
     store <- list(con = con, slug = sub("[.]sqlite$", "", basename(path)), dialect = "sqlite")
     state <- store_try(store_tables(store), "read", path, rlang::current_env())

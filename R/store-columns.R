@@ -43,6 +43,9 @@ encode_time <- function(x, dialect) {
   if (dialect != "sqlite") {
     return(.POSIXct(ms / 1000, "UTC"))
   }
+  if (!length(ms)) {
+    return(character())
+  }
   seconds <- format(.POSIXct(floor(ms / 1000), "UTC"), "%Y-%m-%d %H:%M:%S")
   out <- paste0(seconds, ".", formatC(ms %% 1000, width = 3, flag = "0", format = "d"))
   out[is.na(ms)] <- NA_character_

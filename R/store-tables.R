@@ -77,8 +77,12 @@ store_create <- function(store, target) {
   key <- target$key
   proto <- target$proto
   encoded <- store_encode(proto, store$dialect)
+  # Integer questions are stored as doubles: the parser makes a column
+  # double when a value does not fit an R integer, and a double holds every
+  # value the parser can produce, with no 64-bit integer type in R.
+  encoded[] <- lapply(encoded, function(x) if (is.integer(x)) as.double(x) else x)
   columns <- c(names(encoded), "ec5_order")
-  types <- c(store_sql_types(store, encoded), if (store$dialect == "sqlite") "INTEGER" else "BIGINT")
+  types <- c(store_sql_types(store, encoded), "INTEGER")
   DBI::dbExecute(con, paste0(
     "CREATE TABLE ", quote_id(store, sql), " (",
     paste(quote_id(store, columns), types, collapse = ", "),
@@ -112,11 +116,9 @@ store_insert <- function(store, target, table, from) {
   key <- target$key
   encoded <- store_encode(table, store$dialect)
   encoded$ec5_order <- from + seq_len(nrow(table))
-  if (nrow(encoded)) DBI::dbAppendTable(con, DBI::SQL(quote_id(store, sql)), encoded)
+  store_append(store, sql, encoded)
   answers <- encode_answers(table, key)
-  if (!is.null(answers) && nrow(answers)) {
-    DBI::dbAppendTable(con, DBI::SQL(quote_id(store, answers_table(sql))), answers)
-  }
+  if (!is.null(answers)) store_append(store, answers_table(sql), answers)
   store_write_problems(store, target, table)
 }
 
@@ -134,7 +136,7 @@ store_write_problems <- function(store, target, table) {
     expected = problems$expected,
     actual = problems$actual
   )
-  DBI::dbAppendTable(store$con, "ec5_problems", rows)
+  store_append(store, "ec5_problems", rows)
 }
 
 # Upserts the rows of `table` (entries new or sent again) by key: rows sent
@@ -191,7 +193,7 @@ store_write_state <- function(store, target, parent, position, cursor, version, 
     rows = as.integer(rows),
     synced_at = encode_time(synced_at, store$dialect)
   )
-  DBI::dbAppendTable(con, "ec5_sync", state)
+  store_append(store, "ec5_sync", state)
   state$rows
 }
 
@@ -209,6 +211,24 @@ store_recount <- function(store, owner, column, branch, owners = NULL) {
   ))
 }
 
+# Appends rows. SQLite gets one prepared INSERT bound to the columns:
+# RSQLite's dbAppendTable() wraps it in a savepoint whose release fails
+# when SQLite has already rolled back (a full disk), hiding the reason.
+store_append <- function(store, name, rows) {
+  if (!nrow(rows)) {
+    return(invisible(0))
+  }
+  con <- store$con
+  if (store$dialect != "sqlite") {
+    return(invisible(DBI::dbAppendTable(con, DBI::SQL(quote_id(store, name)), rows)))
+  }
+  sql <- paste0(
+    "INSERT INTO ", quote_id(store, name), " (", paste(quote_id(store, names(rows)), collapse = ", "),
+    ") VALUES (", paste(rep("?", ncol(rows)), collapse = ", "), ")"
+  )
+  invisible(DBI::dbExecute(con, sql, params = unname(as.list(rows))))
+}
+
 store_write_codebook <- function(store, target, cs) {
   spec <- cs$spec
   if (!nrow(spec)) {
@@ -221,7 +241,7 @@ store_write_codebook <- function(store, target, cs) {
     choices = vapply(spec$levels, paste, "", collapse = " | "),
     form = cs$form_name, branch = cs$branch_name, ref = spec$ref
   )
-  DBI::dbAppendTable(store$con, "ec5_codebook", rows)
+  store_append(store, "ec5_codebook", rows)
 }
 
 # --- reads ---------------------------------------------------------------------------

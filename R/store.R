@@ -27,13 +27,19 @@ store_open <- function(con, dir, base_url, slug, create = TRUE, call = rlang::ca
     if (!dir.exists(dirname(path)) && !dir.create(dirname(path), recursive = TRUE)) {
       ec5_abort("Could not create the folder {.file {dirname(path)}}.", class = "io", call = call)
     }
-    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), path), "open", path, call)
+    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), path, synchronous = NULL), "open", path, call)
   } else {
     check_store_con(con, call)
   }
   store <- list(con = con, owned = owned, path = path, slug = slug,
                 dialect = store_dialect(con), base_url = base_url)
-  store_try(store_prepare(store), "open", store_where(store), call, store)
+  tryCatch(
+    store_try(store_prepare(store), "open", store_where(store), call),
+    error = function(e) {
+      store_close(store)
+      stop(e)
+    }
+  )
   store
 }
 
@@ -91,13 +97,16 @@ store_where <- function(store) {
   if (store$owned) store$path else paste0("the database of ", class(store$con)[1])
 }
 
-# SQLite waits for a lock in short steps (store_lock() retries, interruptibly)
-# and never leaves a write-ahead log beside the file; the bookkeeping tables
-# exist in every store, so readers need no special case for a new database.
+# SQLite waits for a lock in short steps (store_lock() retries, interruptibly),
+# keeps its rollback journal (no write-ahead log beside the file) and syncs
+# the file at each commit, so that not even a power cut loses a committed
+# copy. The bookkeeping tables exist in every store, so readers need no
+# special case for a new database.
 store_prepare <- function(store) {
   con <- store$con
   if (store$dialect == "sqlite") {
     DBI::dbExecute(con, "PRAGMA busy_timeout = 1000")
+    if (store$owned) DBI::dbExecute(con, "PRAGMA synchronous = FULL")
   }
   for (name in names(store_meta_tables)) {
     if (!DBI::dbExistsTable(con, name)) {
@@ -136,16 +145,17 @@ store_meta_tables <- list(
   )
 )
 
-# SQL types for prototype columns: integers, doubles, text, timestamps
-# (text in SQLite, which has no such type), dates (likewise), blobs.
+# SQL types for prototype columns: integers, doubles, text, timestamps,
+# dates, blobs. (SQLite keeps times and dates as ISO 8601 text in columns
+# declared TIMESTAMP and DATE, which readers and its date functions know.)
 store_sql_types <- function(store, columns) {
   sqlite <- store$dialect == "sqlite"
   vapply(columns, function(x) {
     if (is.list(x)) return(if (store$dialect == "postgres") "BYTEA" else "BLOB")
-    if (inherits(x, "POSIXct")) return(if (sqlite) "TEXT" else "TIMESTAMP")
-    if (inherits(x, "Date")) return(if (sqlite) "TEXT" else "DATE")
+    if (inherits(x, "POSIXct")) return("TIMESTAMP")
+    if (inherits(x, "Date")) return("DATE")
     if (is.factor(x) || is.character(x)) return("TEXT")
-    if (is.integer(x)) return(if (sqlite) "INTEGER" else "BIGINT")
+    if (is.integer(x)) return("INTEGER")
     if (is.double(x)) return(if (sqlite) "REAL" else "DOUBLE PRECISION")
     if (is.logical(x)) return("BOOLEAN")
     "TEXT"
@@ -162,11 +172,11 @@ store_sql_types <- function(store, columns) {
 # advisory lock per project). Errors of the database become
 # ec5_error_store; every other error passes through after the rollback.
 store_sync <- function(store, code, call = rlang::caller_env()) {
-  store_try(store_lock(store, call), "lock", store_where(store), call, store)
+  store_try(store_lock(store, call), "lock", store_where(store), call)
   done <- FALSE
   on.exit(if (!done) store_rollback(store), add = TRUE)
-  value <- store_try(force(code), "write", store_where(store), call, store)
-  store_try(store_end(store, "COMMIT"), "write", store_where(store), call, store)
+  value <- store_try(force(code), "write", store_where(store), call)
+  store_try(store_end(store, "COMMIT"), "write", store_where(store), call)
   done <- TRUE
   value
 }
@@ -238,7 +248,7 @@ store_lock_key <- function(slug) {
 
 # Evaluates `expr`; an error that is not already an ec5_error becomes an
 # ec5_error_store that says what the database refused and what to do.
-store_try <- function(expr, what, where, call, store = NULL) {
+store_try <- function(expr, what, where, call) {
   tryCatch(expr, error = function(e) {
     if (inherits(e, "ec5_error")) stop(e)
     store_error(e, what, where, call)
@@ -290,7 +300,7 @@ store_write_project <- function(store, project, version, synced_at) {
     synced_at = encode_time(synced_at, store$dialect)
   )
   row$definition <- blob_column(list(serialize(project, NULL)))
-  DBI::dbAppendTable(store$con, "ec5_projects", row)
+  store_append(store, "ec5_projects", row)
 }
 
 blob_column <- function(x) {

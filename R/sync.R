@@ -111,7 +111,7 @@ sync_table <- function(store, row, sql, position, state, slug, project, full, au
   rows <- store_write_state(store, target, row$parent, position, cursor, project$version, now)
   list(
     target = target,
-    owners = if (known) unique(new$ec5_branch_owner_uuid),
+    owners = if (known && row$kind == "branch") unique(new[["ec5_branch_owner_uuid"]]),
     row = data.frame(
       table = row$table, inserted = as.integer(counts$inserted), updated = as.integer(counts$updated),
       rows = rows, full = !known
