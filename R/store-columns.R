@@ -4,7 +4,12 @@
 # store_prototype()), and decoding turns each stored column back into its
 # prototype's class, levels and label.
 #
-# Stored forms: factors as their labels; POSIXct to the millisecond (the
+# Stored forms: the factors of a row packed into one text column,
+# `ec5_choices`, one character per factor (the code of its level + 33; "!"
+# for NA): SQLite spends about as long on each value it extracts from a row
+# as R does reading the whole table from RDS, and a survey has a hundred
+# choice questions (bench/store.R). The view of the table unpacks them into
+# labels (R/store-tables.R). POSIXct to the millisecond (the
 # precision the API sends), as `YYYY-MM-DD HH:MM:SS.mmm` text in SQLite and
 # as TIMESTAMP elsewhere; Dates as `YYYY-MM-DD` text in SQLite and DATE
 # elsewhere; a list column (checkbox and search answers) as its answers
@@ -17,16 +22,37 @@ store_prototype <- function(cs) {
 
 # The table's columns as a plain data frame for dbAppendTable().
 store_encode <- function(table, dialect) {
-  columns <- lapply(table, encode_column, dialect = dialect)
-  structure(columns, names = names(table), class = "data.frame", row.names = c(NA, -nrow(table)))
+  factors <- vapply(table, is.factor, logical(1))
+  columns <- lapply(table[!factors], encode_column, dialect = dialect)
+  if (any(factors)) columns$ec5_choices <- pack_choices(table[factors])
+  structure(columns, class = "data.frame", row.names = c(NA, -nrow(table)))
+}
+
+# Per factor (not per row): its codes as single characters, pasted across.
+pack_choices <- function(factors) {
+  chars <- lapply(factors, function(x) {
+    code <- as.integer(x)
+    code[is.na(code)] <- 0L
+    intToUtf8(code + 33L, multiple = TRUE)
+  })
+  if (!length(chars[[1]])) {
+    return(character())
+  }
+  do.call(paste0, unname(chars))
+}
+
+# The factors' codes from `ec5_choices`, a list with one integer vector per
+# factor (NA for "!").
+unpack_choices <- function(packed, n) {
+  codes <- utf8ToInt(paste(packed, collapse = "")) - 33L
+  codes[codes == 0L] <- NA_integer_
+  codes <- t(matrix(codes, nrow = n))
+  lapply(seq_len(n), function(i) codes[, i])
 }
 
 encode_column <- function(x, dialect) {
   if (is.list(x)) {
     return(join_answers(x))
-  }
-  if (is.factor(x)) {
-    return(as.character(x))
   }
   if (inherits(x, "POSIXct")) {
     return(encode_time(x, dialect))
@@ -108,9 +134,13 @@ encode_answers <- function(table, key) {
 # The stored columns back as the prototype's: `rows` from the table (in
 # order), `answers` from its side table.
 store_decode <- function(rows, answers, proto, key) {
+  factors <- names(proto)[vapply(proto, is.factor, logical(1))]
+  if (length(factors)) rows[factors] <- unpack_choices(rows$ec5_choices, length(factors))
+  # Row numbers as factor levels, made once for every list column.
+  levels <- as.character(seq_len(nrow(rows)))
   columns <- lapply(names(proto), function(column) {
     p <- proto[[column]]
-    x <- if (is.list(p)) decode_answers(answers, column, rows[[key]], key) else decode_column(rows[[column]], p)
+    x <- if (is.list(p)) decode_answers(answers, column, rows[[key]], key, levels) else decode_column(rows[[column]], p)
     attr(x, "label") <- attr(p, "label", exact = TRUE)
     x
   })
@@ -120,8 +150,7 @@ store_decode <- function(rows, answers, proto, key) {
 
 decode_column <- function(x, proto) {
   if (is.factor(proto)) {
-    levels <- levels(proto)
-    return(structure(match(as.character(x), levels), levels = levels, class = "factor"))
+    return(structure(as.integer(x), levels = levels(proto), class = "factor"))
   }
   if (inherits(proto, "POSIXct")) {
     return(decode_time(x))
@@ -150,11 +179,12 @@ decode_integer <- function(x) {
   if (all(fits)) as.integer(x) else x
 }
 
-decode_answers <- function(answers, column, keys, key) {
+# The answers of one list column, split by row (character(0) for a row
+# without any).
+decode_answers <- function(answers, column, keys, key, levels) {
   mine <- answers$column_name == column
   at <- match(answers[[key]][mine], keys)
-  position <- answers$position[mine]
-  order <- order(at, position)
-  out <- split(as.character(answers$answer[mine][order]), factor(at[order], levels = seq_along(keys)))
-  unname(out)
+  order <- order(at, answers$position[mine])
+  rows <- structure(at[order], levels = levels, class = "factor")
+  unname(split.default(as.character(answers$answer[mine][order]), rows))
 }

@@ -3,13 +3,16 @@
 # changed rows, delete rows, record a table's cursor), and the read that
 # ec5_local() makes.
 #
-# Each table of a project is one SQL table with the entries' columns (see
-# R/store-columns.R for their SQL types), keyed by ec5_uuid (forms) or
+# Each table of a project is the SQL table `<table>__rows` with the entries'
+# columns (see R/store-columns.R for their SQL types; the choices of a row
+# packed into one column, `ec5_choices`), keyed by ec5_uuid (forms) or
 # ec5_branch_uuid (branches), plus `ec5_order`: the order of the rows as
 # ec5_project_data() returns them (upload order; a row sent again moves to
-# the end, as it does on the server). A table with checkbox or search
-# questions has a side table `<table>__answers` with one row per answer.
-# Values that could not be converted are rows of ec5_problems, by entry.
+# the end, as it does on the server). Readers use the view `<table>`: a
+# column per question, choices as their labels.
+# A table with checkbox or search questions has a side table
+# `<table>__answers` with one row per answer. Values that could not be
+# converted are rows of ec5_problems, by entry.
 
 # Readable, unquoted-safe names `<slug>__<form>` and `<slug>__<form>__<branch>`
 # of at most 54 characters (PostgreSQL keeps 63; room for "__answers").
@@ -27,12 +30,17 @@ store_table_names <- function(slug, plan) {
 
 answers_table <- function(sql) paste0(sql, "__answers")
 
+rows_table <- function(sql) paste0(sql, "__rows")
+
 table_key_column <- function(kind) if (kind == "branch") "ec5_branch_uuid" else "ec5_uuid"
 
 # What the writes and reads need to know of one table: its SQL name, its
 # name in the project data, its key column and its prototype.
 store_target <- function(row, sql, proto) {
-  list(sql = sql, table = row$table, kind = row$kind, key = table_key_column(row$kind), proto = proto)
+  list(
+    sql = sql, rows = rows_table(sql), table = row$table, kind = row$kind,
+    key = table_key_column(row$kind), proto = proto
+  )
 }
 
 quote_id <- function(store, x) DBI::dbQuoteIdentifier(store$con, x)
@@ -50,7 +58,8 @@ store_drop_tables <- function(store, keep = character()) {
 }
 
 store_drop_sql <- function(store, sql) {
-  for (name in c(sql, answers_table(sql))) {
+  DBI::dbExecute(store$con, paste("DROP VIEW IF EXISTS", quote_id(store, sql)))
+  for (name in c(rows_table(sql), answers_table(sql))) {
     DBI::dbExecute(store$con, paste("DROP TABLE IF EXISTS", quote_id(store, name)))
   }
 }
@@ -73,16 +82,17 @@ store_replace <- function(store, target, table, cs) {
 
 store_create <- function(store, target) {
   con <- store$con
-  sql <- target$sql
+  sql <- target$rows
   key <- target$key
   proto <- target$proto
   encoded <- store_encode(proto, store$dialect)
+  columns <- c(names(encoded), "ec5_order")
+  types <- c(store_sql_types(store, encoded), "INTEGER")
   # Integer questions are stored as doubles: the parser makes a column
   # double when a value does not fit an R integer, and a double holds every
   # value the parser can produce, with no 64-bit integer type in R.
-  encoded[] <- lapply(encoded, function(x) if (is.integer(x)) as.double(x) else x)
-  columns <- c(names(encoded), "ec5_order")
-  types <- c(store_sql_types(store, encoded), "INTEGER")
+  integers <- names(proto)[vapply(proto, function(x) is.integer(x) && !is.factor(x), logical(1))]
+  types[columns %in% integers] <- store_sql_types(store, list(0))
   DBI::dbExecute(con, paste0(
     "CREATE TABLE ", quote_id(store, sql), " (",
     paste(quote_id(store, columns), types, collapse = ", "),
@@ -90,8 +100,9 @@ store_create <- function(store, target) {
   ))
   links <- intersect(c("ec5_parent_uuid", "ec5_branch_owner_uuid"), names(encoded))
   for (link in links) store_index(store, sql, link)
+  store_view(store, target)
   if (any(vapply(proto, is.list, logical(1)))) {
-    answers <- answers_table(sql)
+    answers <- answers_table(target$sql)
     DBI::dbExecute(con, paste0(
       "CREATE TABLE ", quote_id(store, answers), " (",
       quote_id(store, key), " TEXT NOT NULL, column_name TEXT NOT NULL, position INTEGER NOT NULL, answer TEXT)"
@@ -99,6 +110,31 @@ store_create <- function(store, target) {
     store_index(store, answers, key)
     store_index(store, answers, c("column_name", "answer"))
   }
+}
+
+# The view readers query: choices as their labels, each taken from its
+# character of `ec5_choices` (R/store-columns.R).
+store_view <- function(store, target) {
+  proto <- target$proto
+  factors <- names(proto)[vapply(proto, is.factor, logical(1))]
+  code_of <- if (store$dialect %in% c("sqlite", "duckdb")) "unicode" else "ascii"
+  columns <- vapply(names(proto), function(column) {
+    id <- quote_id(store, column)
+    levels <- levels(proto[[column]])
+    if (!is.factor(proto[[column]])) {
+      return(id)
+    }
+    if (!length(levels)) {
+      return(paste("CAST(NULL AS TEXT) AS", id))
+    }
+    code <- paste0(code_of, "(substr(ec5_choices, ", match(column, factors), ", 1)) - 33")
+    labels <- DBI::dbQuoteString(store$con, levels)
+    paste0("CASE ", code, paste0(" WHEN ", seq_along(levels), " THEN ", labels, collapse = ""), " END AS ", id)
+  }, "")
+  DBI::dbExecute(store$con, paste0(
+    "CREATE VIEW ", quote_id(store, target$sql), " AS SELECT ",
+    paste(c(columns, "ec5_order"), collapse = ", "), " FROM ", quote_id(store, target$rows)
+  ))
 }
 
 store_index <- function(store, sql, columns) {
@@ -111,14 +147,12 @@ store_index <- function(store, sql, columns) {
 
 # Appends rows numbered from `from` + 1, their answers and problems.
 store_insert <- function(store, target, table, from) {
-  con <- store$con
-  sql <- target$sql
   key <- target$key
   encoded <- store_encode(table, store$dialect)
   encoded$ec5_order <- from + seq_len(nrow(table))
-  store_append(store, sql, encoded)
+  store_append(store, target$rows, encoded)
   answers <- encode_answers(table, key)
-  if (!is.null(answers)) store_append(store, answers_table(sql), answers)
+  if (!is.null(answers)) store_append(store, answers_table(target$sql), answers)
   store_write_problems(store, target, table)
 }
 
@@ -149,7 +183,7 @@ store_upsert <- function(store, target, table) {
   changed <- !vctrs::vec_equal(old, table[at, ], na_equal = TRUE)
   store_delete(store, target, keys)
   from <- DBI::dbGetQuery(store$con, paste0(
-    "SELECT MAX(ec5_order) AS n FROM ", quote_id(store, target$sql)
+    "SELECT MAX(ec5_order) AS n FROM ", quote_id(store, target$rows)
   ))$n
   store_insert(store, target, table, from = as.numeric(from %|NA|% 0))
   list(inserted = length(keys) - nrow(old), updated = sum(changed))
@@ -161,10 +195,10 @@ store_delete <- function(store, target, keys) {
     return(invisible(0))
   }
   con <- store$con
-  sql <- target$sql
   key <- target$key
   chunks <- split(keys, ceiling(seq_along(keys) / 500))
-  tables <- c(sql, if (DBI::dbExistsTable(con, answers_table(sql))) answers_table(sql))
+  answers <- answers_table(target$sql)
+  tables <- c(target$rows, if (DBI::dbExistsTable(con, answers)) answers)
   for (chunk in chunks) {
     within <- paste0(" IN (", paste(DBI::dbQuoteString(con, chunk), collapse = ", "), ")")
     for (t in tables) {
@@ -184,7 +218,7 @@ store_delete <- function(store, target, keys) {
 store_write_state <- function(store, target, parent, position, cursor, version, synced_at) {
   con <- store$con
   store_delete_where(store, "ec5_sync", store$slug, target$table)
-  rows <- DBI::dbGetQuery(con, paste0("SELECT COUNT(*) AS n FROM ", quote_id(store, target$sql)))$n
+  rows <- DBI::dbGetQuery(con, paste0("SELECT COUNT(*) AS n FROM ", quote_id(store, target$rows)))$n
   state <- data.frame(
     slug = store$slug, table_name = target$table, sql_table = target$sql, kind = target$kind,
     parent = parent, position = position,
@@ -201,13 +235,13 @@ store_write_state <- function(store, target, parent, position, cursor, version, 
 # branch) from the branch table: for the `owners` given, or all when NULL.
 store_recount <- function(store, owner, column, branch, owners = NULL) {
   con <- store$con
-  o <- quote_id(store, owner$sql)
+  o <- quote_id(store, owner$rows)
   where <- if (!is.null(owners)) {
     paste0(" WHERE ec5_uuid IN (", paste(DBI::dbQuoteString(con, owners), collapse = ", "), ")")
   }
   DBI::dbExecute(con, paste0(
     "UPDATE ", o, " SET ", quote_id(store, column), " = (SELECT COUNT(*) FROM ",
-    quote_id(store, branch$sql), " b WHERE b.ec5_branch_owner_uuid = ", o, ".ec5_uuid)", where
+    quote_id(store, branch$rows), " b WHERE b.ec5_branch_owner_uuid = ", o, ".ec5_uuid)", where
   ))
 }
 
@@ -250,19 +284,26 @@ store_write_codebook <- function(store, target, cs) {
 # columns, with their problems; in ec5_order.
 store_read_rows <- function(store, target, keys = NULL) {
   con <- store$con
-  sql <- target$sql
+  answers_sql <- quote_id(store, answers_table(target$sql))
   key <- target$key
   proto <- target$proto
   where <- if (!is.null(keys)) {
     if (!length(keys)) keys <- ""
     paste0(" WHERE ", quote_id(store, key), " IN (", paste(DBI::dbQuoteString(con, keys), collapse = ", "), ")")
   }
+  # The joined answers of list columns are for SQL readers: the side table
+  # has them exactly.
+  lists <- names(proto)[vapply(proto, is.list, logical(1))]
+  columns <- setdiff(names(store_encode(proto, store$dialect)), lists)
   rows <- DBI::dbGetQuery(con, paste0(
-    "SELECT * FROM ", quote_id(store, sql), where, " ORDER BY ec5_order"
+    "SELECT ", paste(quote_id(store, c(columns, "ec5_order")), collapse = ", "),
+    " FROM ", quote_id(store, target$rows), where
   ))
-  answers <- if (any(vapply(proto, is.list, logical(1)))) {
-    DBI::dbGetQuery(con, paste0("SELECT * FROM ", quote_id(store, answers_table(sql)), where))
-  }
+  # Sorted here, not by SQL: sorting whole rows made SQLite spill the
+  # table to a temporary file (bench/store.R). SQLite returns them in order
+  # already (a changed row is deleted and inserted again, at the end).
+  if (is.unsorted(rows$ec5_order)) rows <- vctrs::vec_slice(rows, order(rows$ec5_order))
+  answers <- if (length(lists)) DBI::dbGetQuery(con, paste0("SELECT * FROM ", answers_sql, where))
   store_decode(rows, answers, proto, key)
 }
 

@@ -17,6 +17,7 @@
 # ec5_codebook and ec5_problems (store_meta_tables).
 
 store_open <- function(con, dir, base_url, slug, create = TRUE, call = rlang::caller_env()) {
+  # `create = FALSE` (readers): neither a file nor a table is created.
   owned <- is.null(con)
   path <- NA_character_
   if (owned) {
@@ -34,7 +35,7 @@ store_open <- function(con, dir, base_url, slug, create = TRUE, call = rlang::ca
   store <- list(con = con, owned = owned, path = path, slug = slug,
                 dialect = store_dialect(con), base_url = base_url)
   tryCatch(
-    store_try(store_prepare(store), "open", store_where(store), call),
+    store_try(store_prepare(store, create, call), "open", store_where(store), call),
     error = function(e) {
       store_close(store)
       stop(e)
@@ -102,11 +103,19 @@ store_where <- function(store) {
 # the file at each commit, so that not even a power cut loses a committed
 # copy. The bookkeeping tables exist in every store, so readers need no
 # special case for a new database.
-store_prepare <- function(store) {
+store_prepare <- function(store, create = TRUE, call = rlang::caller_env()) {
   con <- store$con
   if (store$dialect == "sqlite") {
     DBI::dbExecute(con, "PRAGMA busy_timeout = 1000")
     if (store$owned) DBI::dbExecute(con, "PRAGMA synchronous = FULL")
+    # Wide rows (a survey of a hundred questions) need fewer overflow pages
+    # on a large page. It takes effect when the file is new.
+    if (store$owned) DBI::dbExecute(con, "PRAGMA page_size = 65536")
+  }
+  # A reader writes nothing: a database without the tables has no copy.
+  if (!create) {
+    if (!DBI::dbExistsTable(con, "ec5_projects")) store_missing(store$slug, call)
+    return(invisible())
   }
   for (name in names(store_meta_tables)) {
     if (!DBI::dbExistsTable(con, name)) {
@@ -172,7 +181,7 @@ store_sql_types <- function(store, columns) {
 # advisory lock per project). Errors of the database become
 # ec5_error_store; every other error passes through after the rollback.
 store_sync <- function(store, code, call = rlang::caller_env()) {
-  store_try(store_lock(store, call), "lock", store_where(store), call)
+  store_try(store_lock(store), "lock", store_where(store), call)
   done <- FALSE
   on.exit(if (!done) store_rollback(store), add = TRUE)
   value <- store_try(force(code), "write", store_where(store), call)
@@ -186,56 +195,67 @@ store_rollback <- function(store) {
 }
 
 # SQLite's transaction is begun in SQL (BEGIN IMMEDIATE), so it ends in SQL.
+# A COMMIT that SQLite refuses while a reader holds the file leaves the
+# transaction open, so it is tried again until the reader is done.
 store_end <- function(store, what) {
-  if (store$dialect == "sqlite") {
-    DBI::dbExecute(store$con, what)
-  } else if (what == "COMMIT") {
-    DBI::dbCommit(store$con)
-  } else {
-    DBI::dbRollback(store$con)
+  if (store$dialect != "sqlite") {
+    return(if (what == "COMMIT") DBI::dbCommit(store$con) else DBI::dbRollback(store$con))
   }
+  if (what == "ROLLBACK") {
+    return(DBI::dbExecute(store$con, what))
+  }
+  store_wait(store, function() sqlite_try(store$con, "COMMIT"), "committed")
 }
 
-# Waits for the lock in steps of about a second, so that Esc interrupts the
-# wait, up to getOption("epicollect5.lock_timeout") seconds (default 600).
-store_lock <- function(store, call) {
+# Takes the project's lock and begins the transaction.
+store_lock <- function(store) {
   con <- store$con
+  attempt <- switch(store$dialect,
+    sqlite = function() sqlite_try(con, "BEGIN IMMEDIATE"),
+    postgres = function() {
+      DBI::dbBegin(con)
+      key <- store_lock_key(store$slug)
+      got <- isTRUE(DBI::dbGetQuery(con, paste0("SELECT pg_try_advisory_xact_lock(", key, ") AS got"))$got)
+      if (!got) DBI::dbRollback(con)
+      got
+    },
+    function() {
+      DBI::dbBegin(con)
+      TRUE
+    }
+  )
+  store_wait(store, attempt, "locked")
+}
+
+# TRUE when SQLite ran `sql`, FALSE when the file was busy (after the busy
+# timeout of a second).
+sqlite_try <- function(con, sql) {
+  tryCatch({
+    DBI::dbExecute(con, sql)
+    TRUE
+  }, error = function(e) {
+    if (!grepl("locked|busy", conditionMessage(e))) stop(e)
+    FALSE
+  })
+}
+
+# Calls `attempt()` until it returns TRUE, in steps short enough for Esc to
+# interrupt, for up to getOption("epicollect5.lock_timeout") seconds (600).
+store_wait <- function(store, attempt, what, call = rlang::caller_env(2)) {
   timeout <- getOption("epicollect5.lock_timeout", 600)
   started <- Sys.time()
-  repeat {
-    got <- switch(store$dialect,
-      sqlite = tryCatch({
-        DBI::dbExecute(con, "BEGIN IMMEDIATE")
-        TRUE
-      }, error = function(e) {
-        if (!grepl("locked|busy", conditionMessage(e))) stop(e)
-        FALSE
-      }),
-      postgres = {
-        DBI::dbBegin(con)
-        key <- store_lock_key(store$slug)
-        got <- DBI::dbGetQuery(con, paste0("SELECT pg_try_advisory_xact_lock(", key, ") AS got"))$got
-        if (!isTRUE(got)) DBI::dbRollback(con)
-        isTRUE(got)
-      },
-      {
-        DBI::dbBegin(con)
-        TRUE
-      }
-    )
-    if (got) {
-      return(invisible())
-    }
+  while (!attempt()) {
     if (as.numeric(difftime(Sys.time(), started, units = "secs")) > timeout) {
       ec5_abort(
-        c("The local copy of {.val {store$slug}} is locked by another sync.",
-          "x" = "It was still locked after {timeout} second{?s}.",
-          "i" = "Wait for the other sync to end, or raise {.code options(epicollect5.lock_timeout)}."),
+        c("The local copy of {.val {store$slug}} could not be {what}: another process holds it.",
+          "x" = "It was still held after {timeout} second{?s}.",
+          "i" = "Wait for the other sync or reader to end, or raise {.code options(epicollect5.lock_timeout)}."),
         class = c("locked", "store"), call = call
       )
     }
     Sys.sleep(0.2)
   }
+  invisible(TRUE)
 }
 
 # A 31-bit key per slug for pg_try_advisory_xact_lock().

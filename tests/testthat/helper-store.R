@@ -32,7 +32,9 @@ local_store_con <- function(backend, .local_envir = parent.frame()) {
   con
 }
 
+# With TZ set, RPostgres needs not ask timedatectl for the time zone.
 pg_connect <- function() {
+  withr::local_envvar(TZ = Sys.getenv("TZ", "UTC"))
   DBI::dbConnect(
     RPostgres::Postgres(),
     host = Sys.getenv("EC5_TEST_PG_HOST"), port = as.integer(Sys.getenv("EC5_TEST_PG_PORT", "5432")),

@@ -36,12 +36,14 @@ test_that("every column comes back as the parser made it, on every dialect", {
   }
 })
 
-test_that("SQLite keeps readable times and dates, and answers joined and one per row", {
+test_that("SQLite keeps readable times and dates, choices as codes, and answers joined and one per row", {
   table <- suppressWarnings(ec5_parse_entries(page, project))
   encoded <- epicollect5:::store_encode(table, "sqlite")
   expect_equal(encoded$created_at, c("2024-05-01 10:00:00.123", "2024-05-01 10:00:00.999", "1969-12-31 23:59:59.001"))
   expect_equal(encoded[["2_When"]], c("2024-05-01", NA, "2024-05-02"))
-  expect_equal(encoded[["3_Kind"]], c("Owl", NA, NA))
+  # The choices of a row, one character each: code + 33, "!" for NA.
+  expect_null(encoded[["3_Kind"]])
+  expect_equal(encoded$ec5_choices, c("\"", "!", "!"))
   expect_equal(encoded[["4_Seen_where"]], c("Tree, high, Field", NA, "Field, "))
   answers <- epicollect5:::encode_answers(table, "ec5_uuid")
   expect_equal(answers$ec5_uuid, c("u1", "u1", "u3", "u3"))
@@ -54,3 +56,4 @@ test_that("an integer column is an integer again when every value fits", {
   expect_identical(epicollect5:::decode_integer(c(1, 2^31)), c(1, 2^31))
   expect_identical(epicollect5:::decode_integer(logical()), integer())
 })
+
