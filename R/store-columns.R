@@ -184,7 +184,7 @@ decode_integer <- function(x) {
 decode_answers <- function(answers, column, keys, key, levels) {
   mine <- answers$column_name == column
   at <- match(answers[[key]][mine], keys)
-  order <- order(at, answers$position[mine])
-  rows <- structure(at[order], levels = levels, class = "factor")
-  unname(split.default(as.character(answers$answer[mine][order]), rows))
+  sorted <- order(at, answers$position[mine])
+  rows <- structure(at[sorted], levels = levels, class = "factor")
+  unname(split.default(as.character(answers$answer[mine][sorted]), rows))
 }

@@ -120,16 +120,16 @@ store_view <- function(store, target) {
   code_of <- if (store$dialect %in% c("sqlite", "duckdb")) "unicode" else "ascii"
   columns <- vapply(names(proto), function(column) {
     id <- quote_id(store, column)
-    levels <- levels(proto[[column]])
+    choices <- levels(proto[[column]])
     if (!is.factor(proto[[column]])) {
       return(id)
     }
-    if (!length(levels)) {
+    if (!length(choices)) {
       return(paste("CAST(NULL AS TEXT) AS", id))
     }
     code <- paste0(code_of, "(substr(ec5_choices, ", match(column, factors), ", 1)) - 33")
-    labels <- DBI::dbQuoteString(store$con, levels)
-    paste0("CASE ", code, paste0(" WHEN ", seq_along(levels), " THEN ", labels, collapse = ""), " END AS ", id)
+    labels <- DBI::dbQuoteString(store$con, choices)
+    paste0("CASE ", code, paste0(" WHEN ", seq_along(choices), " THEN ", labels, collapse = ""), " END AS ", id)
   }, "")
   DBI::dbExecute(store$con, paste0(
     "CREATE VIEW ", quote_id(store, target$sql), " AS SELECT ",

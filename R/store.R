@@ -319,12 +319,8 @@ store_write_project <- function(store, project, version, synced_at) {
     structure_version = version %|NA|% NA_character_,
     synced_at = encode_time(synced_at, store$dialect)
   )
-  row$definition <- blob_column(list(serialize(project, NULL)))
+  row$definition <- blob::as_blob(list(serialize(project, NULL)))
   store_append(store, "ec5_projects", row)
-}
-
-blob_column <- function(x) {
-  if (requireNamespace("blob", quietly = TRUE)) blob::as_blob(x) else I(x)
 }
 
 # The ec5_sync rows of a project: one per table.

@@ -3,7 +3,7 @@
 needed <- c(
   "Rcpp", "rapidjsonr", "cli", "rlang", "tibble", "filelock",
   "testthat", "webfakes", "jsonlite", "withr", "knitr", "rmarkdown",
-  "roxygen2", "sf", "bench", "RcppSimdJson", "DBI", "RSQLite", "dbplyr", "dplyr",
+  "roxygen2", "sf", "bench", "RcppSimdJson", "DBI", "RSQLite", "blob", "dbplyr", "dplyr",
   "RPostgres"
 )
 repos <- getOption("repos")
