@@ -13,6 +13,11 @@
 #   ec5_error_store         the database of a local copy failed (closed,
 #                           read-only, full, damaged); ec5_error_locked
 #                           with it when another sync held the lock too long
+#   ec5_error_incomplete    entries kept changing faster than they could be
+#                           read (R/paging.R)
+#
+# Warnings: ec5_warning_problems (values that became NA), ec5_warning_unknown_keys,
+# ec5_warning_incomplete (the server counts entries the result lacks).
 
 ec5_abort <- function(message, class = NULL, ..., call = rlang::caller_env(),
                       .envir = parent.frame()) {

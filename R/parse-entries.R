@@ -153,6 +153,17 @@ parser_feed <- function(parser, json, call = rlang::caller_env()) {
   cpp_check(entries_parser_feed_cpp(parser, json), call = call)
 }
 
+#' Columns of the rows the last page added
+#'
+#' @param parser From `entries_parser()`, fed at least once.
+#' @param names Column names, e.g. `c("ec5_uuid", "uploaded_at")`.
+#' @return A named list of those columns (R vectors) for the rows of the last
+#'   page `parser_feed()` flattened.
+#' @noRd
+parser_last_rows <- function(parser, names) {
+  cpp_check(entries_parser_last_rows_cpp(parser, as.character(names)))
+}
+
 #' Finish a parser
 #'
 #' @param parser From `entries_parser()`; it cannot be fed afterwards.
@@ -170,8 +181,7 @@ parser_finish <- function(parser) {
 #' warns once when values could not be converted or entry keys matched no
 #' column (a sign of the wrong form, branch or mapping).
 #'
-#' @param out From `parser_finish()` (or the CSV reader: a list with
-#'   `columns` and `problems`).
+#' @param out From `parser_finish()`.
 #' @param cs The column spec the parser was made with.
 #' @param provenance A list kept as the `provenance` attribute.
 #' @return A tibble.
@@ -179,14 +189,12 @@ parser_finish <- function(parser) {
 entries_table <- function(out, cs, provenance, call = rlang::caller_env()) {
   columns <- out$columns
   n_row <- if (length(columns)) length(columns[[1]]) else 0L
-  spec <- cs$spec
-  width <- ifelse(spec$type == "location", 6L, 1L)
-  labels <- rep(spec$label, width)
-  questions <- seq.int(length(columns) - length(labels) + 1L, length.out = length(labels))
+  question <- table_columns(cs)$question
+  questions <- which(!is.na(question))
   columns[questions] <- Map(function(x, label) {
     attr(x, "label") <- label
     x
-  }, columns[questions], labels)
+  }, columns[questions], cs$spec$label[question[questions]])
   names(columns) <- make.unique(names(columns), sep = "_")
   table <- tibble::new_tibble(columns, nrow = n_row)
   problems <- tibble::as_tibble(out$problems)

@@ -27,6 +27,11 @@ admin_respond <- function(req, state) {
     },
     "post projects" = admin_project(state, slug, body),
     "post entries" = admin_entries(state, slug, body),
+    "post schedule" = admin_schedule(state, slug, body),
+    "delete schedule" = {
+      state$schedule <- list()
+      data_response(list())
+    },
     "get entries" = admin_raw_entries(state, slug, req$query),
     "post tokens" = {
       state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
@@ -79,20 +84,10 @@ admin_entries <- function(state, slug, body) {
   if (!admin_hosted(state, slug)) {
     return(error_response(404L, "ec5_11", "admin"))
   }
-  store <- server_store(state, slug)
-  project <- state$projects[[slug]]
-  state$edits <- state$edits + 1L
-  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
-  store <- switch(body$action %||% "",
-    add = admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
-    edit = admin_edit_entry(project, store, body, uploaded),
-    delete = store[!store$uuid %in% entry_family(store, body$uuid %||% ""), ],
-    NULL
-  )
+  store <- change_entries(state, slug, body)
   if (is.null(store)) {
     return(error_response(400L, "ec5_29", "action"))
   }
-  state$stores[[slug]] <- store
   row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
   data_response(list(
     uuid = if (nrow(row)) row$uuid[1] else body$uuid,
@@ -101,14 +96,63 @@ admin_entries <- function(state, slug, body) {
   ))
 }
 
-admin_add_entry <- function(project, store, body, uploaded, seed) {
+# One change of admin_entries() (or of a schedule): the new store, kept by
+# the server, or NULL for an unknown action or entry. `bulk` adds `n`
+# entries stamped with one second, as a bulk upload does.
+change_entries <- function(state, slug, body) {
+  store <- server_store(state, slug)
+  project <- state$projects[[slug]]
+  state$edits <- state$edits + 1L
+  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
+  seed <- state$config$seed + state$edits
+  store <- switch(body$action %||% "",
+    add = admin_add_entry(project, store, body, uploaded, seed),
+    bulk = admin_add_entry(project, store, body, uploaded, seed, n = as.integer(body$n %||% 1L)),
+    edit = admin_edit_entry(project, store, body, uploaded),
+    delete = store[!store$uuid %in% entry_family(store, body$uuid %||% ""), ],
+    NULL
+  )
+  if (!is.null(store)) state$stores[[slug]] <- store
+  store
+}
+
+#' Changes to apply between two entries requests of one fetch
+#'
+#' `after`: the changes (a list of admin_entries() bodies) are applied once
+#' the server has answered that many more entries requests for the project,
+#' so a test can edit, delete and add entries between two pages.
+#' @noRd
+admin_schedule <- function(state, slug, body) {
+  if (!admin_hosted(state, slug)) {
+    return(error_response(404L, "ec5_11", "admin"))
+  }
+  served <- state$served[[slug]] %||% 0L
+  item <- list(slug = slug, at = served + as.integer(body$after %||% 1L), changes = body$changes)
+  state$schedule[[length(state$schedule) + 1L]] <- item
+  data_response(list(slug = slug, at = item$at, changes = length(item$changes)))
+}
+
+# Counts an answered entries request of a project and applies the changes
+# scheduled after it.
+run_schedule <- function(state, slug) {
+  state$served[[slug]] <- (state$served[[slug]] %||% 0L) + 1L
+  due <- vapply(state$schedule, function(item) {
+    identical(item$slug, slug) && item$at <= state$served[[slug]]
+  }, logical(1))
+  for (item in state$schedule[due]) {
+    for (change in item$changes) change_entries(state, slug, change)
+  }
+  state$schedule <- state$schedule[!due]
+}
+
+admin_add_entry <- function(project, store, body, uploaded, seed, n = 1L) {
   form_ref <- body$form_ref %||% form_refs(project)[1]
   branch_ref <- body$branch_ref %||% ""
   form <- project_form(project, form_ref)
   inputs <- if (nzchar(branch_ref)) find_input(form$inputs, branch_ref)$branch else form$inputs
   row <- with_seed(seed, new_rows(
     project, inputs, if (nzchar(branch_ref)) "branch" else "entry", form_ref,
-    created = uploaded - 60, uploaded = uploaded
+    created = rep(uploaded - 60, n), uploaded = rep(uploaded, n)
   ))
   if (!is.null(body$uuid)) row$uuid <- body$uuid
   if (nzchar(branch_ref)) {
@@ -119,8 +163,8 @@ admin_add_entry <- function(project, store, body, uploaded, seed) {
     row$parent_form_ref <- parent_form
     row$parent_uuid <- body$parent_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == parent_form][1]
   }
-  row <- set_answers(row, inputs, body)
-  row$id <- max(store$id) + 1L
+  if (n == 1L) row <- set_answers(row, inputs, body)
+  row$id <- max(store$id) + seq_len(n)
   rbind(store, row)
 }
 

@@ -31,11 +31,18 @@
 #   POST /_test/projects/{slug}     {status, access, bump_version}
 #   POST /_test/entries/{slug}      {action: add|edit|delete, ...}
 #   GET  /_test/entries/{slug}      stored (unmapped) entries, SPEC 4.5 shape
+#   POST /_test/schedule/{slug}     {after: k, changes: [entries bodies]}: apply
+#                                   the changes (add, edit, delete, or bulk: n
+#                                   entries in one second) once k more entries
+#                                   requests of the project were answered;
+#                                   DELETE clears the schedule
 #   POST /_test/tokens/expire       every issued token expires now
 #
 # Fault types: "error" (status 500/502/503 with an HTML body), "rate_limit"
 # (429 ec5_255 with Retry-After), "maintenance" (404 ec5_252),
-# "revoke_token" (the request's token is revoked first), "redirect" (media
+# "revoke_token" (the request's token is revoked first), "drop_entry" (an
+# entries page lacks one of its entries while its meta still counts it, as a
+# server that lost an entry), "redirect" (media
 # answered by a 302 to the other host name), and faults that damage the real
 # response on the wire: "drop" (Content-Length larger than what is sent),
 # "truncate" (a complete message holding half the body), "invalid_json",
@@ -112,6 +119,8 @@ server_reset <- function(state) {
   state$log <- list()
   state$maintenance <- FALSE
   state$edits <- 0L
+  state$schedule <- list()
+  state$served <- list()
   invisible(state)
 }
 
@@ -179,6 +188,7 @@ server_respond <- function(req, state) {
               base_url = request_base_url(req))
   response <- route$handler(ctx)
   response$headers <- c(response$headers, throttle$headers)
+  if (identical(fault$type, "drop_entry")) response$fault <- fault$type
   if (!is.null(fault) && fault$type %in% c("drop", "truncate", "invalid_json", "stall", "trickle")) {
     response <- damage_response(response, fault)
   }
@@ -345,7 +355,7 @@ server_log <- function(state, req, response) {
 
 # --- faults ---------------------------------------------------------------------------
 
-fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect",
+fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect", "drop_entry",
                  "drop", "truncate", "invalid_json", "stall", "trickle")
 
 add_fault <- function(state, spec) {

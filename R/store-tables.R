@@ -32,7 +32,7 @@ answers_table <- function(sql) paste0(sql, "__answers")
 
 rows_table <- function(sql) paste0(sql, "__rows")
 
-table_key_column <- function(kind) if (kind == "branch") "ec5_branch_uuid" else "ec5_uuid"
+table_key_column <- function(kind) table_layout()$keys[[kind]]
 
 # What the writes and reads need to know of one table: its SQL name, its
 # name in the project data, its key column and its prototype.
@@ -178,15 +178,35 @@ store_write_problems <- function(store, target, table) {
 # touched. Returns the counts of inserted and updated (changed) rows.
 store_upsert <- function(store, target, table) {
   keys <- table[[target$key]]
-  old <- store_read_rows(store, target, keys)
-  at <- match(old[[target$key]], keys)
-  changed <- !vctrs::vec_equal(old, table[at, ], na_equal = TRUE)
+  counts <- count_changes(store_read_rows(store, target, keys), table, target$key)
   store_delete(store, target, keys)
   from <- DBI::dbGetQuery(store$con, paste0(
     "SELECT MAX(ec5_order) AS n FROM ", quote_id(store, target$rows)
   ))$n
   store_insert(store, target, table, from = as.numeric(from %|NA|% 0))
-  list(inserted = length(keys) - nrow(old), updated = sum(changed))
+  counts
+}
+
+# Entries of `new` that `old` lacks (inserted) or holds with other values
+# (updated), and entries of `old` that `new` lacks (deleted, when `new` is
+# the whole table).
+count_changes <- function(old, new, key) {
+  at <- match(new[[key]], old[[key]])
+  inserted <- is.na(at)
+  updated <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
+  list(inserted = sum(inserted), updated = sum(updated), deleted = sum(!old[[key]] %in% new[[key]]))
+}
+
+# How many of `keys` the table holds.
+store_count_keys <- function(store, target, keys) {
+  if (!length(keys)) {
+    return(0L)
+  }
+  n <- DBI::dbGetQuery(store$con, paste0(
+    "SELECT COUNT(*) AS n FROM ", quote_id(store, target$rows), " WHERE ", quote_id(store, target$key),
+    " IN (", paste(DBI::dbQuoteString(store$con, keys), collapse = ", "), ")"
+  ))$n
+  as.integer(n)
 }
 
 # Deletes rows (and their answers and problems) by key.

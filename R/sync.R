@@ -1,25 +1,39 @@
 #' Keep a local copy of a project up to date
 #'
 #' The first call downloads every form and branch of a project (like
-#' [ec5_project_data()]) into a database: by default an SQLite file under
-#' `dir`, or any DBI connection `con` (for example a PostgreSQL database a
-#' team shares). Later calls ask the server only for entries uploaded or
-#' edited since the newest one already stored (`uploaded_at`, inclusive)
-#' and upsert them: new entries are added and edited ones replaced, and
-#' nothing else is written. With nothing new, a sync costs one entries
-#' request per form and branch, and no definition request.
-#' [ec5_local()] reads the copy without the network.
+#' [ec5_project_data()], safe against changes during the fetch, see
+#' [ec5_entries()]) into a database: by default an SQLite file under `dir`,
+#' or any DBI connection `con` (for example a PostgreSQL database a team
+#' shares). Later calls ask the server only for entries uploaded or edited
+#' since the newest one already stored (`uploaded_at`, inclusive) and upsert
+#' them: new entries are added and edited ones replaced, and nothing else is
+#' written. [ec5_local()] reads the copy without the network.
+#'
+#' Each later call starts with one request per form and branch for the 100
+#' newest entries of the table, which also brings the table's count. When
+#' the oldest of them is older than the stored copy's newest entry, they hold
+#' every change and that request is all a sync costs (no definition request
+#' either): an up-to-date copy costs one entries request per table, which
+#' downloads up to 100 entries each. With more than 100 changes, the rest is
+#' read from the newest stored entry on, one request more than a sync that
+#' skipped the first.
+#'
+#' The API does not report deletions, so the copy's row count is compared
+#' with the server's count: when the server holds fewer (entries deleted,
+#' with their child entries, branch entries and media) or more (entries the
+#' copy lacks), the table is fetched again in full, the deleted entries are
+#' counted in `changes`, and a message says how many (unless
+#' `options(epicollect5.verbose = FALSE)`). A change of the project's
+#' structure (new questions, renamed columns) rebuilds the project's tables;
+#' `full = TRUE` forces a full fetch.
 #'
 #' A sync is one database transaction: every table, the cursors and the
 #' definition are updated together or not at all, so an interrupted sync
 #' (an error, a lost connection, a killed process) leaves the previous copy
 #' whole, and the next run resumes from it. Two syncs of one project into
 #' one database wait for each other (up to
-#' `getOption("epicollect5.lock_timeout")`, 600 seconds). The API does not
-#' report deletions: `full = TRUE` fetches everything again, which is how
-#' deleted entries disappear. A change of the project's structure (new
-#' questions, renamed columns) rebuilds the project's tables in the same
-#' transaction. The tables are described in `vignette("shared-copy")`.
+#' `getOption("epicollect5.lock_timeout")`, 600 seconds). The tables are
+#' described in `vignette("shared-copy")`.
 #'
 #' @inheritParams ec5_project_data
 #' @param con A DBI connection to the database that holds the copy, or
@@ -29,8 +43,9 @@
 #'   [ec5_cache_dir()].
 #' @return An `ec5_project_data` object as [ec5_local()] reads it after the
 #'   sync, with an extra attribute `changes`: a tibble with one row per
-#'   table and columns `table`, `inserted`, `updated`, `rows` and `full`
-#'   (whether the table was fetched in full).
+#'   table and columns `table`, `inserted`, `updated`, `deleted` (entries
+#'   gone from the server since the last sync), `rows` and `full` (whether
+#'   the table was fetched in full).
 #' @seealso [ec5_local()], [ec5_tbl()], [ec5_cache_info()], [ec5_cache_clear()].
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
@@ -38,7 +53,7 @@
 #' dir <- tempfile("ec5-sync")
 #' x <- ec5_sync("ec5-demo", dir = dir, base_url = url)
 #' attr(x, "changes")
-#' # Nothing new: one request per table, nothing inserted.
+#' # Nothing new: one request per table, nothing inserted or deleted.
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, con = NULL, full = FALSE, auth = NULL,
@@ -90,32 +105,86 @@ sync_project <- function(stored, slug, auth, base_url, call = rlang::caller_env(
   list(version = version, project = project_get(slug, auth, base_url, call = call))
 }
 
-# Fetches one table (whole, or since its cursor) and writes it: a table
-# fetched whole replaces the stored one, new and edited entries are upserted.
+# Fetches one table (whole, or what changed since its cursor) and writes it:
+# a table fetched whole replaces the stored one, new and edited entries are
+# upserted.
 sync_table <- function(store, row, sql, position, state, slug, project, full, auth, base_url, call, now) {
   at <- match(row$table, state$table_name)
   known <- !full && !is.na(at) && identical(state$sql_table[at], sql)
-  cursor <- if (known && !is.na(state$cursor[at])) state$cursor[at]
-  args <- table_args(slug, base_url, since = cursor, call = call)
-  new <- fetch_table(slug, project$project, row, args, auth, call)
-  cs <- table_column_spec(project$project, row, args$query$map_index)
-  target <- store_target(row, sql, store_prototype(cs))
-  counts <- if (known) {
-    store_upsert(store, target, new)
-  } else {
-    store_replace(store, target, new, cs)
-    list(inserted = nrow(new), updated = 0L)
+  fetch <- function(...) {
+    fetch_table(slug, project$project, row, table_args(slug, base_url, ..., call = call), auth, call)
   }
-  times <- new$uploaded_at
-  cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else cursor
+  cs <- table_column_spec(project$project, row)
+  target <- store_target(row, sql, store_prototype(cs))
+  old <- if (known) list(cursor = if (!is.na(state$cursor[at])) state$cursor[at], rows = state$rows[at])
+  result <- if (known) sync_increment(store, target, cs, old, fetch) else sync_replace(store, target, cs, fetch(), FALSE)
+  times <- result$new$uploaded_at
+  cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else old$cursor
   rows <- store_write_state(store, target, row$parent, position, cursor, project$version, now)
+  inform_deleted(row$table, result$deleted)
   list(
     target = target,
-    owners = if (known && row$kind == "branch") unique(new[["ec5_branch_owner_uuid"]]),
+    owners = if (!result$full && row$kind == "branch") unique(result$new[["ec5_branch_owner_uuid"]]),
     row = data.frame(
-      table = row$table, inserted = as.integer(counts$inserted), updated = as.integer(counts$updated),
-      rows = rows, full = !known
+      table = row$table, inserted = as.integer(result$inserted), updated = as.integer(result$updated),
+      deleted = as.integer(result$deleted), rows = rows, full = result$full
     )
+  )
+}
+
+# Entries a sync with nothing new downloads per table: the probe, the newest
+# entries of the table (descending by upload time, no filter), which also
+# brings the table's count. When its oldest entry is older than the cursor
+# (or it is the whole table), it holds every change: one request. Otherwise
+# the changes are read from the cursor on (keyset, R/paging.R): one request
+# more than a sync that skipped the probe.
+sync_probe_size <- 100L
+
+# The stored table brought up to date. The API has no tombstones (deletions
+# are hard, and cascade to children, branches and media), so the copy's row
+# count after the upsert is compared with the server's: when they differ
+# (and still differ when counted again, in case entries arrived meanwhile),
+# the table is fetched again in full and the entries it lacks are counted
+# as deleted.
+sync_increment <- function(store, target, cs, old, fetch) {
+  probe <- fetch(sort_order = "desc", max_entries = sync_probe_size, per_page = sync_probe_size, one_page = TRUE)
+  total <- attr(probe, "provenance")$total
+  cursor <- old$cursor %||% as.POSIXct(-Inf, tz = "UTC")
+  complete <- identical(nrow(probe), total) || min(probe$uploaded_at) < cursor
+  new <- if (complete) {
+    restore_table_attributes(probe[probe$uploaded_at >= cursor, ], probe)
+  } else {
+    fetch(since = old$cursor)
+  }
+  new <- restore_table_attributes(new[order(new$uploaded_at, method = "radix"), ], new)
+  rows <- as.integer(old$rows + length(new[[target$key]]) - store_count_keys(store, target, new[[target$key]]))
+  if (identical(rows, total) ||
+    identical(rows, attr(fetch(max_entries = 1, per_page = 1, one_page = TRUE), "provenance")$total)) {
+    counts <- store_upsert(store, target, new)
+    return(list(new = new, inserted = counts$inserted, updated = counts$updated, deleted = 0L, full = FALSE))
+  }
+  sync_replace(store, target, cs, fetch(), TRUE)
+}
+
+# A table fetched whole replaces the stored one; with `stored`, its changes
+# are counted against the stored rows.
+sync_replace <- function(store, target, cs, new, stored) {
+  counts <- if (stored) {
+    count_changes(store_read_rows(store, target), new, target$key)
+  } else {
+    list(inserted = nrow(new), updated = 0L, deleted = 0L)
+  }
+  store_replace(store, target, new, cs)
+  c(list(new = new, full = TRUE), counts)
+}
+
+inform_deleted <- function(table, deleted) {
+  if (deleted == 0L || isFALSE(getOption("epicollect5.verbose"))) {
+    return(invisible())
+  }
+  cli::cli_inform(
+    c("i" = "{.val {table}}: {deleted} entr{?y was/ies were} deleted on the server since the last sync; the table was fetched again in full."),
+    class = "ec5_message_deleted"
   )
 }
 
