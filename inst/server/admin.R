@@ -1,42 +1,43 @@
 # The admin API of the local Epicollect5 server (under /_test/, never logged
 # or throttled): the request log, reset, faults, maintenance, project changes,
-# runtime entry edits and the stored entries. R/server.R lists the routes.
+# runtime entry edits and the stored entries. inst/server/app.R lists the
+# routes.
 
-admin_respond <- function(req, state) {
-  body <- admin_body(req)
+srv_admin_respond <- function(req, state) {
+  body <- srv_admin_body(req)
   path <- sub("^/_test", "", req$path)
   method <- req$method
   segments <- strsplit(sub("^/", "", path), "/", fixed = TRUE)[[1]]
   resource <- segments[1]
   slug <- if (length(segments) > 1) segments[2] else ""
   switch(paste(method, resource),
-    "get log" = data_response(state$log),
+    "get log" = srv_data_response(state$log),
     "post reset" = {
-      server_reset(state)
-      data_response(list(reset = TRUE))
+      srv_reset(state)
+      srv_data_response(list(reset = TRUE))
     },
-    "get faults" = data_response(state$faults),
-    "post faults" = add_fault(state, body),
+    "get faults" = srv_data_response(state$faults),
+    "post faults" = srv_add_fault(state, body),
     "delete faults" = {
       state$faults <- list()
-      data_response(list())
+      srv_data_response(list())
     },
     "post maintenance" = {
       state$maintenance <- isTRUE(body$on)
-      data_response(list(maintenance = state$maintenance))
+      srv_data_response(list(maintenance = state$maintenance))
     },
-    "post projects" = admin_project(state, slug, body),
-    "post entries" = admin_entries(state, slug, body),
-    "get entries" = admin_raw_entries(state, slug, req$query),
+    "post projects" = srv_admin_project(state, slug, body),
+    "post entries" = srv_admin_entries(state, slug, body),
+    "get entries" = srv_admin_raw_entries(state, slug, req$query),
     "post tokens" = {
       state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
-      data_response(list(expired = nrow(state$tokens)))
+      srv_data_response(list(expired = nrow(state$tokens)))
     },
-    error_response(404L, "ec5_219", "admin")
+    srv_error_response(404L, "ec5_219", "admin")
   )
 }
 
-admin_body <- function(req) {
+srv_admin_body <- function(req) {
   body <- req$.body
   if (is.null(body) || !length(body)) {
     return(list())
@@ -44,15 +45,15 @@ admin_body <- function(req) {
   tryCatch(jsonlite::fromJSON(rawToChar(body), simplifyVector = FALSE), error = function(e) list())
 }
 
-admin_hosted <- function(state, slug) {
-  slug %in% names(server_projects(state))
+srv_admin_hosted <- function(state, slug) {
+  slug %in% names(srv_projects(state))
 }
 
 # Changes a project as its owner would: status (e.g. "trashed"), access, or a
 # new structure version (as when a form is edited).
-admin_project <- function(state, slug, body) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
+srv_admin_project <- function(state, slug, body) {
+  if (!srv_admin_hosted(state, slug)) {
+    return(srv_error_response(404L, "ec5_11", "admin"))
   }
   project <- state$projects[[slug]]
   if (!is.null(body$status)) project$status <- body$status
@@ -61,52 +62,51 @@ admin_project <- function(state, slug, body) {
     project$structure_updated <- max(floor(as.numeric(Sys.time())), project$structure_updated + 1)
   }
   state$projects[[slug]] <- project
-  data_response(list(
+  srv_data_response(list(
     slug = slug, status = project$status, access = project$access,
-    structure_last_updated = mysql_time(project$structure_updated)
+    structure_last_updated = srv_mysql_time(project$structure_updated)
   ))
 }
 
-#' Add, edit or delete stored entries at run time (as uploads would)
-#'
-#' `add`: `form_ref` (default the first form), `branch_ref` with
-#' `owner_uuid`, `parent_uuid`, `answers` (input ref -> raw answer), `title`;
-#' missing answers are generated. `edit`: `uuid`, `answers`, `title`. Both
-#' stamp `uploaded_at` with now (or `uploaded_at`, seconds). `delete`: `uuid`,
-#' with its child entries and branch entries, as the server deletes.
-#' @noRd
-admin_entries <- function(state, slug, body) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
+# Add, edit or delete stored entries at run time (as uploads would)
+#
+# `add`: `form_ref` (default the first form), `branch_ref` with
+# `owner_uuid`, `parent_uuid`, `answers` (input ref -> raw answer), `title`;
+# missing answers are generated. `edit`: `uuid`, `answers`, `title`. Both
+# stamp `uploaded_at` with now (or `uploaded_at`, seconds). `delete`: `uuid`,
+# with its child entries and branch entries, as the server deletes.
+srv_admin_entries <- function(state, slug, body) {
+  if (!srv_admin_hosted(state, slug)) {
+    return(srv_error_response(404L, "ec5_11", "admin"))
   }
-  store <- server_store(state, slug)
+  store <- srv_store(state, slug)
   project <- state$projects[[slug]]
   state$edits <- state$edits + 1L
   uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
   store <- switch(body$action %||% "",
-    add = admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
-    edit = admin_edit_entry(project, store, body, uploaded),
-    delete = store[!store$uuid %in% entry_family(store, body$uuid %||% ""), ],
+    add = srv_admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
+    edit = srv_admin_edit_entry(project, store, body, uploaded),
+    delete = store[!store$uuid %in% srv_entry_family(store, body$uuid %||% ""), ],
     NULL
   )
   if (is.null(store)) {
-    return(error_response(400L, "ec5_29", "action"))
+    return(srv_error_response(400L, "ec5_29", "action"))
   }
   state$stores[[slug]] <- store
   row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
-  data_response(list(
+  srv_data_response(list(
     uuid = if (nrow(row)) row$uuid[1] else body$uuid,
-    uploaded_at = if (nrow(row)) iso_time(row$uploaded[1]) else NULL,
+    uploaded_at = if (nrow(row)) srv_iso_time(row$uploaded[1]) else NULL,
     deleted = body$action == "delete"
   ))
 }
 
-admin_add_entry <- function(project, store, body, uploaded, seed) {
-  form_ref <- body$form_ref %||% form_refs(project)[1]
+srv_admin_add_entry <- function(project, store, body, uploaded, seed) {
+  form_ref <- body$form_ref %||% srv_form_refs(project)[1]
   branch_ref <- body$branch_ref %||% ""
-  form <- project_form(project, form_ref)
-  inputs <- if (nzchar(branch_ref)) find_input(form$inputs, branch_ref)$branch else form$inputs
-  row <- with_seed(seed, new_rows(
+  form <- srv_project_form(project, form_ref)
+  inputs <- if (nzchar(branch_ref)) srv_find_input(form$inputs, branch_ref)$branch else form$inputs
+  row <- srv_with_seed(seed, srv_new_rows(
     project, inputs, if (nzchar(branch_ref)) "branch" else "entry", form_ref,
     created = uploaded - 60, uploaded = uploaded
   ))
@@ -114,43 +114,43 @@ admin_add_entry <- function(project, store, body, uploaded, seed) {
   if (nzchar(branch_ref)) {
     row$branch_ref <- branch_ref
     row$owner_uuid <- body$owner_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == form_ref][1]
-  } else if (!identical(form_ref, form_refs(project)[1])) {
-    parent_form <- form_refs(project)[match(form_ref, form_refs(project)) - 1L]
+  } else if (!identical(form_ref, srv_form_refs(project)[1])) {
+    parent_form <- srv_form_refs(project)[match(form_ref, srv_form_refs(project)) - 1L]
     row$parent_form_ref <- parent_form
     row$parent_uuid <- body$parent_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == parent_form][1]
   }
-  row <- set_answers(row, inputs, body)
+  row <- srv_set_answers(row, inputs, body)
   row$id <- max(store$id) + 1L
   rbind(store, row)
 }
 
-admin_edit_entry <- function(project, store, body, uploaded) {
+srv_admin_edit_entry <- function(project, store, body, uploaded) {
   i <- match(body$uuid %||% "", store$uuid)
   if (is.na(i)) {
     return(NULL)
   }
-  form <- project_form(project, store$form_ref[i])
-  inputs <- if (nzchar(store$branch_ref[i])) find_input(form$inputs, store$branch_ref[i])$branch else form$inputs
-  row <- set_answers(store[i, ], inputs, body)
+  form <- srv_project_form(project, store$form_ref[i])
+  inputs <- if (nzchar(store$branch_ref[i])) srv_find_input(form$inputs, store$branch_ref[i])$branch else form$inputs
+  row <- srv_set_answers(store[i, ], inputs, body)
   row$uploaded <- uploaded
   store[i, ] <- row
   store
 }
 
 # Overrides answers (raw values by input ref) and recomputes the title.
-set_answers <- function(row, inputs, body) {
+srv_set_answers <- function(row, inputs, body) {
   answers <- row$answers[[1]]
   for (ref in names(body$answers)) {
     answers[[ref]] <- list(answer = body$answers[[ref]], was_jumped = FALSE)
   }
   row$answers[[1]] <- answers
-  row$title <- body$title %||% entry_titles(inputs, list(answers), row$uuid)
+  row$title <- body$title %||% srv_entry_titles(inputs, list(answers), row$uuid)
   row
 }
 
 # An entry with its descendants: child entries (recursively) and branch
 # entries, which the server deletes with it.
-entry_family <- function(store, uuid) {
+srv_entry_family <- function(store, uuid) {
   family <- uuid
   repeat {
     more <- store$uuid[store$parent_uuid %in% family | store$owner_uuid %in% family]
@@ -162,25 +162,25 @@ entry_family <- function(store, uuid) {
 
 # Stored entries in the unmapped envelope of SPEC 4.5, for tests to compare
 # exports with.
-admin_raw_entries <- function(state, slug, query) {
-  if (!admin_hosted(state, slug)) {
-    return(error_response(404L, "ec5_11", "admin"))
+srv_admin_raw_entries <- function(state, slug, query) {
+  if (!srv_admin_hosted(state, slug)) {
+    return(srv_error_response(404L, "ec5_11", "admin"))
   }
-  store <- server_store(state, slug)
+  store <- srv_store(state, slug)
   project <- state$projects[[slug]]
-  form_ref <- query$form_ref %||% form_refs(project)[1]
+  form_ref <- query$form_ref %||% srv_form_refs(project)[1]
   branch_ref <- query$branch_ref %||% ""
   rows <- store[store$form_ref == form_ref & store$branch_ref == branch_ref, ]
-  envelopes <- lapply(seq_len(nrow(rows)), function(i) raw_envelope(rows[i, ], project))
-  data_response(envelopes)
+  envelopes <- lapply(seq_len(nrow(rows)), function(i) srv_raw_envelope(rows[i, ], project))
+  srv_data_response(envelopes)
 }
 
-raw_envelope <- function(row, project) {
+srv_raw_envelope <- function(row, project) {
   type <- if (row$kind == "branch") "branch_entry" else "entry"
   body <- list(
     entry_uuid = row$uuid, created_at = row$created_iso, title = row$title,
-    answers = row$answers[[1]], project_version = mysql_time(project$structure_updated),
-    uploaded_at = iso_time(row$uploaded)
+    answers = row$answers[[1]], project_version = srv_mysql_time(project$structure_updated),
+    uploaded_at = srv_iso_time(row$uploaded)
   )
   stats::setNames(list(
     row$uuid, type, body,
