@@ -160,8 +160,8 @@ srv_entry_family <- function(store, uuid) {
   family
 }
 
-# Stored entries in the unmapped envelope of SPEC 4.5, for tests to compare
-# exports with.
+# Stored entries in the unmapped envelope of API-NOTES.md §4.5, for tests to
+# compare exports with.
 srv_admin_raw_entries <- function(state, slug, query) {
   if (!srv_admin_hosted(state, slug)) {
     return(srv_error_response(404L, "ec5_11", "admin"))

@@ -1,4 +1,4 @@
-# The endpoints of the local Epicollect5 server (SPEC sections 3-9). Each
+# The endpoints of the local Epicollect5 server (API-NOTES.md §3-§8). Each
 # handler takes the request context built by srv_respond() (`req`,
 # `state`, `params` from the route, `fault`, `base_url`) and returns a
 # response list (`status`, `headers`, `body`).
@@ -157,7 +157,7 @@ srv_php_is_numeric <- function(x) {
 
 # The stored rows an E1 query selects, filtered and sorted
 #
-# Query modes of SPEC 3.1; filters on the seconds the database keeps; a
+# Query modes of API-NOTES.md §3.1; filters on the seconds the database keeps; a
 # `title` LIKE; sorting with `title` in natural order. Ties keep insertion
 # order.
 srv_entries_select <- function(store, p) {
@@ -190,7 +190,7 @@ srv_entries_select <- function(store, p) {
 }
 
 # Only filter_from: >= at full precision; only filter_to: <=; both: whole
-# days from the start of the first to the end of the last (SPEC 3.1 caveat).
+# days from the start of the first to the end of the last (API-NOTES.md §3.1).
 srv_entries_filter <- function(rows, p) {
   if (!nzchar(p$filter_by)) {
     return(rows)

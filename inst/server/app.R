@@ -43,7 +43,7 @@
 #   POST /_test/maintenance         {"on": true|false}
 #   POST /_test/projects/{slug}     {status, access, bump_version}
 #   POST /_test/entries/{slug}      {action: add|edit|delete, ...}
-#   GET  /_test/entries/{slug}      stored (unmapped) entries, SPEC 4.5 shape
+#   GET  /_test/entries/{slug}      stored (unmapped) entries, API-NOTES.md §4.5
 #   POST /_test/tokens/expire       every issued token expires now
 #
 # Fault types: "error" (status 500/502/503 with an HTML body), "rate_limit"
@@ -80,8 +80,8 @@ srv_app <- function(entries = NULL, seed = 20240501L, limits = srv_limits(),
 
 # Rate limits of the local server, as `c(requests, seconds)` per bucket
 #
-# `"production"` has the limits five.epicollect.net publishes (SPEC 11.1),
-# `"code"` the server code's defaults. `...` overrides buckets, e.g.
+# `"production"` has the limits five.epicollect.net publishes (API-NOTES.md
+# §11), `"code"` the server code's defaults. `...` overrides buckets, e.g.
 # `entries = c(5, 2)`; a bucket set to `NULL` is not limited.
 srv_limits <- function(preset = c("production", "code"), ...) {
   preset <- match.arg(preset)

@@ -1,8 +1,8 @@
 # Generated entries of the local Epicollect5 server, stored as the server
 # stores them: answers keyed by input ref, choices as answer refs, dates as
-# ISO text, numbers as text or numbers, media as file names (SPEC 4.2, 4.5).
-# Deterministic for a seed; they cover every input type of a definition and
-# the values that break naive clients.
+# ISO text, numbers as text or numbers, media as file names (API-NOTES.md
+# §4.2, §4.5). Deterministic for a seed; they cover every input type of a
+# definition and the values that break naive clients.
 
 # The stored entries of a project: one row per entry or branch entry
 #
@@ -177,8 +177,8 @@ srv_empty_answer <- function(type) {
   )
 }
 
-# One stored answer, in the shapes the upload validators keep (SPEC 4.2):
-# choice refs, ISO dates, numbers as text or numbers, media file names.
+# One stored answer, in the shapes the upload validators keep (API-NOTES.md
+# §4.5): choice refs, ISO dates, numbers as text or numbers, media file names.
 srv_generate_answer <- function(input, ctx) {
   type <- input$type
   if (type == "branch") {

@@ -1,8 +1,8 @@
 # The export of stored entries through a mapping, as the server's
-# DataMappingService writes it: JSON objects (SPEC 3.4, 4.2) or fputcsv rows
-# (SPEC 3.6, 4.4).
+# DataMappingService writes it: JSON objects (API-NOTES.md §3.4, §4.2) or
+# fputcsv rows (API-NOTES.md §3.6).
 
-# Mapped entries as JSON objects, one string per row (SPEC sections 3.4, 4)
+# Mapped entries as JSON objects, one string per row (API-NOTES.md §3.4, §4)
 #
 # `ctx` holds `mode` ("form"/"branch"), `top` (the first form?), `private`,
 # `slug`, `base_url` (for public media URLs) and `branch_counts` (named
@@ -28,7 +28,7 @@ srv_export_json <- function(rows, plan, ctx) {
   paste0("{", do.call(paste, c(unname(parts), sep = ",")), "}")
 }
 
-# Mapped entries as a CSV body written by fputcsv (SPEC sections 3.6, 4.4)
+# Mapped entries as a CSV body written by fputcsv (API-NOTES.md §3.6)
 srv_export_csv <- function(rows, plan, ctx, headers = TRUE) {
   system <- srv_system_values(rows, ctx)
   cells <- c(system, unlist(lapply(seq_len(nrow(plan)), function(i) {

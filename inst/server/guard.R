@@ -1,5 +1,5 @@
 # What the local Epicollect5 server checks before it answers: rate limits
-# (SPEC section 11), OAuth access tokens (section 8) and project access.
+# (API-NOTES.md §11), OAuth access tokens (§8) and project access.
 
 # --- rate limits -------------------------------------------------------------------
 

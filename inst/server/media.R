@@ -1,5 +1,5 @@
 # Media of the local Epicollect5 server: E3 /api/export/media and E7
-# /api/media (SPEC section 6), and the presigned-URL target of the S3
+# /api/media (API-NOTES.md §6), and the presigned-URL target of the S3
 # redirect fault.
 
 srv_media_formats <- c("entry_original", "entry_thumb", "project_thumb", "project_mobile_logo",
@@ -42,9 +42,9 @@ srv_media_invalid <- function(query) {
   if (length(rules)) srv_error_response(400L, unlist(rules), names(rules))
 }
 
-# The S3 redirect of the export route (SPEC 6): a presigned URL on another
-# host. Here the other host is the other name of this server, so a client
-# that forwards Authorization shows up in the request log.
+# The S3 redirect of the export route (API-NOTES.md §6): a presigned URL on
+# another host. Here the other host is the other name of this server, so a
+# client that forwards Authorization shows up in the request log.
 srv_media_redirect <- function(ctx, project, query) {
   host <- sub("^http://", "", ctx$base_url)
   port <- sub("^.*:", "", host)
@@ -69,7 +69,7 @@ srv_api_s3_media <- function(ctx) {
   srv_media_file(ctx, project, ctx$req$query)
 }
 
-# A media file, a placeholder, or 404 ec5_69 (SPEC 6)
+# A media file, a placeholder, or 404 ec5_69 (API-NOTES.md §6)
 #
 # Entry files exist when an entry of the project names them and they were
 # synced (a fixed share, chosen by name, was never uploaded from the device).

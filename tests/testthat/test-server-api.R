@@ -1,4 +1,4 @@
-# E1-E7 of the local server against SPEC.md (rate limits are off here; see
+# E1-E7 of the local server against API-NOTES.md (rate limits are off here; see
 # test-server-guard.R for them).
 no_limits <- function() {
   component$srv_limits("code", entries = NULL, project = NULL, media = NULL,

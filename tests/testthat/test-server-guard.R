@@ -1,4 +1,5 @@
-# Tokens (SPEC 8), access to private projects, and rate limits (SPEC 11).
+# Tokens (API-NOTES.md §8), access to private projects, and rate limits
+# (§11).
 limits <- component$srv_limits(
   "production", entries = c(5, 2), project = c(3, 2), media = c(3, 2), token = c(6, 3),
   global = c(4, 2), public_media = c(10, 2), public_media_burst = c(2, 1)
