@@ -1,3 +1,6 @@
+# ec5_demo_server(), and server_component(), the one loader of the local
+# Epicollect5 server (inst/server/), which lives outside the namespace.
+
 # The demo server of this session: the webfakes process and its URL. It is
 # kept here, not in an option, so that starting it changes nothing global.
 demo_server <- new.env(parent = emptyenv())
