@@ -365,7 +365,7 @@ srv_api_token <- function(ctx) {
     status = 200L,
     headers = list("Content-Type" = "application/json; charset=UTF-8"),
     body = srv_php_json(list(token_type = "Bearer", expires_in = as.integer(ctx$state$config$token_lifetime),
-                         access_token = token))
+                             access_token = token))
   )
 }
 

@@ -353,7 +353,7 @@ srv_log <- function(state, req, response) {
 # --- faults ---------------------------------------------------------------------------
 
 srv_fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect",
-                 "drop", "truncate", "invalid_json", "stall", "trickle")
+                     "drop", "truncate", "invalid_json", "stall", "trickle")
 
 srv_add_fault <- function(state, spec) {
   if (!isTRUE(spec$type %in% srv_fault_types)) {

@@ -3,7 +3,7 @@
 # redirect fault.
 
 srv_media_formats <- c("entry_original", "entry_thumb", "project_thumb", "project_mobile_logo",
-                   "audio", "video", "temp")
+                       "audio", "video", "temp")
 
 srv_api_export_media <- function(ctx) {
   srv_media_response(ctx, public_only = FALSE)
