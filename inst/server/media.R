@@ -84,7 +84,9 @@ srv_media_file <- function(ctx, project, query) {
   known <- !is.na(kind) && name %in% srv_media_names(project, srv_store(ctx$state, project$slug), kind) &&
     srv_media_synced(name)
   if (identical(query$type, "photo")) {
-    file <- if (known) sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", srv_name_hash(name) %% 3 + 1)
+    file <- if (known) {
+      sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", srv_name_hash(name) %% 3 + 1)
+    }
     return(srv_photo_response(file, ctx$req, unsynced = TRUE))
   }
   if (!known) {
