@@ -9,10 +9,6 @@ auth_token_parse_cpp <- function(body) {
     .Call(`_epicollect5_auth_token_parse_cpp`, body)
 }
 
-columns_from_text_cpp <- function(spec, options, cells) {
-    .Call(`_epicollect5_columns_from_text_cpp`, spec, options, cells)
-}
-
 csv_read_cpp <- function(bytes) {
     .Call(`_epicollect5_csv_read_cpp`, bytes)
 }
@@ -21,8 +17,8 @@ csv_infer_cpp <- function(columns, names) {
     .Call(`_epicollect5_csv_infer_cpp`, columns, names)
 }
 
-csv_convert_cpp <- function(columns, plan) {
-    .Call(`_epicollect5_csv_convert_cpp`, columns, plan)
+csv_convert_cpp <- function(columns, plan, key, problems) {
+    .Call(`_epicollect5_csv_convert_cpp`, columns, plan, key, problems)
 }
 
 csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {
@@ -75,6 +71,18 @@ limiter_record_cpp <- function(limiter, remaining, limit, retry_after) {
 
 limiter_state_cpp <- function() {
     .Call(`_epicollect5_limiter_state_cpp`)
+}
+
+table_layout_cpp <- function() {
+    .Call(`_epicollect5_table_layout_cpp`)
+}
+
+table_columns_cpp <- function(spec, options) {
+    .Call(`_epicollect5_table_columns_cpp`, spec, options)
+}
+
+csv_header_types_cpp <- function(header) {
+    .Call(`_epicollect5_csv_header_types_cpp`, header)
 }
 
 libcurl_info_cpp <- function() {

@@ -136,15 +136,6 @@ ec5_write_csv <- function(x, path, bom = NULL) {
 
 # --- reading ------------------------------------------------------------------
 
-csv_system_text <- c(
-  "ec5_uuid", "ec5_parent_uuid", "ec5_branch_owner_uuid", "ec5_branch_uuid",
-  "created_by", "title"
-)
-csv_system_times <- c("created_at", "uploaded_at")
-csv_location_prefixes <- c(
-  "lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"
-)
-
 # Reads a CSV export typed by a column spec (ec5_column_spec()), or by
 # inference when `columns` is NULL.
 csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env()) {
@@ -186,28 +177,29 @@ csv_read_bytes <- function(file, call = rlang::caller_env()) {
 }
 
 # Builds the entries table from the tokenizer's output: plans the type of
-# every column, converts them in C++, and gathers the problems.
+# every column, then converts them in C++, where the table layout keeps the
+# last copy of each entry and gathers the problems.
 csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
   header <- raw$header
-  key <- csv_key_column(header, file, call)
-  plan <- if (is.null(columns)) csv_plan(header) else csv_plan_spec(header, columns, key, call)
+  layout <- table_layout()
+  key <- csv_key_column(header, layout$keys, file, call)
+  plan <- if (is.null(columns)) {
+    csv_plan(header)
+  } else {
+    csv_plan_spec(header, columns, layout, key, call)
+  }
   inferred <- csv_infer(plan, raw$columns)
   plan <- inferred$plan
-  converted <- cpp_check(csv_convert_cpp(raw$columns, plan))
-  warn_problems(converted$problems, call = call)
+  found <- rbind(csv_layout_problems(raw$layout, raw$ragged, length(header)), inferred$problems)
+  converted <- cpp_check(csv_convert_cpp(raw$columns, plan, key, found))
+  warn_problems(converted$converted, call = call)
   values <- csv_annotate(converted$columns, plan)
   names(values) <- make.unique(header, sep = "_")
-  problems <- rbind(
-    csv_layout_problems(raw$layout, raw$ragged, length(header)),
-    inferred$problems,
-    converted$problems
-  )
-  table <- tibble::new_tibble(values, nrow = length(raw$lines))
-  kept <- csv_dedupe(table, problems, key)
+  table <- tibble::new_tibble(values, nrow = length(values[[1]]))
   csv_inform_ambiguous(plan)
   structure(
-    kept$table,
-    problems = tibble::as_tibble(kept$problems),
+    table,
+    problems = tibble::as_tibble(converted$problems),
     ec5_csv = list(
       bom = raw$layout$bom,
       header = header,
@@ -221,18 +213,16 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
 }
 
 # The column that identifies an entry; a file without one is not an export.
-csv_key_column <- function(header, file, call) {
-  if ("ec5_branch_uuid" %in% header) {
-    return("ec5_branch_uuid")
-  }
-  if ("ec5_uuid" %in% header) {
-    return("ec5_uuid")
+csv_key_column <- function(header, keys, file, call) {
+  key <- entry_key(header)
+  if (!is.na(key)) {
+    return(key)
   }
   shown <- utils::head(header, 8)
   ec5_abort(
     c(
       "{.file {file}} is not an Epicollect5 export.",
-      "x" = "It has no {.field ec5_uuid} or {.field ec5_branch_uuid} column.",
+      "x" = "It has no {.field {keys[['form']]}} or {.field {keys[['branch']]}} column.",
       "i" = "Its {length(header)} column{?s} begin{?s/} {.field {shown}}.",
       "i" = "Read files that were edited after download with {.fn utils::read.csv}."
     ),
@@ -242,37 +232,22 @@ csv_key_column <- function(header, file, call) {
 
 # One row per CSV column: the type of its column builder (an input type, or
 # "datetime" for created_at and uploaded_at, or "infer" when the values
-# decide), format, levels and question label.
+# decide), format, levels and question label. The table layout types the
+# system columns and complete locations.
 csv_plan <- function(header) {
   n <- length(header)
   plan <- data.frame(
-    name = header, type = rep("infer", n), format = NA_character_,
+    name = header, type = cpp_check(csv_header_types_cpp(header)), format = NA_character_,
     candidates = NA_character_, label = NA_character_, stringsAsFactors = FALSE
   )
   plan$levels <- rep(list(character()), n)
-  plan$type[header %in% csv_system_text] <- "text"
-  plan$type[header %in% csv_system_times] <- "datetime"
-  location <- csv_location_columns(header)
-  plan$type[location$column] <- ifelse(location$part == 6L, "text", "decimal")
   plan
-}
-
-# The columns of complete location groups (six adjacent columns sharing the
-# question name), with their part (1 = lat ... 6 = UTM_Zone).
-csv_location_columns <- function(header) {
-  start <- which(startsWith(header, "lat_"))
-  part <- rep(1:6, length(start))
-  column <- rep(start, each = 6L) + part - 1L
-  expected <- paste0(csv_location_prefixes[part], rep(substring(header[start], 5L), each = 6L))
-  found <- matrix(header[column] %in% expected & header[column] == expected, nrow = 6L)
-  keep <- rep(colSums(found) == 6L, each = 6L)
-  list(column = column[keep], part = part[keep])
 }
 
 # The plan from a column spec (ec5_column_spec()): question columns typed by
 # their input type, columns the spec does not know inferred.
-csv_plan_spec <- function(header, columns, key, call) {
-  mode_key <- if (identical(columns$options$mode, "branch")) "ec5_branch_uuid" else "ec5_uuid"
+csv_plan_spec <- function(header, columns, layout, key, call) {
+  mode_key <- layout$keys[[columns$options$mode]]
   if (key != mode_key) {
     ec5_abort(
       c(
@@ -284,35 +259,17 @@ csv_plan_spec <- function(header, columns, key, call) {
     )
   }
   plan <- csv_plan(header)
-  questions <- csv_spec_columns(columns$spec)
+  questions <- table_columns(columns)
+  questions <- questions[!is.na(questions$question), , drop = FALSE]
   at <- match(header, questions$name)
-  found <- !is.na(at) & !header %in% c(csv_system_text, csv_system_times)
+  found <- !is.na(at) & !header %in% layout$system$name
   q <- questions[at[found], , drop = FALSE]
   plan$type[found] <- q$type
   plan$format[found] <- q$format
   plan$levels[found] <- q$levels
-  plan$label[found] <- q$label
+  plan$label[found] <- columns$spec$label[q$question]
   csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
   plan
-}
-
-# The CSV columns of the spec's questions: a location expands into six.
-csv_spec_columns <- function(spec) {
-  location <- spec$type == "location"
-  times <- ifelse(location, 6L, 1L)
-  q <- rep(seq_len(nrow(spec)), times)
-  part <- sequence(times)
-  loc <- location[q]
-  type <- spec$type[q]
-  type[loc] <- ifelse(part[loc] == 6L, "text", "decimal")
-  data.frame(
-    name = ifelse(loc, paste0(csv_location_prefixes[part], spec$name[q]), spec$name[q]),
-    type = type,
-    format = ifelse(loc, NA_character_, spec$format[q]),
-    label = spec$label[q],
-    levels = I(lapply(spec$levels[q], as.character)),
-    stringsAsFactors = FALSE
-  )
 }
 
 csv_warn_unmatched <- function(extra, missing, call) {
@@ -382,7 +339,7 @@ csv_layout_problems <- function(layout, ragged, ncol) {
     actual <- c(actual, "no final newline")
   }
   # Problems of the file as a whole have no row and column "", as on the
-  # JSON path (columns.h).
+  # JSON path (src/problems.h).
   rbind(
     csv_problem_rows(rep(NA_integer_, length(expected)), "", expected, actual),
     csv_problem_rows(
@@ -396,28 +353,6 @@ csv_server_form <- function(layout, ragged) {
   tallies <- c("crlf", "lone_cr", "blank_lines", "unquoted", "overquoted", "escaping", "after_quote")
   counts <- vapply(tallies, function(k) layout[[k]][[1]], integer(1))
   all(counts == 0L) && isTRUE(layout$final_newline) && length(ragged$row) == 0L
-}
-
-# Keeps the last copy of each entry; problems follow their rows.
-csv_dedupe <- function(table, problems, key) {
-  uuid <- table[[key]]
-  drop <- which(duplicated(uuid, fromLast = TRUE, incomparables = NA))
-  if (length(drop)) {
-    keep <- setdiff(seq_len(nrow(table)), drop)
-    kept_copy <- match(uuid[drop], uuid[keep])
-    problems <- rbind(
-      problems[is.na(problems$row) | !problems$row %in% drop, , drop = FALSE],
-      csv_problem_rows(
-        keep[kept_copy], key, sprintf("one row per %s", key),
-        sprintf("a copy on row %d (dropped; the last copy is kept)", drop)
-      )
-    )
-    problems$row <- match(problems$row, keep, incomparables = NA)
-    table <- table[keep, ]
-  }
-  problems <- problems[order(!is.na(problems$row), problems$row, match(problems$column, names(table))), , drop = FALSE]
-  rownames(problems) <- NULL
-  list(table = table, problems = problems)
 }
 
 csv_inform_ambiguous <- function(plan) {
@@ -446,7 +381,8 @@ csv_provenance <- function(file, columns, slug) {
 
 # How the C++ writer renders each column, from its class.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
-  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% c("integer", "branch")]
+  integer_types <- table_layout()$integer_types
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types]
   kinds <- vapply(seq_along(columns), function(j) {
     col <- columns[[j]]
     if (is.factor(col)) {

@@ -72,7 +72,7 @@ format.ec5_project <- function(x, ...) {
   p <- x$project
   forms <- x$forms
   inputs <- x$inputs
-  questions <- !inputs$type %in% c("group", "readme")
+  questions <- !inputs$type %in% table_layout()$no_column_types
   header <- cli::format_inline(
     "{.cls ec5_project} {.strong {p$name}} ({p$slug}, {p$access})"
   )
@@ -164,7 +164,7 @@ ec5_column_spec <- function(project, form = NULL, branch = NULL, map_index = NUL
   } else {
     inputs$branch_ref %in% branch_row$ref
   }
-  spec <- spec_rows(inputs[rows & !inputs$type %in% c("group", "readme"), ], mapped)
+  spec <- spec_rows(inputs[rows & !inputs$type %in% table_layout()$no_column_types, ], mapped)
   warn_name_collisions(spec$name, call = call)
   list(
     spec = spec,
@@ -189,7 +189,7 @@ spec_rows <- function(inputs, mapped) {
   name <- mapped$map_to[k]
   keep <- !is.na(name) & nzchar(name) & !mapped$hide[k] %in% TRUE
   inputs <- inputs[keep, ]
-  choice <- inputs$type %in% c("radio", "dropdown", "checkbox", "searchsingle", "searchmultiple")
+  choice <- inputs$type %in% table_layout()$choice_types
   levels <- Map(
     function(answers, labels, is_choice) {
       if (!is_choice) {
@@ -210,15 +210,10 @@ spec_rows <- function(inputs, mapped) {
   )
 }
 
-system_columns <- c(
-  "ec5_uuid", "ec5_parent_uuid", "ec5_branch_owner_uuid", "ec5_branch_uuid",
-  "created_at", "uploaded_at", "created_by", "title"
-)
-
 # SPEC 4.1: nothing stops a custom map_to from being a system key, and the
 # server then overwrites the system field with the answer.
 warn_name_collisions <- function(names, call) {
-  clash <- intersect(names, system_columns)
+  clash <- intersect(names, table_layout()$system$name)
   if (length(clash)) {
     cli::cli_warn(
       c(

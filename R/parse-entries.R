@@ -170,8 +170,7 @@ parser_finish <- function(parser) {
 #' warns once when values could not be converted or entry keys matched no
 #' column (a sign of the wrong form, branch or mapping).
 #'
-#' @param out From `parser_finish()` (or the CSV reader: a list with
-#'   `columns` and `problems`).
+#' @param out From `parser_finish()`.
 #' @param cs The column spec the parser was made with.
 #' @param provenance A list kept as the `provenance` attribute.
 #' @return A tibble.
@@ -179,14 +178,12 @@ parser_finish <- function(parser) {
 entries_table <- function(out, cs, provenance, call = rlang::caller_env()) {
   columns <- out$columns
   n_row <- if (length(columns)) length(columns[[1]]) else 0L
-  spec <- cs$spec
-  width <- ifelse(spec$type == "location", 6L, 1L)
-  labels <- rep(spec$label, width)
-  questions <- seq.int(length(columns) - length(labels) + 1L, length.out = length(labels))
+  question <- table_columns(cs)$question
+  questions <- which(!is.na(question))
   columns[questions] <- Map(function(x, label) {
     attr(x, "label") <- label
     x
-  }, columns[questions], labels)
+  }, columns[questions], cs$spec$label[question[questions]])
   names(columns) <- make.unique(names(columns), sep = "_")
   table <- tibble::new_tibble(columns, nrow = n_row)
   problems <- tibble::as_tibble(out$problems)

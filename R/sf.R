@@ -23,8 +23,10 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
       class = "argument"
     )
   }
-  found <- sub("^lat_", "", grep("^lat_", names(x), value = TRUE))
-  found <- found[paste0("long_", found) %in% names(x)]
+  prefix <- location_prefixes()
+  lat <- names(x)[startsWith(names(x), prefix[["latitude"]])]
+  found <- substring(lat, nchar(prefix[["latitude"]]) + 1L)
+  found <- found[paste0(prefix[["longitude"]], found) %in% names(x)]
   location <- location %||% found[1]
   if (!rlang::is_string(location) || !location %in% found) {
     ec5_abort(
@@ -34,15 +36,16 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
       class = "argument"
     )
   }
-  lat <- x[[paste0("lat_", location)]]
-  long <- x[[paste0("long_", location)]]
+  coords <- paste0(prefix[c("longitude", "latitude")], location)
+  long <- x[[coords[1]]]
+  lat <- x[[coords[2]]]
   missing <- is.na(lat) | is.na(long)
   if (na_rm) {
     x <- x[!missing, , drop = FALSE]
   }
   sf::st_as_sf(
     as.data.frame(x),
-    coords = paste0(c("long_", "lat_"), location),
+    coords = coords,
     crs = 4326,
     remove = FALSE,
     na.fail = FALSE

@@ -106,7 +106,7 @@ recount_branches <- function(tables, plan) {
 # is inclusive, and an edit within the second of the cursor keeps its
 # uploaded_at), and count as updated when they differ from it.
 merge_entries <- function(old, new) {
-  key <- if ("ec5_branch_uuid" %in% names(new)) "ec5_branch_uuid" else "ec5_uuid"
+  key <- entry_key(names(new))
   at <- match(new[[key]], old[[key]])
   inserted <- is.na(at)
   updated <- !inserted

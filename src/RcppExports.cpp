@@ -31,18 +31,6 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// columns_from_text_cpp
-SEXP columns_from_text_cpp(SEXP spec, SEXP options, SEXP cells);
-RcppExport SEXP _epicollect5_columns_from_text_cpp(SEXP specSEXP, SEXP optionsSEXP, SEXP cellsSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
-    Rcpp::traits::input_parameter< SEXP >::type cells(cellsSEXP);
-    rcpp_result_gen = Rcpp::wrap(columns_from_text_cpp(spec, options, cells));
-    return rcpp_result_gen;
-END_RCPP
-}
 // csv_read_cpp
 SEXP csv_read_cpp(Rcpp::RawVector bytes);
 RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
@@ -65,13 +53,15 @@ BEGIN_RCPP
 END_RCPP
 }
 // csv_convert_cpp
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
-RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP planSEXP) {
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems);
+RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP planSEXP, SEXP keySEXP, SEXP problemsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type plan(planSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, plan));
+    Rcpp::traits::input_parameter< std::string >::type key(keySEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type problems(problemsSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, plan, key, problems));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -213,6 +203,36 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// table_layout_cpp
+SEXP table_layout_cpp();
+RcppExport SEXP _epicollect5_table_layout_cpp() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    rcpp_result_gen = Rcpp::wrap(table_layout_cpp());
+    return rcpp_result_gen;
+END_RCPP
+}
+// table_columns_cpp
+SEXP table_columns_cpp(SEXP spec, SEXP options);
+RcppExport SEXP _epicollect5_table_columns_cpp(SEXP specSEXP, SEXP optionsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
+    rcpp_result_gen = Rcpp::wrap(table_columns_cpp(spec, options));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_header_types_cpp
+SEXP csv_header_types_cpp(SEXP header);
+RcppExport SEXP _epicollect5_csv_header_types_cpp(SEXP headerSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type header(headerSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_header_types_cpp(header));
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -226,10 +246,9 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_auth_token_body_cpp", (DL_FUNC) &_epicollect5_auth_token_body_cpp, 2},
     {"_epicollect5_auth_token_parse_cpp", (DL_FUNC) &_epicollect5_auth_token_parse_cpp, 1},
-    {"_epicollect5_columns_from_text_cpp", (DL_FUNC) &_epicollect5_columns_from_text_cpp, 3},
     {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
-    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 2},
+    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
     {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
     {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
     {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
@@ -243,6 +262,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_limiter_delay_cpp", (DL_FUNC) &_epicollect5_limiter_delay_cpp, 1},
     {"_epicollect5_limiter_record_cpp", (DL_FUNC) &_epicollect5_limiter_record_cpp, 4},
     {"_epicollect5_limiter_state_cpp", (DL_FUNC) &_epicollect5_limiter_state_cpp, 0},
+    {"_epicollect5_table_layout_cpp", (DL_FUNC) &_epicollect5_table_layout_cpp, 0},
+    {"_epicollect5_table_columns_cpp", (DL_FUNC) &_epicollect5_table_columns_cpp, 2},
+    {"_epicollect5_csv_header_types_cpp", (DL_FUNC) &_epicollect5_csv_header_types_cpp, 1},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };

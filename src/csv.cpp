@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "csv_values.h"
+#include "values.h"
 #include "glue.h"
 
 namespace ec5 {
@@ -174,41 +174,6 @@ void append_field(std::string& out, std::string_view field) {
   out += '"';
 }
 
-std::size_t invalid_utf8_offset(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    std::size_t len;
-    unsigned min;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      min = 0x10000;
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    unsigned cp = c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += len;
-  }
-  return n;
-}
-
 namespace {
 
 SEXP mkchar(std::string_view s) {
@@ -258,7 +223,7 @@ SEXP csv_read_cpp(Rcpp::RawVector bytes) {
   using namespace ec5::csv;
   const std::string_view text(reinterpret_cast<const char*>(RAW(bytes)),
                               static_cast<std::size_t>(bytes.size()));
-  const std::size_t bad = invalid_utf8_offset(text);
+  const std::size_t bad = ec5::invalid_utf8_offset(text);
   if (bad < text.size()) {
     throw ec5::Error("parse", "The file is not UTF-8: line " +
                                   std::to_string(line_of(text, bad)) +

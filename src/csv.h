@@ -69,9 +69,5 @@ bool needs_quotes(std::string_view field);
 // Appends `field` as fputcsv writes it.
 void append_field(std::string& out, std::string_view field);
 
-// The byte offset of the first byte that is not part of valid UTF-8, or
-// `text.size()` when the text is valid.
-std::size_t invalid_utf8_offset(std::string_view text);
-
 }  // namespace csv
 }  // namespace ec5

@@ -1,5 +1,7 @@
-// Types the character columns of a CSV export: by inference when no project
-// definition is given, else by the type of each question.
+// Types the character columns of a CSV export, by the type of each question
+// or, for columns no definition types, by inference from the values (with
+// the parsers of values.h, which also convert them); then converts them
+// into a table (table.h), as the JSON path does.
 #include <Rcpp.h>
 
 #include <array>
@@ -8,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "columns.h"
-#include "csv_values.h"
 #include "glue.h"
+#include "r_list.h"
+#include "table.h"
+#include "values.h"
 
 namespace ec5 {
 namespace csv {
@@ -76,10 +79,10 @@ struct Census {
     time_shaped = time_shaped && looks_like_time(s);
     std::int64_t days;
     for (std::size_t k = 0; k < kDateFormats.size(); ++k) {
-      if (parse_date(s, kDateFormats[k], days)) ++dates[k];
+      if (parse_date(kDateFormats[k], s, &days)) ++dates[k];
     }
     for (std::size_t k = 0; k < kTimeFormats.size(); ++k) {
-      if (parse_time(s, kTimeFormats[k])) ++times[k];
+      if (matches_format(kTimeFormats[k], s)) ++times[k];
     }
   }
 };
@@ -106,7 +109,7 @@ void report_damage(SEXP col, const std::string& column, const std::array<const c
     const SEXP ch = STRING_ELT(col, i);
     if (ch == NA_STRING) continue;
     const std::string_view s = view(ch);
-    const bool ok = is_date ? parse_date(s, formats[best], days) : parse_time(s, formats[best]);
+    const bool ok = is_date ? parse_date(formats[best], s, &days) : matches_format(formats[best], s);
     if (!ok) problems.add(static_cast<std::size_t>(i + 1), column, expected, std::string(s));
   }
 }
@@ -161,6 +164,50 @@ Verdict infer(SEXP col, const std::string& column, Problems& problems) {
 }
 
 
+// ---- conversion ----------------------------------------------------------
+
+// The builder spec of each column of the plan (name, type, format, levels).
+std::vector<ColumnSpec> plan_specs(const Rcpp::List& plan) {
+  const Rcpp::CharacterVector name = plan["name"], type = plan["type"], format = plan["format"];
+  const Rcpp::List levels = plan["levels"];
+  std::vector<ColumnSpec> specs(static_cast<std::size_t>(name.size()));
+  for (R_xlen_t j = 0; j < name.size(); ++j) {
+    ColumnSpec& spec = specs[static_cast<std::size_t>(j)];
+    spec.name = Rcpp::as<std::string>(name[j]);
+    spec.type = Rcpp::as<std::string>(type[j]);
+    if (STRING_ELT(format, j) != NA_STRING) spec.format = Rcpp::as<std::string>(format[j]);
+    spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
+  }
+  return specs;
+}
+
+// Adds the problems found before conversion (row NA: the file as a whole).
+void add_problems(const Rcpp::List& found, Problems& problems) {
+  const Rcpp::IntegerVector row = found["row"];
+  const Rcpp::CharacterVector column = found["column"], expected = found["expected"],
+                              actual = found["actual"];
+  for (R_xlen_t i = 0; i < row.size(); ++i) {
+    problems.add(row[i] == NA_INTEGER ? 0 : static_cast<std::size_t>(row[i]),
+                 utf8_at(column, i), utf8_at(expected, i), utf8_at(actual, i));
+  }
+}
+
+void convert_cells(const Rcpp::List& columns, Table& table) {
+  for (R_xlen_t j = 0; j < columns.size(); ++j) {
+    const SEXP cells = columns[j];
+    Column& column = *table.columns()[static_cast<std::size_t>(j)];
+    column.reserve(static_cast<std::size_t>(XLENGTH(cells)));
+    for (R_xlen_t i = 0; i < XLENGTH(cells); ++i) {
+      const SEXP ch = STRING_ELT(cells, i);
+      if (ch == NA_STRING) {
+        column.append_na();
+      } else {
+        column.append_text(CHAR(ch), static_cast<std::size_t>(LENGTH(ch)));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace csv
 }  // namespace ec5
@@ -184,42 +231,37 @@ SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
   }
   return Rcpp::List::create(Rcpp::Named("type") = type, Rcpp::Named("format") = format,
                             Rcpp::Named("candidates") = candidates,
-                            Rcpp::Named("problems") = problems.to_data_frame(nullptr));
+                            Rcpp::Named("problems") = problems.to_data_frame(nullptr, nullptr));
   EC5_END
 }
 
 // Converts each character column with the column builder of its plan row
 // (`name`, `type` an input type or "datetime", `format`, `levels`): the same
-// rules as the JSON export. Returns list(columns, problems).
+// rules as the JSON export. `problems` (row, column, expected, actual) are
+// those found before conversion (the file's layout, inference); `key` the
+// column that identifies an entry. Returns list(columns, problems (all of
+// them, rows after de-duplication), converted (the conversion problems)).
 // [[Rcpp::export(rng = false)]]
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan) {
+// Converts each character column with the column builder of its plan row
+// (`name`, `type` an input type or "datetime", `format`, `levels`): the same
+// rules as the JSON export. `problems` (row, column, expected, actual) are
+// those found before conversion (the file's layout, inference); `key` the
+// column that identifies an entry. Returns list(columns, problems (all of
+// them, rows after de-duplication), converted (the conversion problems)).
+// [[Rcpp::export(rng = false)]]
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems) {
   EC5_BEGIN
-  const Rcpp::CharacterVector name = plan["name"], type = plan["type"], format = plan["format"];
-  const Rcpp::List levels = plan["levels"];
-  std::vector<ec5::ColumnSpec> specs(static_cast<std::size_t>(columns.size()));
-  for (R_xlen_t j = 0; j < columns.size(); ++j) {
-    ec5::ColumnSpec& spec = specs[static_cast<std::size_t>(j)];
-    spec.name = Rcpp::as<std::string>(name[j]);
-    spec.type = Rcpp::as<std::string>(type[j]);
-    if (STRING_ELT(format, j) != NA_STRING) spec.format = Rcpp::as<std::string>(format[j]);
-    spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
-  }
-  ec5::Table table(specs);
-  for (R_xlen_t j = 0; j < columns.size(); ++j) {
-    const SEXP cells = columns[j];
-    ec5::Column& column = *table.columns()[static_cast<std::size_t>(j)];
-    column.reserve(static_cast<std::size_t>(XLENGTH(cells)));
-    for (R_xlen_t i = 0; i < XLENGTH(cells); ++i) {
-      const SEXP ch = STRING_ELT(cells, i);
-      if (ch == NA_STRING) {
-        column.append_na();
-      } else {
-        column.append_text(CHAR(ch), static_cast<std::size_t>(LENGTH(ch)));
-      }
-    }
-  }
-  // No key: duplicated entries are dropped on the R side, together with the
-  // problems of the file layout.
-  return table.finish("");
+  using namespace ec5::csv;
+  ec5::Table table(plan_specs(plan));
+  add_problems(problems, table.problems());
+  const std::size_t before = table.problems().size();
+  convert_cells(columns, table);
+  // The warning counts the values that could not be converted, before
+  // duplicated entries drop any of them.
+  Rcpp::List converted = table.problems().to_data_frame(nullptr, nullptr, before);
+  Rcpp::List out = table.finish({key, true, true});
+  return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
+                            Rcpp::Named("problems") = out["problems"],
+                            Rcpp::Named("converted") = converted);
   EC5_END
 }

@@ -1,5 +1,5 @@
 // Writes a table as the server's CSV export: each R value rendered in the
-// text form the server uses for it (csv_values.h), each field quoted by the
+// text form the server uses for it (values.h), each field quoted by the
 // fputcsv rule (csv.h), LF after every record.
 #include <Rcpp.h>
 
@@ -13,21 +13,21 @@
 #include <vector>
 
 #include "csv.h"
-#include "csv_values.h"
+#include "values.h"
 #include "glue.h"
+#include "r_list.h"
 
 namespace ec5 {
 namespace csv {
 namespace {
 
-// The UTF-8 bytes of an R string; `buffer` holds them when R must translate.
+// The UTF-8 bytes of an R string; `buffer` holds them when R must
+// translate, and R's memory for the translation is released at once (a
+// table has many strings).
 std::string_view utf8(SEXP ch, std::string& buffer) {
-  const cetype_t encoding = Rf_getCharCE(ch);
-  if (encoding == CE_UTF8 || encoding == CE_BYTES) {
-    return {CHAR(ch), static_cast<std::size_t>(LENGTH(ch))};
-  }
+  if (Rf_getCharCE(ch) == CE_UTF8) return {CHAR(ch), static_cast<std::size_t>(LENGTH(ch))};
   const void* vmax = vmaxget();
-  buffer = Rf_translateCharUTF8(ch);
+  buffer = utf8_chars(ch);
   vmaxset(vmax);
   return buffer;
 }

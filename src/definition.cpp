@@ -8,10 +8,11 @@
 #include <utility>
 #include <vector>
 
-#include "columns.h"
 #include "glue.h"
 #include "json.h"
-#include "rvectors.h"
+#include "r_list.h"
+#include "r_vectors.h"
+#include "values.h"
 
 namespace ec5 {
 

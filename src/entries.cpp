@@ -7,17 +7,13 @@
 #include <utility>
 
 #include "glue.h"
-#include "rvectors.h"
+#include "r_list.h"
+#include "r_vectors.h"
+#include "values.h"
 
 namespace ec5 {
 
 namespace {
-
-// Keys the server sends that are not columns in every mode: they are never
-// reported as unknown. `ec5_branch_ref` is the 2017 branch format.
-const char* const kSystemKeys[] = {"ec5_uuid",        "ec5_parent_uuid", "ec5_branch_owner_uuid",
-                                   "ec5_branch_uuid", "ec5_branch_ref",  "created_at",
-                                   "uploaded_at",     "created_by",      "title"};
 
 // At most this many distinct unknown keys are remembered (a hint, not data).
 const size_t kMaxUnknownKeys = 20;
@@ -100,9 +96,7 @@ void EntriesParser::add_entry(const rapidjson::Value& entry) {
       for (size_t i : *columns) slot_[i] = &m.value;
     } else if (unknown_keys_.size() < kMaxUnknownKeys) {
       std::string key(m.name.GetString(), m.name.GetStringLength());
-      bool system = std::any_of(std::begin(kSystemKeys), std::end(kSystemKeys),
-                                [&key](const char* k) { return key == k; });
-      if (!system && valid_text(key.data(), key.size())) unknown_keys_.insert(key);
+      if (!is_system_key(key) && valid_text(key.data(), key.size())) unknown_keys_.insert(key);
     }
   }
   std::vector<std::unique_ptr<Column>>& columns = table_.columns();
@@ -184,7 +178,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
 SEXP EntriesParser::finish() {
   if (finished_) throw Error("argument", "This entries parser has already finished.");
   finished_ = true;
-  Rcpp::List out(table_.finish(key_));
+  Rcpp::List out(table_.finish(FinishOptions{key_}));
   std::vector<std::string> unknown(unknown_keys_.begin(), unknown_keys_.end());
   Rcpp::List result = Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
                                          Rcpp::Named("problems") = out["problems"],
@@ -217,8 +211,9 @@ ec5::EntriesParser* parser_pointer(SEXP parser) {
 // [[Rcpp::export(rng = false)]]
 SEXP entries_parser_new_cpp(SEXP spec, SEXP options) {
   EC5_BEGIN
-  auto parser = std::make_unique<ec5::EntriesParser>(ec5::table_specs(spec, options),
-                                                     ec5::key_column(options));
+  const ec5::TableOptions o = ec5::table_options(options);
+  auto parser = std::make_unique<ec5::EntriesParser>(ec5::table_specs(spec, o),
+                                                     ec5::key_column(o.branch));
   Rcpp::XPtr<ec5::EntriesParser> ptr(parser.release(), true);
   ptr.attr("class") = "ec5_entries_parser";
   return ptr;

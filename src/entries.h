@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "columns.h"
+#include "table.h"
 
 namespace ec5 {
 

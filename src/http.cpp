@@ -20,7 +20,7 @@
 
 #include "glue.h"
 #include "interrupt.h"
-#include "r-list.h"
+#include "r_list.h"
 
 namespace ec5 {
 

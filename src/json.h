@@ -19,12 +19,6 @@
   } while (0)
 #endif
 
-// Assertions inside RapidJSON's noexcept functions (destructors) cannot
-// throw; those only check RapidJSON's own invariants, so they are dropped.
-#ifndef RAPIDJSON_NOEXCEPT_ASSERT
-#define RAPIDJSON_NOEXCEPT_ASSERT(x) ((void)0)
-#endif
-
 // SSE2 is part of every x86-64 CPU: RapidJSON then scans strings and
 // whitespace 16 bytes at a time when it parses in place.
 #if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
@@ -46,6 +40,13 @@ namespace ec5 {
 // Iterative: a deeply nested document must not exhaust the C stack.
 const unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag |
                              rapidjson::kParseNanAndInfFlag | rapidjson::kParseIterativeFlag;
+
+// The member `name` of an object, nullptr if absent or `object` is no object.
+inline const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
 
 inline void throw_parse_error(const rapidjson::Document& doc, const char* what) {
   throw Error("parse", std::string("Invalid JSON in ") + what + " at byte " +

@@ -91,3 +91,26 @@ uuid <- function(i) sprintf("00000000-0000-4000-8000-%012d", i)
 parse_quietly <- function(json, project, ...) {
   suppressWarnings(ec5_parse_entries(json, project, ...))
 }
+
+# A form with a question of every type the table contract distinguishes.
+contract_project <- function() {
+  make_project(list(F = list(
+    q("integer", "int"),
+    q("decimal", "dec"),
+    q("date", "dmy", format = "dd/MM/YYYY"),
+    q("date", "mdy", format = "MM/dd/YYYY"),
+    q("date", "ymd", format = "YYYY/MM/dd"),
+    q("date", "my", format = "MM/YYYY"),
+    q("date", "dm", format = "dd/MM"),
+    q("time", "hms", format = "HH:mm:ss"),
+    q("time", "hm", format = "hh:mm"),
+    q("time", "ms", format = "mm:ss"),
+    q("radio", "radio", answers = c("yes", "no", "1")),
+    q("checkbox", "check", answers = c("a", "b")),
+    q("searchsingle", "search", answers = c("x", "y")),
+    q("location", "where"),
+    q("phone", "phone"),
+    q("text", "text"),
+    q("branch", "kids", branch = list(q("text", "kid")))
+  )))
+}

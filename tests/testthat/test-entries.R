@@ -97,7 +97,7 @@ test_that("a custom mapping renames columns, hides questions and relabels answer
   custom <- ec5_entries("test-cleaning", map_index = 1, base_url = srv$url)
   p <- ec5_project("test-cleaning", base_url = srv$url)
   mapped <- p$mapping_inputs[p$mapping_inputs$map_index == 1, ]
-  expect_true(all(setdiff(names(custom), epicollect5:::system_columns) %in%
+  expect_true(all(setdiff(names(custom), epicollect5:::table_layout()$system$name) %in%
     c(mapped$map_to, paste0(c("lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"), rep(mapped$map_to, each = 6)))))
   expect_lt(ncol(custom), ncol(auto))
   expect_equal(nrow(custom), nrow(auto))

@@ -51,3 +51,12 @@ test_that("deep nesting is a parse error, not a C stack overflow", {
   expect_error(parse(deep(1e5, '{"a":', "}")), class = "ec5_error_parse")
   expect_length(parse(deep(500)), 1L)
 })
+
+test_that("a string declared as bytes is read as it is, not an R error from C++", {
+  # Rf_translateCharUTF8() raises an R error on "bytes", a long jump over the
+  # C++ objects of the parser.
+  json <- '{"a":"\xe9"}'
+  Encoding(json) <- "bytes"
+  expect_identical(Encoding(json), "bytes")
+  expect_error(parse(json), class = "ec5_error_parse")
+})

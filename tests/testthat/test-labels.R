@@ -14,5 +14,5 @@ test_that("a fetched table's labels are its questions", {
   p <- ec5_project("ec5-demo", base_url = srv$url)
   cs <- epicollect5:::ec5_column_spec(p)
   expect_true(all(cs$spec$label %in% labels$label))
-  expect_false(any(epicollect5:::system_columns %in% labels$column))
+  expect_false(any(epicollect5:::table_layout()$system$name %in% labels$column))
 })

@@ -241,28 +241,6 @@ test_that("the parser helpers report each page's meta", {
 
 # --- the conversion contract ----------------------------------------------------
 
-contract_project <- function() {
-  make_project(list(F = list(
-    q("integer", "int"),
-    q("decimal", "dec"),
-    q("date", "dmy", format = "dd/MM/YYYY"),
-    q("date", "mdy", format = "MM/dd/YYYY"),
-    q("date", "ymd", format = "YYYY/MM/dd"),
-    q("date", "my", format = "MM/YYYY"),
-    q("date", "dm", format = "dd/MM"),
-    q("time", "hms", format = "HH:mm:ss"),
-    q("time", "hm", format = "hh:mm"),
-    q("time", "ms", format = "mm:ss"),
-    q("radio", "radio", answers = c("yes", "no", "1")),
-    q("checkbox", "check", answers = c("a", "b")),
-    q("searchsingle", "search", answers = c("x", "y")),
-    q("location", "where"),
-    q("phone", "phone"),
-    q("text", "text"),
-    q("branch", "kids", branch = list(q("text", "kid")))
-  )))
-}
-
 # One row per entry; `...` are key = JSON value pairs for the answers.
 parse_one <- function(..., project = contract_project()) {
   parse_quietly(page_json(entry_json(uuid(1), ...)), project)
@@ -535,47 +513,4 @@ test_that("the project may be given as its JSON", {
     json_fixture("pyepicollect_project_private.json")
   )
   expect_equal(nrow(x), 2L)
-})
-
-test_that("the text path types cells exactly as the JSON path", {
-  p <- contract_project()
-  cs <- ec5_column_spec(p)
-  json_values <- list(
-    `1_int` = c("42", '"17"', "4.5", '""'),
-    `3_dmy` = c('"16/05/1986"', '"11/9/21"', '""', '"29/02/2020"'),
-    `8_hms` = c('"22:56:37"', '"22:56"', '""', '"00:00:00"'),
-    `11_radio` = c('"yes"', '"maybe"', '""', '"1"'),
-    `15_phone` = c('"123"', '"+44"', '""', '"x"')
-  )
-  entries <- vapply(1:4, function(i) {
-    do.call(entry_json, c(list(uuid(i)), lapply(json_values, `[`, i)))
-  }, "")
-  from_json <- parse_quietly(page_json(entries), p)
-  # The same values as CSV cells: the JSON strings unquoted.
-  names_out <- names(from_json)
-  cells <- lapply(names_out, function(n) rep(NA_character_, 4))
-  names(cells) <- names_out
-  cells$ec5_uuid <- uuid(1:4)
-  cells$created_at <- rep("2024-05-01T10:00:00.000Z", 4)
-  cells$uploaded_at <- rep("2024-05-01T10:05:00.000Z", 4)
-  cells$title <- uuid(1:4)
-  for (n in names(json_values)) cells[[n]] <- gsub('^"|"$', "", json_values[[n]])
-  cells$`12_check` <- rep("", 4)
-  cells$`13_search` <- rep("", 4)
-  out <- cpp_check(columns_from_text_cpp(cs$spec, cs$options, unname(cells)))
-  from_text <- suppressWarnings(entries_table(out, cs, provenance = NULL))
-  attr(from_json, "provenance") <- NULL
-  expect_identical(from_text, from_json)
-})
-
-test_that("CSV cells of multi-answer questions are split as the server joins them", {
-  p <- contract_project()
-  cs <- ec5_column_spec(p)
-  n_out <- length(names(parse_quietly(character(0), p)))
-  cells <- rep(list(rep(NA_character_, 5)), n_out)
-  check <- match("12_check", names(parse_quietly(character(0), p)))
-  cells[[check]] <- c("a, b", "", "\"x, y\", b", "\"x, y\"", "a")
-  out <- cpp_check(columns_from_text_cpp(cs$spec, cs$options, cells))
-  expect_equal(out$columns$`12_check`, list(c("a", "b"), character(0), c("x, y", "b"), "x, y", "a"))
-  expect_error(cpp_check(columns_from_text_cpp(cs$spec, cs$options, cells[-1])), class = "ec5_error_argument")
 })

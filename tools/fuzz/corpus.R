@@ -114,7 +114,10 @@ if (length(specs) > 256) stop("more than 256 specs: one selector byte is not eno
 spec_index <- function(id) match(id, vapply(specs, `[[`, "", "id")) - 1L
 
 # The CSV plan rows of every question of every spec (first name wins).
-csv_plan <- do.call(rbind, lapply(specs, function(s) epicollect5:::csv_spec_columns(s$cs$spec)))
+csv_plan <- do.call(rbind, lapply(specs, function(s) {
+  columns <- epicollect5:::table_columns(s$cs)
+  columns[!is.na(columns$question), ]
+}))
 csv_plan <- csv_plan[!duplicated(csv_plan$name), c("name", "type", "format", "levels")]
 rownames(csv_plan) <- NULL
 

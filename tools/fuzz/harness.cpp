@@ -40,7 +40,9 @@ SEXP entries_parser_feed_cpp(SEXP parser, SEXP json);
 SEXP entries_parser_finish_cpp(SEXP parser);
 SEXP csv_read_cpp(Rcpp::RawVector bytes);
 SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan);
+SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems);
+SEXP csv_header_types_cpp(SEXP header);
+SEXP table_layout_cpp();
 SEXP json_parse_cpp(SEXP json);
 SEXP auth_token_parse_cpp(SEXP body);
 
@@ -159,17 +161,18 @@ void run_one(const Input& in) {
 
 #elif defined(EC5_FUZZ_CSV)
 
-// The plan R/csv.R makes: system columns typed, the questions of the
-// fixture specs by their type, everything else as inferred.
+// The plan R/csv.R makes: the questions of the fixture specs by their type,
+// system columns and locations as the table layout types them, everything
+// else as inferred.
 SEXP make_plan(SEXP header, SEXP inferred) {
-  static const char* const text[] = {"ec5_uuid", "ec5_parent_uuid", "ec5_branch_owner_uuid",
-                                     "ec5_branch_uuid", "created_by", "title"};
   static std::unordered_map<std::string, R_xlen_t> known;
   SEXP plan_name = element(g_csv_plan, "name");
   if (known.empty()) {
     for (R_xlen_t i = 0; i < Rf_xlength(plan_name); ++i) known.emplace(CHAR(STRING_ELT(plan_name, i)), i);
   }
   R_xlen_t n = Rf_xlength(header);
+  SEXP layout = PROTECT(csv_header_types_cpp(header));
+  if (failed(layout, "csv_header_types_cpp")) finding("the header was refused");
   SEXP type = PROTECT(Rf_allocVector(STRSXP, n));
   SEXP format = PROTECT(Rf_allocVector(STRSXP, n));
   SEXP levels = PROTECT(Rf_allocVector(VECSXP, n));
@@ -184,10 +187,9 @@ SEXP make_plan(SEXP header, SEXP inferred) {
       SET_STRING_ELT(format, j, STRING_ELT(element(g_csv_plan, "format"), it->second));
       SET_VECTOR_ELT(levels, j, VECTOR_ELT(element(g_csv_plan, "levels"), it->second));
     }
-    for (const char* t : text) {
-      if (name == t) SET_STRING_ELT(type, j, Rf_mkChar("text"));
+    if (std::strcmp(CHAR(STRING_ELT(layout, j)), "infer") != 0) {
+      SET_STRING_ELT(type, j, STRING_ELT(layout, j));
     }
-    if (name == "created_at" || name == "uploaded_at") SET_STRING_ELT(type, j, Rf_mkChar("datetime"));
   }
   SEXP plan = PROTECT(Rf_allocVector(VECSXP, 4));
   SET_VECTOR_ELT(plan, 0, header);
@@ -198,8 +200,24 @@ SEXP make_plan(SEXP header, SEXP inferred) {
   const char* const plan_names[] = {"name", "type", "format", "levels"};
   for (int k = 0; k < 4; ++k) SET_STRING_ELT(names, k, Rf_mkChar(plan_names[k]));
   Rf_setAttrib(plan, R_NamesSymbol, names);
-  UNPROTECT(5);
+  UNPROTECT(6);
   return plan;
+}
+
+// The key R/csv.R picks: a branch's key when the header has it, else a
+// form's; "" (no de-duplication) when it has neither.
+std::string entry_key(SEXP header) {
+  SEXP keys = PROTECT(table_layout_cpp());
+  keys = element(keys, "keys");
+  std::string key;
+  for (const char* kind : {"form", "branch"}) {
+    SEXP name = STRING_ELT(keys, std::strcmp(kind, "form") == 0 ? 0 : 1);
+    for (R_xlen_t j = 0; j < Rf_xlength(header); ++j) {
+      if (std::strcmp(CHAR(STRING_ELT(header, j)), CHAR(name)) == 0) key = CHAR(name);
+    }
+  }
+  UNPROTECT(1);
+  return key;
 }
 
 void run_one(const Input& in) {
@@ -215,9 +233,14 @@ void run_one(const Input& in) {
   if (failed(inferred, "csv_infer_cpp")) finding("inference failed");
   check_table(R_NilValue, element(inferred, "problems"), n, "csv_infer_cpp");
   SEXP plan = PROTECT(make_plan(header, inferred));
-  SEXP converted = PROTECT(csv_convert_cpp(columns, plan));
+  SEXP converted = PROTECT(csv_convert_cpp(columns, plan, entry_key(header), element(inferred, "problems")));
   if (failed(converted, "csv_convert_cpp")) finding("conversion failed");
-  check_table(element(converted, "columns"), element(converted, "problems"), n, "csv_convert_cpp");
+  // Duplicated entries keep their last copy: no more rows than records.
+  SEXP kept = element(converted, "columns");
+  R_xlen_t rows = Rf_xlength(kept) ? Rf_xlength(VECTOR_ELT(kept, 0)) : 0;
+  if (rows > n) finding("csv: more rows than records");
+  check_table(kept, element(converted, "problems"), rows, "csv_convert_cpp");
+  check_table(R_NilValue, element(converted, "converted"), n, "csv_convert_cpp");
   UNPROTECT(5);
 }
 

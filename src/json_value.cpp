@@ -9,9 +9,11 @@
 #include <climits>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "glue.h"
 #include "json.h"
+#include "r_list.h"
 
 namespace ec5 {
 
@@ -131,20 +133,11 @@ SEXP value_to_r(const Value& v, int depth) {
 // [[Rcpp::export(rng = false)]]
 SEXP json_parse_cpp(SEXP json) {
   EC5_BEGIN
-  const char* data = nullptr;
-  size_t len = 0;
-  if (TYPEOF(json) == RAWSXP) {
-    data = reinterpret_cast<const char*>(RAW(json));
-    len = Rf_xlength(json);
-  } else if (TYPEOF(json) == STRSXP && Rf_xlength(json) == 1 &&
-             STRING_ELT(json, 0) != NA_STRING) {
-    data = Rf_translateCharUTF8(STRING_ELT(json, 0));
-    len = std::strlen(data);
-  } else {
-    throw ec5::Error("argument", "`json` must be a raw vector or a single string.");
-  }
+  // Read before the document exists: nothing with a destructor is alive
+  // should reading the R string raise an R error.
+  const std::string_view text = ec5::json_input(json);
   rapidjson::Document doc;
-  doc.Parse<ec5::kParseFlags | rapidjson::kParseValidateEncodingFlag>(data, len);
+  doc.Parse<ec5::kParseFlags | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     throw ec5::Error("parse", std::string("Invalid JSON at byte ") +
                                   std::to_string(doc.GetErrorOffset()) + ": " +

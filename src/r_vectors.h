@@ -57,21 +57,4 @@ inline Rcpp::List data_frame(const std::vector<std::string>& names, Rcpp::List c
   return columns;
 }
 
-// The bytes of a JSON text given from R as a raw vector or a character
-// scalar (translated to UTF-8 unless it is declared "bytes").
-inline std::string_view json_input(SEXP json) {
-  if (TYPEOF(json) == RAWSXP) {
-    return std::string_view(reinterpret_cast<const char*>(RAW(json)),
-                            static_cast<size_t>(Rf_xlength(json)));
-  }
-  if (TYPEOF(json) == STRSXP && Rf_xlength(json) == 1 && STRING_ELT(json, 0) != NA_STRING) {
-    SEXP s = STRING_ELT(json, 0);
-    if (Rf_getCharCE(s) == CE_BYTES) {
-      return std::string_view(CHAR(s), static_cast<size_t>(LENGTH(s)));
-    }
-    return std::string_view(Rf_translateCharUTF8(s));
-  }
-  throw Error("argument", "The JSON must be a single string or a raw vector.");
-}
-
 }  // namespace ec5

@@ -1,0 +1,45 @@
+# The table layout is stated once, in C++ (src/table_layout.h): which system
+# columns a table has, the six columns of a location, which input types hold
+# the labels of possible answers, and the key of an entry. R asks it here
+# instead of restating it.
+
+#' The rules of the table layout
+#'
+#' @return A list: `system` (a data frame name, type of the system columns in
+#'   the server's order), `keys` (the key column of a `form`'s and of a
+#'   `branch`'s entries), `location` (a data frame prefix, member, type of the
+#'   six parts of a location), `choice_types` (input types whose columns
+#'   hold answer labels), `integer_types` (input types read as whole
+#'   numbers) and `no_column_types` (inputs that make no column).
+#' @noRd
+table_layout <- function() {
+  cpp_check(table_layout_cpp())
+}
+
+#' The columns of the table a column spec makes
+#'
+#' @param cs A column spec from `ec5_column_spec()`.
+#' @return A data frame, one row per column of the table in order (system
+#'   columns, then the questions with each location as its six parts): name,
+#'   type (of the column builder), format and levels (from the spec; `NA` and
+#'   none for system columns and location parts), question (the row of
+#'   `cs$spec` the column comes from, `NA` for system columns).
+#' @noRd
+table_columns <- function(cs) {
+  cpp_check(table_columns_cpp(cs$spec, cs$options))
+}
+
+# The column prefix of each part of a location, named by the member of the
+# location object it holds ("latitude", "longitude", ...).
+location_prefixes <- function() {
+  parts <- table_layout()$location
+  stats::setNames(parts$prefix, parts$member)
+}
+
+# The key column of a table (or CSV file) with these column names: a
+# branch's key when it has one, else a form's; NA when it has neither.
+entry_key <- function(names) {
+  keys <- table_layout()$keys[c("branch", "form")]
+  found <- keys[keys %in% names]
+  if (length(found)) found[[1]] else NA_character_
+}

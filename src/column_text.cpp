@@ -1,0 +1,66 @@
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "column.h"
+#include "values.h"
+
+namespace ec5 {
+
+namespace {
+
+// Text as sent. With a datetime_format (time, partial dates) the value must
+// match it; a value that does not is NA and a problem, so a column never mixes
+// formats.
+class TextColumn : public Column {
+ public:
+  TextColumn(std::string name, Problems* problems, std::string format = "")
+      : Column(std::move(name), problems), format_(std::move(format)) {}
+
+  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
+  void append_text(const char* p, size_t n) override {
+    if (n == 0) {
+      append_na();
+    } else if (!valid_text(p, n)) {
+      problem_text("UTF-8 text", p, n);
+      append_na();
+    } else if (!format_.empty() && !matches_format(format_, std::string_view(p, n))) {
+      problem_text(expected(), p, n);
+      append_na();
+    } else {
+      values_.push(p, n);
+    }
+  }
+  void append_na() override { values_.push_na(); }
+  void reserve(size_t n) override { values_.reserve(n); }
+  size_t size() const override { return values_.size(); }
+  bool text_at(size_t i, std::string_view* out) const override {
+    if (values_.is_na(i)) return false;
+    *out = values_.at(i);
+    return true;
+  }
+  void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
+              std::vector<Rcpp::RObject>* out) const override {
+    size_t n = out_length(keep, size());
+    Rcpp::CharacterVector x(n);
+    for (size_t i = 0; i < n; ++i) SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i)));
+    names->push_back(name());
+    out->push_back(x);
+  }
+
+ private:
+  std::string expected() const override {
+    return format_.empty() ? "text" : "format " + format_;
+  }
+
+  std::string format_;
+  StringStore values_;
+};
+
+}  // namespace
+
+std::unique_ptr<Column> text_column(std::string name, Problems* problems, std::string format) {
+  return std::make_unique<TextColumn>(std::move(name), problems, std::move(format));
+}
+
+}  // namespace ec5

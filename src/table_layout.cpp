@@ -1,0 +1,298 @@
+#include "table_layout.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <utility>
+
+#include "glue.h"
+#include "r_list.h"
+#include "r_vectors.h"
+#include "values.h"
+
+namespace ec5 {
+
+namespace {
+
+struct TypeKind {
+  const char* type;
+  ColumnKind kind;
+};
+
+// Input types that are not text. A date is a Date only when its format has
+// a day, a month and a year (column_kind()).
+constexpr TypeKind kTypeKinds[] = {
+    {"integer", ColumnKind::integer},   {"branch", ColumnKind::integer},
+    {"decimal", ColumnKind::decimal},   {"date", ColumnKind::date},
+    {"datetime", ColumnKind::datetime}, {"radio", ColumnKind::factor},
+    {"dropdown", ColumnKind::factor},   {"checkbox", ColumnKind::list},
+    {"searchsingle", ColumnKind::list}, {"searchmultiple", ColumnKind::list},
+    {"location", ColumnKind::location},
+};
+
+// Inputs that make no column: a group's questions are columns, a readme is
+// text for the person collecting.
+constexpr const char* kNoColumnTypes[] = {"group", "readme"};
+
+bool present(Presence p, const TableOptions& o) {
+  switch (p) {
+    case Presence::top_or_child_form:
+      return !o.branch;
+    case Presence::child_form:
+      return !o.branch && o.child;
+    case Presence::branch:
+      return o.branch;
+    case Presence::always:
+      return true;
+    case Presence::private_project:
+      return o.is_private;
+  }
+  return false;
+}
+
+bool flag(SEXP options, const char* name) {
+  SEXP x = list_elt(options, name);
+  if (TYPEOF(x) != LGLSXP || Rf_xlength(x) != 1 || LOGICAL(x)[0] == NA_LOGICAL) {
+    throw Error("argument", std::string("`options$") + name + "` must be TRUE or FALSE.");
+  }
+  return LOGICAL(x)[0] != 0;
+}
+
+bool branch_mode(SEXP options) {
+  SEXP mode = list_elt(options, "mode");
+  const std::string m =
+      TYPEOF(mode) == STRSXP && Rf_xlength(mode) == 1 ? utf8_at(mode, 0) : std::string();
+  if (m != "form" && m != "branch") {
+    throw Error("argument", "`options$mode` must be \"form\" or \"branch\".");
+  }
+  return m == "branch";
+}
+
+SEXP spec_column(SEXP spec, const char* name, SEXPTYPE type) {
+  SEXP x = list_elt(spec, name);
+  if (static_cast<SEXPTYPE>(TYPEOF(x)) != type) {
+    throw Error("argument", std::string("The column spec has no valid `") + name + "` column.");
+  }
+  return x;
+}
+
+}  // namespace
+
+// The columns of `spec` after checking them: name, type, format, levels.
+struct SpecColumns {
+  SEXP name, type, format, levels;
+  R_xlen_t n;
+};
+
+SpecColumns spec_columns(SEXP spec) {
+  if (TYPEOF(spec) != VECSXP) throw Error("argument", "The column spec must be a data frame.");
+  SpecColumns c{spec_column(spec, "name", STRSXP), spec_column(spec, "type", STRSXP),
+                spec_column(spec, "format", STRSXP), spec_column(spec, "levels", VECSXP), 0};
+  c.n = Rf_xlength(c.name);
+  if (Rf_xlength(c.type) != c.n || Rf_xlength(c.format) != c.n || Rf_xlength(c.levels) != c.n) {
+    throw Error("argument", "The columns of the column spec differ in length.");
+  }
+  return c;
+}
+
+std::vector<ColumnSpec> system_specs(const TableOptions& options) {
+  std::vector<ColumnSpec> out;
+  for (const SystemColumn& c : kSystemColumns) {
+    if (present(c.presence, options)) out.push_back({c.name, c.type, "", {}});
+  }
+  return out;
+}
+
+bool is_system_key(std::string_view key) {
+  return key == "ec5_branch_ref" ||
+         std::any_of(kSystemColumns.begin(), kSystemColumns.end(),
+                     [key](const SystemColumn& c) { return key == c.name; });
+}
+
+ColumnSpec location_part_spec(const LocationPart& part, const std::string& question) {
+  return {part.prefix + question, part.type, "", {}};
+}
+
+ColumnKind column_kind(const std::string& type, const std::string& format) {
+  for (const TypeKind& t : kTypeKinds) {
+    if (type != t.type) continue;
+    if (t.kind == ColumnKind::date && !is_full_date_format(format)) return ColumnKind::text;
+    return t.kind;
+  }
+  return ColumnKind::text;
+}
+
+std::unique_ptr<Column> make_column(const ColumnSpec& spec, Problems* problems) {
+  switch (column_kind(spec.type, spec.format)) {
+    case ColumnKind::integer:
+      return integer_column(spec.name, problems);
+    case ColumnKind::decimal:
+      return decimal_column(spec.name, problems);
+    case ColumnKind::date:
+      return date_column(spec.name, problems, spec.format);
+    case ColumnKind::datetime:
+      return datetime_column(spec.name, problems);
+    case ColumnKind::factor:
+      return factor_column(spec.name, problems, spec.levels);
+    case ColumnKind::list:
+      return list_column(spec.name, problems);
+    case ColumnKind::location:
+      return location_column(spec.name, problems);
+    case ColumnKind::text:
+      break;
+  }
+  // Times and partial dates keep their format: values must match it.
+  const bool formatted = spec.type == "date" || spec.type == "time";
+  return text_column(spec.name, problems, formatted ? spec.format : "");
+}
+
+TableOptions table_options(SEXP options) {
+  TableOptions o;
+  o.branch = branch_mode(options);
+  o.child = flag(options, "child");
+  o.is_private = flag(options, "private");
+  return o;
+}
+
+const char* key_column(bool branch) { return branch ? "ec5_branch_uuid" : "ec5_uuid"; }
+
+std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
+  std::vector<ColumnSpec> out = system_specs(options);
+  const SpecColumns c = spec_columns(spec);
+  for (R_xlen_t i = 0; i < c.n; ++i) {
+    ColumnSpec s{utf8_at(c.name, i), utf8_at(c.type, i), utf8_at(c.format, i), {}};
+    SEXP lv = VECTOR_ELT(c.levels, i);
+    if (TYPEOF(lv) == STRSXP) {
+      for (R_xlen_t k = 0; k < Rf_xlength(lv); ++k) s.levels.push_back(utf8_at(lv, k));
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace ec5
+
+// The rules of the table layout, for R: the system columns (name, type) in
+// the server's order, the key of a form's and of a branch's entries, the six
+// parts of a location (prefix, member of the location object, type), the
+// input types whose columns hold the labels of possible answers, those read
+// as whole numbers, and those that make no column.
+// [[Rcpp::export(rng = false)]]
+SEXP table_layout_cpp() {
+  EC5_BEGIN
+  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, choices, integers;
+  const std::vector<std::string> no_column(std::begin(ec5::kNoColumnTypes),
+                                           std::end(ec5::kNoColumnTypes));
+  for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
+    sys_name.push_back(c.name);
+    sys_type.push_back(c.type);
+  }
+  for (const ec5::LocationPart& p : ec5::kLocationParts) {
+    prefix.push_back(p.prefix);
+    member.push_back(p.member);
+    part_type.push_back(p.type);
+  }
+  for (const ec5::TypeKind& t : ec5::kTypeKinds) {
+    if (t.kind == ec5::ColumnKind::factor || t.kind == ec5::ColumnKind::list) {
+      choices.push_back(t.type);
+    }
+    if (t.kind == ec5::ColumnKind::integer) integers.push_back(t.type);
+  }
+  Rcpp::CharacterVector keys = Rcpp::CharacterVector::create(
+      Rcpp::Named("form") = ec5::key_column(false), Rcpp::Named("branch") = ec5::key_column(true));
+  Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type));
+  Rcpp::List location = Rcpp::List::create(ec5::r_strings(prefix), ec5::r_strings(member),
+                                           ec5::r_strings(part_type));
+  return Rcpp::List::create(
+      Rcpp::Named("system") = ec5::data_frame({"name", "type"}, system, sys_name.size(), false),
+      Rcpp::Named("keys") = keys,
+      Rcpp::Named("location") =
+          ec5::data_frame({"prefix", "member", "type"}, location, prefix.size(), false),
+      Rcpp::Named("choice_types") = ec5::r_strings(choices),
+      Rcpp::Named("integer_types") = ec5::r_strings(integers),
+      Rcpp::Named("no_column_types") = ec5::r_strings(no_column));
+  EC5_END
+}
+
+// The columns of the table a column spec makes, location parts expanded:
+// name, type (of the builder), format and levels (as in the spec; NA and
+// none for system columns and location parts), and question (the spec row
+// the column comes from, NA for system columns).
+// [[Rcpp::export(rng = false)]]
+SEXP table_columns_cpp(SEXP spec, SEXP options) {
+  EC5_BEGIN
+  const ec5::TableOptions o = ec5::table_options(options);
+  const std::vector<ec5::ColumnSpec> system = ec5::system_specs(o);
+  const ec5::SpecColumns c = ec5::spec_columns(spec);
+  std::vector<bool> location(static_cast<size_t>(c.n));
+  size_t n = system.size();
+  for (R_xlen_t i = 0; i < c.n; ++i) {
+    location[i] = ec5::column_kind(ec5::utf8_at(c.type, i), ec5::utf8_at(c.format, i)) ==
+                  ec5::ColumnKind::location;
+    n += location[i] ? ec5::kLocationParts.size() : 1;
+  }
+  Rcpp::CharacterVector name(n), type(n), format(n);
+  Rcpp::List levels(n);
+  Rcpp::IntegerVector question(n, NA_INTEGER);
+  size_t row = 0;
+  auto add = [&](const ec5::ColumnSpec& s, int q) {
+    SET_STRING_ELT(name, row, ec5::r_string(s.name));
+    SET_STRING_ELT(type, row, ec5::r_string(s.type));
+    SET_STRING_ELT(format, row, NA_STRING);
+    levels[row] = Rcpp::CharacterVector(0);
+    question[row++] = q;
+  };
+  for (const ec5::ColumnSpec& s : system) add(s, NA_INTEGER);
+  for (R_xlen_t i = 0; i < c.n; ++i) {
+    const int q = static_cast<int>(i + 1);
+    if (location[i]) {
+      const std::string question_name = ec5::utf8_at(c.name, i);
+      for (const ec5::LocationPart& p : ec5::kLocationParts) {
+        add(ec5::location_part_spec(p, question_name), q);
+      }
+      continue;
+    }
+    SET_STRING_ELT(name, row, STRING_ELT(c.name, i));
+    SET_STRING_ELT(type, row, STRING_ELT(c.type, i));
+    SET_STRING_ELT(format, row, STRING_ELT(c.format, i));
+    SEXP lv = VECTOR_ELT(c.levels, i);
+    levels[row] = TYPEOF(lv) == STRSXP ? Rcpp::RObject(lv)
+                                       : Rcpp::RObject(Rcpp::CharacterVector(0));
+    question[row++] = q;
+  }
+  return ec5::data_frame({"name", "type", "format", "levels", "question"},
+                         Rcpp::List::create(name, type, format, levels, question), n, false);
+  EC5_END
+}
+
+// The builder type of each column of a CSV header that the layout alone
+// decides: system columns, and complete locations (six adjacent columns
+// `lat_X` ... `UTM_Zone_X`); "infer" for the others.
+// [[Rcpp::export(rng = false)]]
+SEXP csv_header_types_cpp(SEXP header) {
+  EC5_BEGIN
+  if (TYPEOF(header) != STRSXP) {
+    throw ec5::Error("argument", "`header` must be a character vector.");
+  }
+  const R_xlen_t n = Rf_xlength(header);
+  std::vector<std::string> names(static_cast<size_t>(n)), types(static_cast<size_t>(n), "infer");
+  for (R_xlen_t j = 0; j < n; ++j) names[j] = ec5::utf8_at(header, j);
+  for (size_t j = 0; j < names.size(); ++j) {
+    for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
+      if (names[j] == c.name) types[j] = c.type;
+    }
+  }
+  const std::string first = ec5::kLocationParts[0].prefix;
+  const size_t width = ec5::kLocationParts.size();
+  for (size_t j = 0; j + width <= names.size(); ++j) {
+    if (names[j].compare(0, first.size(), first) != 0) continue;
+    const std::string question = names[j].substr(first.size());
+    bool complete = true;
+    for (size_t k = 0; k < width && complete; ++k) {
+      complete = names[j + k] == ec5::kLocationParts[k].prefix + question;
+    }
+    for (size_t k = 0; k < width && complete; ++k) types[j + k] = ec5::kLocationParts[k].type;
+  }
+  return ec5::r_strings(types);
+  EC5_END
+}
