@@ -37,6 +37,10 @@ entries_parser_feed_cpp <- function(parser, json) {
     .Call(`_epicollect5_entries_parser_feed_cpp`, parser, json)
 }
 
+entries_parser_last_rows_cpp <- function(parser, names) {
+    .Call(`_epicollect5_entries_parser_last_rows_cpp`, parser, names)
+}
+
 entries_parser_finish_cpp <- function(parser) {
     .Call(`_epicollect5_entries_parser_finish_cpp`, parser)
 }

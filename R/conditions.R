@@ -10,6 +10,11 @@
 #   ec5_error_parse         a body that is not the JSON the API promises
 #   ec5_error_transport     connection, TLS or time-out failures
 #   ec5_error_io            a file could not be read or written
+#   ec5_error_incomplete    entries kept changing faster than they could be
+#                           read (R/paging.R)
+#
+# Warnings: ec5_warning_problems (values that became NA), ec5_warning_unknown_keys,
+# ec5_warning_incomplete (the server counts entries the result lacks).
 
 ec5_abort <- function(message, class = NULL, ..., call = rlang::caller_env(),
                       .envir = parent.frame()) {

@@ -6,6 +6,29 @@
 #' Each page is flattened in C++ as it arrives; the pages are never held in
 #' memory at once.
 #'
+#' @section A project that changes while it is read:
+#' Field teams keep uploading while you read. Each request after the first
+#' starts at the newest upload time already received (not at a page number),
+#' so an entry edited, deleted or added between two requests cannot push
+#' another one out of sight: every entry that exists from the start to the
+#' end of the fetch is returned once, an edited one with its newest values.
+#' An entry deleted during the fetch may still be in the result when it was
+#' read before it was deleted. Entries that share one upload second (bulk
+#' uploads) are read again from that second, and a second holding more than
+#' a page is read in overlapping windows; if it keeps changing under the
+#' reader, the fetch ends with an error of class `ec5_error_incomplete`.
+#'
+#' Each answer also says how many entries the server holds from that point
+#' on. When those counts and the rows received disagree, one more one-entry
+#' request counts the server's entries; if the server holds entries the
+#' result lacks, they are read once more, and if entries are still missing a
+#' warning of class `ec5_warning_incomplete` says how many.
+#'
+#' Requests: one per page, as before, except that each page starts with the
+#' entries of the second the previous page ended with (usually one or two),
+#' so a form whose entry count is close to a multiple of `per_page` can take
+#' one request more.
+#'
 #' @section Columns:
 #' System columns come first: `ec5_uuid`, `ec5_parent_uuid` (child forms),
 #' `created_at` and `uploaded_at` (POSIXct, UTC), `created_by` (private
@@ -35,8 +58,13 @@
 #' @param date_field The time the window applies to: `"uploaded_at"` (upload
 #'   or last edit) or `"created_at"` (creation on the device).
 #' @param sort_by,sort_order The order of the rows: by `"uploaded_at"`,
-#'   `"created_at"` or `"title"`, `"asc"` or `"desc"`.
-#' @param max_entries The most entries to return.
+#'   `"created_at"` or `"title"` (the server's natural order: by length,
+#'   then text), `"asc"` or `"desc"`. A fetch of more than one page reads in
+#'   ascending order of `date_field` (the only order that is safe while the
+#'   project changes) and orders the rows afterwards; entries tied in the
+#'   order asked for keep their upload order.
+#' @param max_entries The most entries to return: the first ones in the
+#'   order asked for.
 #' @param per_page Entries per request, at most 1000 (the server's limit).
 #'   Larger pages mean fewer requests against the rate limit.
 #' @param created_by What to do with the uploaders' e-mail addresses of a
@@ -133,43 +161,68 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
   list(
     query = query, base_url = base_url, max_entries = max_entries,
     since = since, until = until, date_field = date_field,
-    created_by = created_by
+    sort_by = sort_by, sort_order = sort_order, created_by = created_by
   )
 }
 
-# Requests pages 1..last_page and flattens each into the parser as it
-# arrives. Stops at the last page, at an empty page, or at max_entries.
+# One request when the whole answer fits in one page (a uuid, or at most
+# one page of entries without an `until` to apply), in the order asked for;
+# otherwise shift-proof keyset paging (R/paging.R) and the order asked for
+# applied to the rows.
 fetch_entries <- function(slug, query, cs, args, auth, project,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
-  path <- paste0("/api/export/entries/", slug)
-  query$per_page <- min(query$per_page, per_page_limit(args$base_url))
-  progress <- entries_progress(slug, cs)
-  page <- 1L
-  total <- NA_integer_
-  seen <- 0
-  repeat {
-    query$page <- page
-    meta <- fetch_page(parser, args$base_url, path, query, auth, slug, call)
-    if (!is.null(meta$smaller)) {
-      query$per_page <- meta$smaller
-      next
-    }
-    total <- meta$total
-    seen <- seen + meta$n
-    progress$update(page, meta$last_page, seen, total)
-    if (meta$n == 0L || page >= meta$last_page || seen >= args$max_entries) {
-      break
-    }
-    page <- page + 1L
+  pager <- new_pager(slug, query, cs, args, auth, parser, call)
+  one_page <- isTRUE(args$one_page) || !is.null(query$uuid) ||
+    (args$max_entries <= pager$per_page && is.null(args$until))
+  if (one_page) {
+    total <- fetch_one_page(pager, query)
+  } else {
+    fetched <- fetch_keyset(pager, args$since)
+    total <- fetched$total
   }
-  progress$done()
+  pager$progress$done()
   table <- entries_table(
     parser_finish(parser), cs,
     provenance = entries_provenance(slug, cs, query, args, total)
   )
+  if (!one_page) {
+    table <- entries_order(table, args, resort = fetched$repaired)
+  }
   table <- entries_window(table, args)
   personal_data(table, args$created_by)
+}
+
+# The query as asked for, page 1; its total.
+fetch_one_page <- function(pager, query) {
+  query$per_page <- pager$per_page
+  query$page <- 1L
+  repeat {
+    meta <- fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)
+    if (is.null(meta$smaller)) {
+      return(meta$total)
+    }
+    query$per_page <- meta$smaller
+  }
+}
+
+# The rows arrive ascending by the date field (upload order within a
+# second), each entry once; another order asked for is applied here, with
+# `title` in the server's natural order (length, then text). A repair pass
+# can leave rows of the first pass out of order, hence `resort`.
+entries_order <- function(table, args, resort = FALSE) {
+  if (safe_order(args) && !resort) {
+    return(table)
+  }
+  desc <- args$sort_order == "desc"
+  by <- if (resort && safe_order(args)) args$date_field else args$sort_by
+  rows <- if (by == "title") {
+    title <- table$title
+    order(nchar(title, type = "bytes"), tolower(title), decreasing = c(desc, desc), method = "radix")
+  } else {
+    order(table[[by]], decreasing = desc, method = "radix")
+  }
+  restore_table_attributes(table[rows, ], table)
 }
 
 # E-mail addresses are personal data; reports that are shared often need
@@ -190,15 +243,21 @@ personal_data <- function(table, created_by) {
   table
 }
 
-# One page, flattened into the parser; its meta (see parser_feed()). On 400
-# ec5_335 (per_page above what this server allows) it returns `smaller`, the
-# page size to use instead, remembered per server.
-fetch_page <- function(parser, base_url, path, query, auth, slug, call) {
+# One page, flattened into the parser; its meta (see parser_feed()), with
+# `rows`: the columns `fields` of the page's rows (keys and dates for keyset
+# paging, R/paging.R). On 400 ec5_335 (per_page above what this server
+# allows) it returns `smaller`, the page size to use instead, remembered per
+# server.
+fetch_page <- function(parser, base_url, path, query, auth, slug, call, fields = character()) {
   tryCatch(
     ec5_api_json(
       base_url, path, query, auth = auth,
       pace = list(slug = slug, class = "entries"),
-      parse = function(body) parser_feed(parser, body, call = call),
+      parse = function(body) {
+        meta <- parser_feed(parser, body, call = call)
+        meta$rows <- parser_last_rows(parser, fields)
+        meta
+      },
       what = "entries request", call = call
     ),
     ec5_error_bad_request = function(e) {
@@ -237,11 +296,12 @@ entries_provenance <- function(slug, cs, query, args, total) {
   )
 }
 
-# Applies `until` to the rows when the server could not (see entries_args)
-# and cuts to max_entries. Vectorised subsetting, not a loop over rows.
+# Applies `until` to the rows (keyset paging never sends `filter_to`, see
+# R/paging.R) and cuts to max_entries. Vectorised subsetting, not a loop
+# over rows.
 entries_window <- function(table, args) {
   keep <- rep(TRUE, nrow(table))
-  if (!is.null(args$since) && !is.null(args$until)) {
+  if (!is.null(args$until)) {
     times <- table[[args$date_field]]
     keep <- !is.na(times) & times <= args$until
   }

@@ -153,6 +153,17 @@ parser_feed <- function(parser, json, call = rlang::caller_env()) {
   cpp_check(entries_parser_feed_cpp(parser, json), call = call)
 }
 
+#' Columns of the rows the last page added
+#'
+#' @param parser From `entries_parser()`, fed at least once.
+#' @param names Column names, e.g. `c("ec5_uuid", "uploaded_at")`.
+#' @return A named list of those columns (R vectors) for the rows of the last
+#'   page `parser_feed()` flattened.
+#' @noRd
+parser_last_rows <- function(parser, names) {
+  cpp_check(entries_parser_last_rows_cpp(parser, as.character(names)))
+}
+
 #' Finish a parser
 #'
 #' @param parser From `entries_parser()`; it cannot be fed afterwards.

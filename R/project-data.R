@@ -4,8 +4,8 @@
 #' named list of tibbles that join: a child form's `ec5_parent_uuid` is its
 #' parent form's `ec5_uuid`, and a branch's `ec5_branch_owner_uuid` is the
 #' `ec5_uuid` of the form entry that owns it. The definition is fetched once
-#' and each form and branch costs one request per 1000 entries, the fewest
-#' the API allows.
+#' and each form and branch costs about one request per 1000 entries (see
+#' [ec5_entries()] for how tables are read while the project changes).
 #'
 #' @inheritParams ec5_entries
 #' @param forms The forms to fetch (names, slugs or refs); `NULL` for all.
@@ -45,17 +45,23 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
 
 # The checked arguments (entries_args()) of every table of a project: all
 # entries, in upload order, with the filters `ec5_project_data()` takes.
+# `sort_order`, `max_entries`, `per_page` and `one_page` (one request, even
+# when the server caps pages lower) serve ec5_sync()'s probe and count.
 table_args <- function(slug, base_url, since = NULL, until = NULL,
                        date_field = "uploaded_at", map_index = NULL,
-                       created_by = "keep", call = rlang::caller_env()) {
-  entries_args(
+                       created_by = "keep", sort_order = "asc",
+                       max_entries = Inf, per_page = 1000L, one_page = FALSE,
+                       call = rlang::caller_env()) {
+  args <- entries_args(
     slug, map_index, uuid = NULL, title = NULL, since = since, until = until,
     date_field = rlang::arg_match0(date_field, c("uploaded_at", "created_at"), error_call = call),
-    sort_by = "uploaded_at", sort_order = "asc", max_entries = Inf, per_page = 1000L,
+    sort_by = "uploaded_at", sort_order = sort_order, max_entries = max_entries, per_page = per_page,
     base_url = base_url,
     created_by = rlang::arg_match0(created_by, c("keep", "hash", "drop"), error_call = call),
     call = call
   )
+  args$one_page <- one_page
+  args
 }
 
 # The entries of one table of a project_data_plan() row, as ec5_entries() or

@@ -1,26 +1,43 @@
 #' Keep a local copy of a project up to date
 #'
 #' The first call downloads every form and branch of a project (like
-#' [ec5_project_data()]) and stores them in `dir`. Later calls ask the server
-#' only for entries uploaded or edited since the newest one already stored
+#' [ec5_project_data()], safe against changes during the fetch, see
+#' [ec5_entries()]) and stores them in `dir`. Later calls ask the server only
+#' for entries uploaded or edited since the newest one already stored
 #' (`uploaded_at`, inclusive) and merge them in: new entries are added and
-#' edited ones replaced. With nothing new, a sync costs one entries request
-#' per form and branch, and no definition request.
+#' edited ones replaced.
+#'
+#' Each later call starts with one request per form and branch for the 100
+#' newest entries of the table, which also brings the table's count. When
+#' the oldest of them is older than the stored copy's newest entry, they hold
+#' every change and that request is all a sync costs (no definition request
+#' either): an up-to-date copy costs one entries request per table, which
+#' downloads up to 100 entries each. With more than 100 changes, the rest is
+#' read from the newest stored entry on, one request more than a sync that
+#' skipped the first.
+#'
+#' The API does not report deletions, so the copy's row count is compared
+#' with the server's count: when the server holds fewer (entries deleted,
+#' with their child entries, branch entries and media) or more (entries the
+#' copy lacks), the table is fetched again in full, the deleted entries are
+#' counted in `changes`, and a message says how many (unless
+#' `options(epicollect5.verbose = FALSE)`). A change of the project's
+#' structure (new questions, renamed columns) also triggers a full fetch;
+#' `full = TRUE` forces one.
 #'
 #' Each table is written atomically (to a temporary file, then renamed), so
 #' an interrupted sync leaves every table either as it was or fully updated,
 #' and the next run resumes from there without losing or duplicating an
-#' entry. The API does not report deletions: `full = TRUE` fetches everything
-#' again, which is how deleted entries disappear. A change of the project's
-#' structure (new questions, renamed columns) also triggers a full fetch.
+#' entry.
 #'
 #' @inheritParams ec5_project_data
 #' @param dir The folder that holds local copies; see [ec5_cache_dir()].
 #' @param full Whether to fetch everything again instead of only what is new.
 #' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
 #'   extra attribute `changes`: a tibble with one row per table and columns
-#'   `table`, `inserted`, `updated`, `rows` and `full` (whether the table was
-#'   fetched in full).
+#'   `table`, `inserted`, `updated`, `deleted` (entries gone from the server
+#'   since the last sync), `rows` and `full` (whether the table was fetched
+#'   in full).
 #' @seealso [ec5_cache_info()], [ec5_cache_clear()].
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
@@ -28,7 +45,7 @@
 #' dir <- tempfile("ec5-sync")
 #' x <- ec5_sync("ec5-demo", dir = dir, base_url = url)
 #' attr(x, "changes")
-#' # Nothing new: one request per table, nothing inserted.
+#' # Nothing new: one request per table, nothing inserted or deleted.
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, dir = ec5_cache_dir(), full = FALSE,
@@ -71,19 +88,63 @@ sync_project <- function(store, slug, auth, base_url, call = rlang::caller_env()
 sync_table <- function(store, row, slug, project, full, auth, base_url, call) {
   key <- table_key(row$table)
   old <- if (!full) store_read(store, key)
-  args <- table_args(slug, base_url, since = old$cursor, call = call)
-  new <- fetch_table(slug, project, row, args, auth, call)
+  fetch <- function(...) {
+    fetch_table(slug, project, row, table_args(slug, base_url, ..., call = call), auth, call)
+  }
   merged <- if (is.null(old)) {
-    list(table = new, inserted = nrow(new), updated = 0L)
+    merge_entries(NULL, fetch(), replace = TRUE)
   } else {
-    merge_entries(old$table, new)
+    sync_increment(old, fetch)
   }
   times <- merged$table$uploaded_at
   cursor <- if (length(times) && any(!is.na(times))) max(times, na.rm = TRUE) else old$cursor
   store_write(store, key, list(table = merged$table, cursor = cursor))
+  inform_deleted(row$table, merged$deleted)
   list(
     table = row$table, inserted = merged$inserted, updated = merged$updated,
-    rows = nrow(merged$table), full = is.null(old)
+    deleted = merged$deleted, rows = nrow(merged$table), full = is.null(old) || merged$full
+  )
+}
+
+# Entries a sync with nothing new downloads per table: the probe, the newest
+# entries of the table (descending by upload time, no filter), which also
+# brings the table's count. When its oldest entry is older than the cursor
+# (or it is the whole table), it holds every change: one request. Otherwise
+# the changes are read from the cursor on (keyset, R/paging.R): one request
+# more than a sync that skipped the probe.
+sync_probe_size <- 100L
+
+# The stored table brought up to date. The API has no tombstones (deletions
+# are hard, and cascade to children, branches and media), so the copy's row
+# count is compared with the server's: when they differ (and still differ
+# when counted again, in case entries arrived meanwhile), the table is
+# fetched again in full and the entries it lacks are counted as deleted.
+sync_increment <- function(old, fetch) {
+  probe <- fetch(sort_order = "desc", max_entries = sync_probe_size, per_page = sync_probe_size, one_page = TRUE)
+  total <- attr(probe, "provenance")$total
+  cursor <- old$cursor %||% as.POSIXct(-Inf, tz = "UTC")
+  complete <- identical(nrow(probe), total) || min(probe$uploaded_at) < cursor
+  new <- if (complete) {
+    restore_table_attributes(probe[probe$uploaded_at >= cursor, ], probe)
+  } else {
+    fetch(since = old$cursor)
+  }
+  new <- restore_table_attributes(new[order(new$uploaded_at, method = "radix"), ], new)
+  merged <- merge_entries(old$table, new)
+  if (identical(nrow(merged$table), total) ||
+    identical(nrow(merged$table), attr(fetch(max_entries = 1, per_page = 1, one_page = TRUE), "provenance")$total)) {
+    return(merged)
+  }
+  merge_entries(old$table, fetch(), replace = TRUE)
+}
+
+inform_deleted <- function(table, deleted) {
+  if (deleted == 0L || isFALSE(getOption("epicollect5.verbose"))) {
+    return(invisible())
+  }
+  cli::cli_inform(
+    c("i" = "{.val {table}}: {deleted} entr{?y was/ies were} deleted on the server since the last sync; the table was fetched again in full."),
+    class = "ec5_message_deleted"
   )
 }
 
@@ -104,17 +165,26 @@ recount_branches <- function(tables, plan) {
 
 # New rows are appended; rows sent again replace the stored copy (the filter
 # is inclusive, and an edit within the second of the cursor keeps its
-# uploaded_at), and count as updated when they differ from it.
-merge_entries <- function(old, new) {
+# uploaded_at), and count as updated when they differ from it. With
+# `replace`, `new` is the whole table: stored rows it lacks were deleted.
+merge_entries <- function(old, new, replace = FALSE) {
   key <- entry_key(names(new))
   at <- match(new[[key]], old[[key]])
   inserted <- is.na(at)
   updated <- !inserted
-  updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
-  table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
-  table <- copy_column_labels(table, new)
-  table <- restore_table_attributes(table, new)
-  list(table = table, inserted = sum(inserted), updated = sum(updated))
+  if (any(updated)) {
+    updated[!inserted] <- !vctrs::vec_equal(old[at[!inserted], ], new[!inserted, ], na_equal = TRUE)
+  }
+  table <- new
+  if (!replace) {
+    table <- vctrs::vec_rbind(old[!seq_len(nrow(old)) %in% at, ], new)
+    table <- copy_column_labels(table, new)
+    table <- restore_table_attributes(table, new)
+  }
+  list(
+    table = table, inserted = sum(inserted), updated = sum(updated),
+    deleted = sum(!old[[key]] %in% new[[key]]) * replace, full = replace
+  )
 }
 
 copy_column_labels <- function(to, from) {

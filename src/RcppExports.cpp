@@ -112,6 +112,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// entries_parser_last_rows_cpp
+SEXP entries_parser_last_rows_cpp(SEXP parser, SEXP names);
+RcppExport SEXP _epicollect5_entries_parser_last_rows_cpp(SEXP parserSEXP, SEXP namesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type parser(parserSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type names(namesSEXP);
+    rcpp_result_gen = Rcpp::wrap(entries_parser_last_rows_cpp(parser, names));
+    return rcpp_result_gen;
+END_RCPP
+}
 // entries_parser_finish_cpp
 SEXP entries_parser_finish_cpp(SEXP parser);
 RcppExport SEXP _epicollect5_entries_parser_finish_cpp(SEXP parserSEXP) {
@@ -253,6 +264,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
     {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
+    {"_epicollect5_entries_parser_last_rows_cpp", (DL_FUNC) &_epicollect5_entries_parser_last_rows_cpp, 2},
     {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
     {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
     {"_epicollect5_redact_url_cpp", (DL_FUNC) &_epicollect5_redact_url_cpp, 1},

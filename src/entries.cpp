@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iterator>
 #include <memory>
+#include <numeric>
 #include <utility>
 
 #include "glue.h"
@@ -166,6 +167,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
   if (table_.nrow() == 0 && meta.total > 0) {
     table_.reserve(static_cast<size_t>(std::min(meta.total, kMaxReserve)));
   }
+  last_start_ = table_.nrow();
   if (single) {
     add_entry(doc);
     meta.n = 1;
@@ -191,6 +193,23 @@ SEXP EntriesParser::finish() {
   buffer_ = std::vector<char>();
   table_ = Table({});
   return result;
+}
+
+SEXP EntriesParser::last_rows(const std::vector<std::string>& names) {
+  if (finished_) throw Error("argument", "This entries parser has already finished.");
+  std::vector<size_t> keep(table_.nrow() - last_start_);
+  std::iota(keep.begin(), keep.end(), last_start_);
+  std::vector<std::string> out_names;
+  std::vector<Rcpp::RObject> values;
+  for (const auto& column : table_.columns()) {
+    bool wanted = std::find(names.begin(), names.end(), column->name()) != names.end();
+    bool taken = std::find(out_names.begin(), out_names.end(), column->name()) != out_names.end();
+    if (wanted && !taken) column->finish(&keep, &out_names, &values);
+  }
+  Rcpp::List out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  out.attr("names") = r_strings(out_names);
+  return out;
 }
 
 }  // namespace ec5
@@ -237,6 +256,13 @@ SEXP entries_parser_feed_cpp(SEXP parser, SEXP json) {
       Rcpp::Named("map_name") = ec5::na_or_string(m.map_name),
       Rcpp::Named("next") = ec5::na_or_string(m.next),
       Rcpp::Named("n") = static_cast<int>(m.n));
+  EC5_END
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP entries_parser_last_rows_cpp(SEXP parser, SEXP names) {
+  EC5_BEGIN
+  return parser_pointer(parser)->last_rows(Rcpp::as<std::vector<std::string>>(names));
   EC5_END
 }
 

@@ -37,6 +37,11 @@ class EntriesParser {
   // list(columns, problems, unknown_keys); the parser is spent afterwards.
   SEXP finish();
 
+  // The columns `names` (the first column of each name) of the rows the last
+  // feed() added, as R vectors: a page's keys and times, from which R picks
+  // the next keyset cursor and checks overlapping pages (R/entries.R).
+  SEXP last_rows(const std::vector<std::string>& names);
+
  private:
   void add_entry(const rapidjson::Value& entry);
   const std::vector<size_t>* key_columns(size_t position, std::string_view key);
@@ -60,6 +65,7 @@ class EntriesParser {
   // memory is not handed back to the system and faulted in again each time.
   std::vector<char> buffer_;
   bool finished_ = false;
+  size_t last_start_ = 0;  // the first row of the last feed()
 };
 
 }  // namespace ec5

@@ -28,6 +28,11 @@ srv_admin_respond <- function(req, state) {
     },
     "post projects" = srv_admin_project(state, slug, body),
     "post entries" = srv_admin_entries(state, slug, body),
+    "post schedule" = srv_admin_schedule(state, slug, body),
+    "delete schedule" = {
+      state$schedule <- list()
+      srv_data_response(list())
+    },
     "get entries" = srv_admin_raw_entries(state, slug, req$query),
     "post tokens" = {
       state$tokens$expires <- rep(floor(as.numeric(Sys.time())), nrow(state$tokens))
@@ -79,20 +84,10 @@ srv_admin_entries <- function(state, slug, body) {
   if (!srv_admin_hosted(state, slug)) {
     return(srv_error_response(404L, "ec5_11", "admin"))
   }
-  store <- srv_store(state, slug)
-  project <- state$projects[[slug]]
-  state$edits <- state$edits + 1L
-  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
-  store <- switch(body$action %||% "",
-    add = srv_admin_add_entry(project, store, body, uploaded, state$config$seed + state$edits),
-    edit = srv_admin_edit_entry(project, store, body, uploaded),
-    delete = store[!store$uuid %in% srv_entry_family(store, body$uuid %||% ""), ],
-    NULL
-  )
+  store <- srv_change_entries(state, slug, body)
   if (is.null(store)) {
     return(srv_error_response(400L, "ec5_29", "action"))
   }
-  state$stores[[slug]] <- store
   row <- store[store$uuid %in% (body$uuid %||% store$uuid[nrow(store)]), ]
   srv_data_response(list(
     uuid = if (nrow(row)) row$uuid[1] else body$uuid,
@@ -101,14 +96,62 @@ srv_admin_entries <- function(state, slug, body) {
   ))
 }
 
-srv_admin_add_entry <- function(project, store, body, uploaded, seed) {
+# One change of srv_admin_entries() (or of a schedule): the new store, kept by
+# the server, or NULL for an unknown action or entry. `bulk` adds `n`
+# entries stamped with one second, as a bulk upload does.
+srv_change_entries <- function(state, slug, body) {
+  store <- srv_store(state, slug)
+  project <- state$projects[[slug]]
+  state$edits <- state$edits + 1L
+  uploaded <- floor(as.numeric(body$uploaded_at %||% Sys.time()))
+  seed <- state$config$seed + state$edits
+  store <- switch(body$action %||% "",
+    add = srv_admin_add_entry(project, store, body, uploaded, seed),
+    bulk = srv_admin_add_entry(project, store, body, uploaded, seed, n = as.integer(body$n %||% 1L)),
+    edit = srv_admin_edit_entry(project, store, body, uploaded),
+    delete = store[!store$uuid %in% srv_entry_family(store, body$uuid %||% ""), ],
+    NULL
+  )
+  if (!is.null(store)) state$stores[[slug]] <- store
+  store
+}
+
+# Changes to apply between two entries requests of one fetch
+#
+# `after`: the changes (a list of srv_admin_entries() bodies) are applied once
+# the server has answered that many more entries requests for the project,
+# so a test can edit, delete and add entries between two pages.
+srv_admin_schedule <- function(state, slug, body) {
+  if (!srv_admin_hosted(state, slug)) {
+    return(srv_error_response(404L, "ec5_11", "admin"))
+  }
+  served <- state$served[[slug]] %||% 0L
+  item <- list(slug = slug, at = served + as.integer(body$after %||% 1L), changes = body$changes)
+  state$schedule[[length(state$schedule) + 1L]] <- item
+  srv_data_response(list(slug = slug, at = item$at, changes = length(item$changes)))
+}
+
+# Counts an answered entries request of a project and applies the changes
+# scheduled after it.
+srv_run_schedule <- function(state, slug) {
+  state$served[[slug]] <- (state$served[[slug]] %||% 0L) + 1L
+  due <- vapply(state$schedule, function(item) {
+    identical(item$slug, slug) && item$at <= state$served[[slug]]
+  }, logical(1))
+  for (item in state$schedule[due]) {
+    for (change in item$changes) srv_change_entries(state, slug, change)
+  }
+  state$schedule <- state$schedule[!due]
+}
+
+srv_admin_add_entry <- function(project, store, body, uploaded, seed, n = 1L) {
   form_ref <- body$form_ref %||% srv_form_refs(project)[1]
   branch_ref <- body$branch_ref %||% ""
   form <- srv_project_form(project, form_ref)
   inputs <- if (nzchar(branch_ref)) srv_find_input(form$inputs, branch_ref)$branch else form$inputs
   row <- srv_with_seed(seed, srv_new_rows(
     project, inputs, if (nzchar(branch_ref)) "branch" else "entry", form_ref,
-    created = uploaded - 60, uploaded = uploaded
+    created = rep(uploaded - 60, n), uploaded = rep(uploaded, n)
   ))
   if (!is.null(body$uuid)) row$uuid <- body$uuid
   if (nzchar(branch_ref)) {
@@ -119,8 +162,8 @@ srv_admin_add_entry <- function(project, store, body, uploaded, seed) {
     row$parent_form_ref <- parent_form
     row$parent_uuid <- body$parent_uuid %||% store$uuid[store$kind == "entry" & store$form_ref == parent_form][1]
   }
-  row <- srv_set_answers(row, inputs, body)
-  row$id <- max(store$id) + 1L
+  if (n == 1L) row <- srv_set_answers(row, inputs, body)
+  row$id <- max(store$id) + seq_len(n)
   rbind(store, row)
 }
 

@@ -32,6 +32,11 @@ srv_api_entries <- function(ctx) {
   store <- srv_store(ctx$state, project$slug)
   rows <- srv_entries_select(store, params)
   page <- srv_entries_page(rows, params)
+  if (identical(ctx$fault$type, "drop_entry") && nrow(page$rows)) {
+    page$rows <- page$rows[-ceiling(nrow(page$rows) / 2), ]
+  }
+  # Changes scheduled between two pages reach the store after this answer.
+  on.exit(srv_run_schedule(ctx$state, project$slug))
   plan <- srv_mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
   export <- list(
     mode = if (nzchar(params$branch_ref)) "branch" else "form",

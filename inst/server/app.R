@@ -44,16 +44,22 @@
 #   POST /_test/projects/{slug}     {status, access, bump_version}
 #   POST /_test/entries/{slug}      {action: add|edit|delete, ...}
 #   GET  /_test/entries/{slug}      stored (unmapped) entries, API-NOTES.md §4.5
+#   POST /_test/schedule/{slug}     {after: k, changes: [entries bodies]}: apply
+#                                   the changes (add, edit, delete, or bulk: n
+#                                   entries in one second) once k more entries
+#                                   requests of the project were answered;
+#                                   DELETE clears the schedule
 #   POST /_test/tokens/expire       every issued token expires now
 #
 # Fault types: "error" (status 500/502/503 with an HTML body), "rate_limit"
 # (429 ec5_255 with Retry-After), "maintenance" (404 ec5_252),
-# "revoke_token" (the request's token is revoked first), "redirect" (media
-# answered by a 302 to the other host name), and faults that damage the real
-# response on the wire: "drop" (Content-Length larger than what is sent),
-# "truncate" (a complete message holding half the body), "invalid_json",
-# "stall" (no byte for `delay` seconds) and "trickle" (`chunk` bytes every
-# `delay` seconds).
+# "revoke_token" (the request's token is revoked first), "drop_entry" (an
+# entries page lacks one of its entries while its meta still counts it, as a
+# server that lost an entry), "redirect" (media answered by a 302 to the
+# other host name), and faults that damage the real response on the wire:
+# "drop" (Content-Length larger than what is sent), "truncate" (a complete
+# message holding half the body), "invalid_json", "stall" (no byte for
+# `delay` seconds) and "trickle" (`chunk` bytes every `delay` seconds).
 
 # The local Epicollect5 server as a webfakes app (the entry point).
 #   entries         entries per form: NULL for each project's default, one
@@ -119,6 +125,8 @@ srv_reset <- function(state) {
   state$log <- list()
   state$maintenance <- FALSE
   state$edits <- 0L
+  state$schedule <- list()
+  state$served <- list()
   invisible(state)
 }
 
@@ -186,6 +194,7 @@ srv_respond <- function(req, state) {
               base_url = srv_request_base_url(req))
   response <- route$handler(ctx)
   response$headers <- c(response$headers, throttle$headers)
+  if (identical(fault$type, "drop_entry")) response$fault <- fault$type
   if (!is.null(fault) && fault$type %in% c("drop", "truncate", "invalid_json", "stall", "trickle")) {
     response <- srv_damage_response(response, fault)
   }
@@ -352,7 +361,7 @@ srv_log <- function(state, req, response) {
 
 # --- faults ---------------------------------------------------------------------------
 
-srv_fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect",
+srv_fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect", "drop_entry",
                      "drop", "truncate", "invalid_json", "stall", "trickle")
 
 srv_add_fault <- function(state, spec) {

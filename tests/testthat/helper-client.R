@@ -112,3 +112,65 @@ expect_values_match <- function(table, entries, spec) {
 server_entries <- function(srv, slug, query = list(), auth = NULL) {
   server_page(srv, slug, c(query, list(per_page = 1000)), auth)$data$entries
 }
+
+# The issue's live scenario, scaled: `edited` entries edited (new titles)
+# once `edit_after` entries requests of the project were answered, and
+# `deleted` entries deleted plus `added` entries added once `change_after`
+# were. `add` is the body of one added entry (form, branch, owner).
+schedule_live <- function(srv, slug, edited, deleted, added = 5, edit_after = 1,
+                          change_after = 3, add = list()) {
+  edits <- lapply(seq_along(edited), function(i) {
+    list(action = "edit", uuid = edited[i], title = paste("Edited", i))
+  })
+  srv$schedule(slug, edit_after, edits)
+  deletes <- lapply(deleted, function(uuid) list(action = "delete", uuid = uuid))
+  adds <- rep(list(c(list(action = "add"), add)), added)
+  srv$schedule(slug, change_after, c(deletes, adds))
+}
+
+# Every entry that existed from the start to the end of a fetch is in `x`
+# once, edited ones with their newest titles; nothing else is.
+expect_lasting <- function(x, before, after, key = "ec5_uuid") {
+  lasting <- intersect(before[[key]], after[[key]])
+  testthat::expect_true(all(lasting %in% x[[key]]), label = "every lasting entry is returned")
+  testthat::expect_equal(anyDuplicated(x[[key]]), 0)
+  testthat::expect_true(all(x[[key]] %in% c(before[[key]], after[[key]])))
+  now <- after$title[match(x[[key]], after[[key]])]
+  testthat::expect_equal(x$title[!is.na(now)], now[!is.na(now)])
+}
+
+# The stored entries of a form or branch now (the top form by default), as
+# a data frame of key, uploaded_at and title in the server's upload order.
+server_rows <- function(srv, slug, form_ref = NULL, branch_ref = NULL) {
+  query <- Filter(Negate(is.null), list(form_ref = form_ref, branch_ref = branch_ref))
+  raw <- do.call(srv$raw_entries, c(list(slug), query))
+  type <- if (is.null(branch_ref)) "entry" else "branch_entry"
+  body <- lapply(raw, `[[`, type)
+  rows <- data.frame(
+    key = vapply(body, `[[`, "", "entry_uuid"),
+    uploaded_at = vapply(body, `[[`, "", "uploaded_at"),
+    title = vapply(body, `[[`, "", "title")
+  )
+  names(rows)[1] <- if (is.null(branch_ref)) "ec5_uuid" else "ec5_branch_uuid"
+  rows <- rows[order(rows$uploaded_at, method = "radix"), ]
+  rownames(rows) <- NULL
+  rows
+}
+
+# The requests keyset paging makes over a quiet table whose upload times
+# (ascending, as the API sends them) are `times`, when no second holds a
+# full page: each page starts at the second the previous one ended with.
+keyset_requests <- function(times, per_page) {
+  seconds <- as.numeric(as.POSIXct(times, format = "%Y-%m-%dT%H:%M:%S", tz = "UTC"))
+  stopifnot(max(table(seconds)) < per_page)
+  start <- 1
+  requests <- 0
+  repeat {
+    requests <- requests + 1
+    page <- seconds[seq(start, length.out = min(per_page, length(seconds) - start + 1))]
+    if (length(page) < per_page) {
+      return(requests)
+    }
+    start <- match(page[per_page], seconds)
+  }
+}

@@ -18,6 +18,9 @@
 #   project(slug, status =, access =, bump_version = TRUE)
 #   entries(slug, action = "add" | "edit" | "delete", ...)  runtime edits
 #   raw_entries(slug, form_ref =, branch_ref =)  stored (unmapped) entries
+#   schedule(slug, after, changes)  apply `changes` (a list of entries()
+#                  bodies; action "bulk" adds `n` entries in one second) once
+#                  `after` more entries requests of the project were answered
 #   expire_tokens()
 #   clients        data frame of client_id, client_secret, slug
 #
@@ -53,6 +56,9 @@ local_ec5_server <- function(..., .local_envir = parent.frame()) {
     maintenance = function(on = TRUE) admin("POST", "maintenance", list(on = on)),
     project = function(slug, ...) admin("POST", paste0("projects/", slug), list(...)),
     entries = function(slug, ...) admin("POST", paste0("entries/", slug), list(...)),
+    schedule = function(slug, after, changes) {
+      admin("POST", paste0("schedule/", slug), list(after = after, changes = changes))
+    },
     raw_entries = function(slug, ...) {
       response <- srv_request(paste0(url, "/_test/entries/", slug), query = list(...))
       jsonlite::fromJSON(response$text, simplifyVector = FALSE)$data

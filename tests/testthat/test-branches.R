@@ -46,3 +46,19 @@ test_that("an unknown branch lists the valid ones", {
     ec5_branch_entries("ec5-demo", base_url = srv$url)
   })
 })
+
+test_that("branch entries edited, deleted and added between pages are not lost", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  b <- p$inputs[p$inputs$type == "branch" & p$inputs$form_ref == p$forms$ref[1], ][1, ]
+  before <- server_rows(srv, "ec5-demo", form_ref = p$forms$ref[1], branch_ref = b$ref)
+  owners <- server_rows(srv, "ec5-demo")$ec5_uuid
+  keys <- before$ec5_branch_uuid
+  schedule_live(srv, "ec5-demo", edited = keys[2:9], deleted = keys[c(12, 25, 35)],
+                add = list(form_ref = p$forms$ref[1], branch_ref = b$ref, owner_uuid = owners[1]))
+  x <- expect_no_warning(ec5_branch_entries("ec5-demo", branch = b$ref, per_page = 10, base_url = srv$url))
+  after <- server_rows(srv, "ec5-demo", form_ref = p$forms$ref[1], branch_ref = b$ref)
+  expect_lasting(x, before, after, key = "ec5_branch_uuid")
+  expect_true(all(paste("Edited", 1:8) %in% x$title))
+  expect_true(all(after$ec5_branch_uuid %in% x$ec5_branch_uuid))
+})

@@ -1,17 +1,102 @@
 test_that("every page of a form is fetched, ascending by upload time, without duplicates", {
   srv <- local_client_server()
-  total <- server_total(srv, "ec5-demo")
+  rows <- server_rows(srv, "ec5-demo")
   srv$reset()
-  x <- ec5_entries("ec5-demo", per_page = 7, base_url = srv$url)
-  expect_equal(nrow(x), total)
-  expect_false(anyDuplicated(x$ec5_uuid) > 0)
+  x <- ec5_entries("ec5-demo", per_page = 15, base_url = srv$url)
+  expect_equal(x$ec5_uuid, rows$ec5_uuid)
   expect_false(is.unsorted(x$uploaded_at))
   log <- srv$log()
   entries <- log[startsWith(log$path, "/api/export/entries/"), ]
-  expect_equal(nrow(entries), ceiling(total / 7))
-  expect_true(all(grepl("per_page=7", entries$query)))
-  expect_true(all(grepl("sort_by=uploaded_at", entries$query)))
-  expect_true(all(grepl("sort_order=asc", entries$query)))
+  # Quiet project: one request per page, each starting at the second the
+  # previous one ended with (so its entries in that second are read again).
+  expect_equal(nrow(entries), keyset_requests(rows$uploaded_at, 15))
+  expect_true(all(grepl("sort_by=uploaded_at&sort_order=asc", entries$query)))
+  expect_true(all(grepl("per_page=15&", entries$query) & grepl("&page=1$", entries$query)))
+  expect_equal(grepl("filter_from", entries$query), seq_len(nrow(entries)) > 1)
+  # At the default page size, one request as before.
+  srv$reset()
+  ec5_entries("ec5-demo", base_url = srv$url)
+  expect_equal(count_requests(srv$log(), "/api/export/entries/"), 1)
+})
+
+test_that("the issue's scenario: edits, deletions and additions between pages lose nothing", {
+  srv <- local_client_server()
+  before <- server_rows(srv, "ec5-demo")
+  schedule_live(srv, "ec5-demo", edited = before$ec5_uuid[2:9], deleted = before$ec5_uuid[c(12, 25, 35)])
+  x <- expect_no_warning(ec5_entries("ec5-demo", per_page = 10, base_url = srv$url))
+  after <- server_rows(srv, "ec5-demo")
+  expect_lasting(x, before, after)
+  expect_true(all(paste("Edited", 1:8) %in% x$title))
+  expect_false(is.unsorted(x$uploaded_at))
+  # The five entries added during the fetch are read too (they come last).
+  expect_true(all(after$ec5_uuid %in% x$ec5_uuid))
+})
+
+test_that("a second shared by more entries than a page holds is read in overlapping windows", {
+  srv <- local_client_server()
+  before <- server_rows(srv, "ec5-demo")
+  # A bulk upload of 23 entries in one second between the first two pages.
+  srv$schedule("ec5-demo", 1, list(list(action = "bulk", n = 23, uploaded_at = 1.7e9)))
+  x <- ec5_entries("ec5-demo", per_page = 5, base_url = srv$url)
+  after <- server_rows(srv, "ec5-demo")
+  expect_setequal(x$ec5_uuid, after$ec5_uuid)
+  expect_equal(nrow(x), nrow(before) + 23)
+  # The same project, quiet: the second is read in windows past page 1.
+  mark <- log_marker(srv)
+  expect_equal(ec5_entries("ec5-demo", per_page = 5, base_url = srv$url)$ec5_uuid, after$ec5_uuid)
+  log <- mark()
+  queries <- log$query[startsWith(log$path, "/api/export/entries/")]
+  block <- grep("filter_from=2023-11-14%2022%3A13%3A20", queries)
+  expect_true(any(grepl("page=[2-9]", queries[block])))
+  # Again, with an edit and a delete inside that second after its first page.
+  tied <- after$ec5_uuid[after$uploaded_at == "2023-11-14T22:13:20.000Z"]
+  srv$schedule("ec5-demo", block[1], list(
+    list(action = "edit", uuid = tied[2], title = "Edited in the block"),
+    list(action = "delete", uuid = tied[3])
+  ))
+  y <- ec5_entries("ec5-demo", per_page = 5, base_url = srv$url)
+  expect_lasting(y, after, server_rows(srv, "ec5-demo"))
+  expect_true("Edited in the block" %in% y$title)
+})
+
+test_that("an entry the server leaves out of a page is fetched again, or reported", {
+  srv <- local_client_server()
+  local_fast_retries()
+  rows <- server_rows(srv, "ec5-demo")
+  srv$faults(type = "drop_entry", path = "^/api/export/entries/", times = 1)
+  x <- expect_no_warning(ec5_entries("ec5-demo", per_page = 20, base_url = srv$url))
+  expect_equal(x$ec5_uuid, rows$ec5_uuid)
+  srv$faults(type = "drop_entry", path = "^/api/export/entries/", query = "per_page=20", times = 100)
+  expect_warning(
+    y <- ec5_entries("ec5-demo", per_page = 20, base_url = srv$url),
+    class = "ec5_warning_incomplete"
+  )
+  expect_lt(nrow(y), nrow(rows))
+  expect_snapshot(invisible(ec5_entries("ec5-demo", per_page = 20, base_url = srv$url)))
+  srv$clear_faults()
+})
+
+test_that("other orders are applied to the rows; one page is fetched as asked", {
+  srv <- local_client_server()
+  rows <- server_rows(srv, "ec5-demo")
+  desc <- ec5_entries("ec5-demo", sort_order = "desc", per_page = 15, base_url = srv$url)
+  newest <- server_page(srv, "ec5-demo", list(per_page = 1000, sort_by = "uploaded_at", sort_order = "desc"))
+  expect_equal(desc$ec5_uuid, vapply(newest$data$entries, `[[`, "", "ec5_uuid"))
+  one <- server_page(srv, "ec5-demo", list(per_page = 1000, sort_by = "title", sort_order = "desc"))
+  titles <- vapply(one$data$entries, `[[`, "", "title")
+  by_title <- ec5_entries("ec5-demo", sort_by = "title", sort_order = "desc", per_page = 15, base_url = srv$url)
+  expect_equal(by_title$title, titles)
+  created <- ec5_entries("ec5-demo", sort_by = "created_at", per_page = 15, base_url = srv$url)
+  expect_false(is.unsorted(created$created_at))
+  srv$reset()
+  first <- ec5_entries("ec5-demo", sort_by = "title", max_entries = 4, base_url = srv$url)
+  expect_equal(nrow(first), 4)
+  log <- srv$log()
+  expect_equal(count_requests(log, "/api/export/entries/"), 1)
+  expect_match(log$query[startsWith(log$path, "/api/export/entries/")], "sort_by=title")
+  # max_entries beyond a page in another order: all rows, ordered, then cut.
+  top <- ec5_entries("ec5-demo", sort_by = "title", sort_order = "desc", max_entries = 20, per_page = 15, base_url = srv$url)
+  expect_equal(top$title, titles[1:20])
 })
 
 test_that("the table contract holds: system columns, types, labels, provenance", {
@@ -89,6 +174,15 @@ test_that("filters: uuid, title, since and until, max_entries", {
   three <- ec5_entries("ec5-demo", max_entries = 3, base_url = srv$url)
   expect_equal(nrow(three), 3)
   expect_equal(count_requests(srv$log(), "/api/export/entries/"), 1)
+  # Keyset paging stops at `until` and at max_entries.
+  srv$reset()
+  early <- ec5_entries("ec5-demo", until = sort(all$uploaded_at)[12], per_page = 5, base_url = srv$url)
+  expect_setequal(early$ec5_uuid, all$ec5_uuid[all$uploaded_at <= sort(all$uploaded_at)[12]])
+  expect_lt(count_requests(srv$log(), "/api/export/entries/"), 12)
+  srv$reset()
+  some <- ec5_entries("ec5-demo", max_entries = 12, per_page = 5, base_url = srv$url)
+  expect_equal(some$ec5_uuid, all$ec5_uuid[1:12])
+  expect_lt(count_requests(srv$log(), "/api/export/entries/"), 12)
 })
 
 test_that("a custom mapping renames columns, hides questions and relabels answers", {

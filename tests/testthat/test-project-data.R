@@ -48,6 +48,19 @@ test_that("a whole project costs one request per table and one definition reques
   expect_equal(sum(log$status == 429), 0)
 })
 
+test_that("tables read while the project changes lose no entry", {
+  srv <- local_client_server(entries = c("ec5-demo" = 120), max_per_page = 50)
+  before <- server_rows(srv, "ec5-demo")
+  schedule_live(srv, "ec5-demo", edited = before$ec5_uuid[2:9], deleted = before$ec5_uuid[c(12, 60, 110)])
+  x <- expect_no_warning(ec5_project_data("ec5-demo", base_url = srv$url))
+  after <- server_rows(srv, "ec5-demo")
+  expect_lasting(x[[1]], before, after)
+  for (table in names(x)) {
+    key <- if ("ec5_branch_uuid" %in% names(x[[table]])) "ec5_branch_uuid" else "ec5_uuid"
+    expect_equal(anyDuplicated(x[[table]][[key]]), 0, label = table)
+  }
+})
+
 test_that("forms and branches can be chosen, and filters reach every table", {
   srv <- local_client_server()
   p <- ec5_project("proyecto-api-python", auth = server_auth(srv, "proyecto-api-python"), base_url = srv$url)

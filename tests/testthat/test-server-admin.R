@@ -87,3 +87,37 @@ test_that("branch and child entries can be added at run time", {
   srv$reset()
 })
 
+
+test_that("scheduled changes reach the store after the k-th entries request", {
+  srv$reset()
+  page <- function() srv_json(demo_entries(per_page = 1000, sort_by = "uploaded_at", sort_order = "asc"))
+  uuids <- function(x) vapply(x$data$entries, `[[`, "", "ec5_uuid")
+  before <- uuids(page())
+  scheduled <- srv$schedule("ec5-demo", 2, list(
+    list(action = "edit", uuid = before[1], title = "Edited later"),
+    list(action = "delete", uuid = before[2]),
+    list(action = "bulk", n = 4, uploaded_at = 1.7e9)
+  ))
+  expect_equal(scheduled$changes, 3)
+  # Another project's requests do not count.
+  srv_get(srv, "/api/export/entries/test-cleaning")
+  expect_identical(uuids(page()), before)
+  second <- page()
+  expect_identical(uuids(second), before)
+  third <- page()
+  now <- uuids(third)
+  expect_false(before[2] %in% now)
+  expect_equal(length(now), length(before) - 1 + 4)
+  # The edit moved the entry to the end; the bulk upload shares one second,
+  # in insertion order, before it.
+  expect_equal(now[length(now)], before[1])
+  expect_equal(third$data$entries[[length(now)]]$title, "Edited later")
+  bulk <- third$data$entries[length(now) - 4:1]
+  expect_equal(unique(vapply(bulk, `[[`, "", "uploaded_at")), "2023-11-14T22:13:20.000Z")
+  # Once applied, a schedule is gone; DELETE clears pending ones.
+  srv$schedule("ec5-demo", 1, list(list(action = "delete", uuid = now[1])))
+  srv_request(paste0(srv$url, "/_test/schedule/ec5-demo"), method = "DELETE")
+  page()
+  expect_true(now[1] %in% uuids(page()))
+  srv$reset()
+})

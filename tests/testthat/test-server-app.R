@@ -149,3 +149,16 @@ test_that("a media redirect goes to the other host name, without the token there
   expect_equal(log$host[3], paste0("localhost:", sub("^.*:", "", srv$url)))
   expect_equal(log$fault[2], "redirect")
 })
+
+test_that("a drop_entry fault leaves one entry out of a page, and meta still counts it", {
+  srv$reset()
+  full <- srv_json(demo_entries(per_page = 10))
+  srv$faults(type = "drop_entry", path = "^/api/export/entries/", times = 1)
+  dropped <- srv_json(demo_entries(per_page = 10))
+  expect_length(dropped$data$entries, 9)
+  expect_equal(dropped$meta, full$meta)
+  uuids <- function(x) vapply(x$data$entries, `[[`, "", "ec5_uuid")
+  expect_equal(setdiff(uuids(full), uuids(dropped)), uuids(full)[5])
+  expect_equal(srv$log()$fault, c("", "drop_entry"))
+  expect_length(srv_json(demo_entries(per_page = 10))$data$entries, 10)
+})

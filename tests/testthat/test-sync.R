@@ -26,7 +26,7 @@ test_that("the first sync is full, and equals the project data", {
   x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
   expect_s3_class(x, "ec5_project_data")
   changes <- attr(x, "changes")
-  expect_named(changes, c("table", "inserted", "updated", "rows", "full"))
+  expect_named(changes, c("table", "inserted", "updated", "deleted", "rows", "full"))
   expect_true(all(changes$full))
   expect_equal(changes$inserted, changes$rows)
   expect_equal(changes$updated, rep(0L, nrow(changes)))
@@ -109,27 +109,64 @@ test_that("an edit within the second of the newest entry is not lost", {
   expect_identical(sync_tables(x), sync_tables(ec5_project_data("ec5-demo", base_url = srv$url)))
 })
 
-test_that("deleted entries disappear with full = TRUE", {
+test_that("deleted entries are noticed by the next sync, and disappear", {
   srv <- local_client_server()
   dir <- withr::local_tempdir()
   first <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  tables <- nrow(attr(first, "hierarchy"))
   gone <- first[[1]]$ec5_uuid[5]
   srv$entries("ec5-demo", action = "delete", uuid = gone)
-  # The API reports no deletions: an incremental sync keeps the entry.
-  kept <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
-  expect_true(gone %in% kept[[1]]$ec5_uuid)
-  expect_equal(sum(attr(kept, "changes")$inserted), 0)
+  withr::local_options(epicollect5.verbose = TRUE)
   mark <- log_marker(srv)
-  x <- ec5_sync("ec5-demo", dir = dir, full = TRUE, base_url = srv$url)
+  expect_message(
+    x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url),
+    "deleted on the server", class = "ec5_message_deleted"
+  )
   log <- mark()
-  expect_equal(count_matching(log, entries_path), nrow(attr(first, "hierarchy")))
-  expect_equal(count_matching(log, "/api/export/project/"), 0)
-  expect_true(all(attr(x, "changes")$full))
+  changes <- attr(x, "changes")
   expect_false(gone %in% x[[1]]$ec5_uuid)
-  # Its child and branch entries went with it.
+  expect_equal(changes$deleted[1], 1)
+  # Its child and branch entries went with it, and are counted too.
+  expect_equal(changes$deleted, vapply(names(x), function(t) nrow(first[[t]]) - nrow(x[[t]]), 1), ignore_attr = TRUE)
+  expect_gt(sum(changes$deleted), 1)
+  expect_equal(changes$full, changes$deleted > 0)
   fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
   expect_identical(sync_tables(x), sync_tables(fresh))
-  expect_lt(sum(vapply(x, nrow, 1L)), sum(vapply(first, nrow, 1L)) - 1)
+  # Per table: the probe, a count when the copy disagrees, the table again
+  # when the count still disagrees.
+  expect_equal(count_matching(log, entries_path), tables + 2 * sum(changes$deleted > 0))
+  mark <- log_marker(srv)
+  y <- ec5_sync("ec5-demo", dir = dir, full = TRUE, base_url = srv$url)
+  expect_equal(count_matching(mark(), entries_path), tables)
+  expect_true(all(attr(y, "changes")$full))
+  expect_identical(sync_tables(y), sync_tables(fresh))
+})
+
+test_that("a sync on a live project loses nothing, and the next one is exact", {
+  srv <- local_client_server(entries = c("ec5-demo" = 120), max_per_page = 50)
+  dir <- withr::local_tempdir()
+  before <- server_rows(srv, "ec5-demo")
+  schedule_live(srv, "ec5-demo", edited = before$ec5_uuid[2:9], deleted = before$ec5_uuid[c(12, 60, 110)])
+  first <- expect_no_warning(ec5_sync("ec5-demo", dir = dir, base_url = srv$url))
+  expect_lasting(first[[1]], before, server_rows(srv, "ec5-demo"))
+  fresh <- function() sync_tables(ec5_project_data("ec5-demo", base_url = srv$url))
+  second <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_identical(sync_tables(second), fresh())
+  # More changes than the probe holds: the rest is read from the cursor on,
+  # while entries are edited, deleted and added between its pages.
+  srv$entries("ec5-demo", action = "bulk", n = 130)
+  top <- server_rows(srv, "ec5-demo")
+  schedule_live(srv, "ec5-demo", edited = top$ec5_uuid[c(1, 50, 150)], deleted = top$ec5_uuid[c(5, 140)],
+                edit_after = 2, change_after = 3)
+  mark <- log_marker(srv)
+  third <- expect_no_warning(ec5_sync("ec5-demo", dir = dir, base_url = srv$url))
+  after <- server_rows(srv, "ec5-demo")
+  expect_lasting(third[[1]], top, after)
+  queries <- mark()$query
+  expect_true(any(grepl("sort_order=desc", queries)) && any(grepl("filter_from", queries)))
+  fourth <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  expect_identical(sync_tables(fourth), fresh())
+  expect_equal(sum(attr(fourth, "changes")$deleted) > 0, any(!third[[1]]$ec5_uuid %in% after$ec5_uuid))
 })
 
 test_that("a new structure version triggers a full fetch", {
@@ -145,13 +182,14 @@ test_that("a new structure version triggers a full fetch", {
   # Requests without a date filter: whole tables.
   entries <- log[startsWith(log$path, entries_path), ]
   expect_false(any(grepl("filter_from", entries$query)))
-  # And the next sync is incremental again.
+  # And the next sync is incremental again: one probe per table, the
+  # newest entries of the table.
   y <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
   expect_false(any(attr(y, "changes")$full))
   entries <- mark()
   entries <- entries[startsWith(entries$path, entries_path), ]
   expect_equal(nrow(entries), nrow(attr(x, "hierarchy")))
-  expect_true(all(grepl("filter_from", entries$query)))
+  expect_true(all(grepl("per_page=100&sort_by=uploaded_at&sort_order=desc", entries$query)))
 })
 
 test_that("an interrupted sync keeps the stored copy, and the next run resumes", {
