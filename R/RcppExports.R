@@ -45,12 +45,24 @@ entries_parser_finish_cpp <- function(parser) {
     .Call(`_epicollect5_entries_parser_finish_cpp`, parser)
 }
 
-http_perform_cpp <- function(request) {
-    .Call(`_epicollect5_http_perform_cpp`, request)
+error_body_cpp <- function(body) {
+    .Call(`_epicollect5_error_body_cpp`, body)
 }
 
 redact_url_cpp <- function(urls) {
     .Call(`_epicollect5_redact_url_cpp`, urls)
+}
+
+http_perform_cpp <- function(request) {
+    .Call(`_epicollect5_http_perform_cpp`, request)
+}
+
+http_backoff_cpp <- function(attempt, options) {
+    .Call(`_epicollect5_http_backoff_cpp`, attempt, options)
+}
+
+http_wait_cpp <- function(seconds, reason, on_wait) {
+    .Call(`_epicollect5_http_wait_cpp`, seconds, reason, on_wait)
 }
 
 json_parse_cpp <- function(json) {

@@ -1,15 +1,16 @@
 # The one path every endpoint takes: build the URL, attach the token when
 # there is one, pace by the project's bucket, and turn failures into classed
-# errors. A private project's token can be revoked behind our back (a new
-# token issued elsewhere revokes ours, SPEC section 8), so a 404 ec5_256 with
-# a token we believed valid earns exactly one re-authentication and retry.
-# JSON answers go through ec5_api_json() (below), which asks again for a body
-# damaged on the way.
+# errors, under the retry policy of R/retry.R. A private project's token can
+# be revoked behind our back (a new token issued elsewhere revokes ours, SPEC
+# section 8), so a 404 ec5_256 with a token we believed valid earns one
+# re-authentication within the request's tries. `parse(body)` reads a 2xx
+# body (NULL: the response itself is the value); `page_size(per_page)` gives
+# the smaller page size to ask for after a 400 ec5_335, or NA.
 ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
-                        pace = NULL, dest = NULL, what = "request",
-                        call = rlang::caller_env()) {
+                        pace = NULL, dest = NULL, parse = NULL, page_size = NULL,
+                        what = "request", call = rlang::caller_env()) {
   send <- function() {
-    ec5_request(
+    http_transfer(
       paste0(base_url, path),
       query = query,
       token = if (!is.null(auth)) ec5_token(auth, call = call),
@@ -18,89 +19,47 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
       call = call
     )
   }
-  resp <- send()
-  if (!is.null(auth) && is_access_denied(resp)) {
-    ec5_token_refresh(auth, call = call)
-    resp <- send()
-    if (is_access_denied(resp)) {
-      ec5_abort_revoked(resp, auth, call = call)
+  shrink <- if (!is.null(page_size)) {
+    function() {
+      smaller <- page_size(query$per_page)
+      if (!is.na(smaller)) query$per_page <<- smaller
+      !is.na(smaller)
     }
   }
-  if (is_access_denied(resp) && is.null(auth)) {
-    ec5_abort_private(base_url, path, call = call)
-  }
-  ec5_response_check(resp, what = what, call = call)
-  resp
-}
-
-# A GET whose JSON body is read by `parse(body)`. The server only sends
-# well-formed JSON, so a 2xx body that is not (cut short, garbled) was
-# damaged on the way: it is requested again, up to `epicollect5.max_tries`
-# times in all, before the parse error stands. An HTML page (a proxy or a
-# login portal answering in the server's place) or JSON of the wrong shape
-# would come back the same, so it is not requested again.
-ec5_api_json <- function(base_url, path, query = list(), auth = NULL,
-                         pace = NULL, parse = json_parse, what = "request",
-                         call = rlang::caller_env()) {
-  with_parsed_body(
-    function() ec5_api_get(base_url, path, query, auth = auth, pace = pace, what = what, call = call),
-    function(resp) parse(resp$body),
+  ec5_retrying(
+    send,
+    finish = function(resp) {
+      api_check(resp, auth, base_url, path, what, call)
+      if (is.null(parse)) resp else parse(resp$body)
+    },
+    reauth = if (!is.null(auth)) function() ec5_token_refresh(auth, call = call),
+    shrink = shrink,
     what = what,
     call = call
   )
 }
 
-# `send()` returns a response, `parse(resp)` its value or an ec5_error_parse.
-with_parsed_body <- function(send, parse, what, call) {
-  tries <- option_number("epicollect5.max_tries", 4, min = 1)
-  for (attempt in seq_len(tries)) {
-    resp <- send()
-    parsed <- tryCatch(parse(resp), ec5_error_parse = function(e) e)
-    if (!inherits(parsed, "ec5_error_parse")) {
-      return(parsed)
-    }
-    if (!body_damaged(resp)) break
+# A GET whose JSON body is read by `parse(body)`.
+ec5_api_json <- function(base_url, path, query = list(), auth = NULL,
+                         pace = NULL, parse = json_parse, page_size = NULL,
+                         what = "request", call = rlang::caller_env()) {
+  ec5_api_get(base_url, path, query, auth = auth, pace = pace, parse = parse,
+              page_size = page_size, what = what, call = call)
+}
+
+# The classed error of an answer that stands, if it failed.
+api_check <- function(resp, auth, base_url, path, what, call) {
+  if (is_access_denied(resp) && is.null(auth)) {
+    ec5_abort_private(base_url, path, call = call)
   }
-  abort_unreadable(resp, parsed, what, attempt, call)
-}
-
-body_damaged <- function(resp) {
-  !response_is_html(resp) && inherits(json_parse_cpp(resp$body %||% raw()), "ec5_cpp_failure")
-}
-
-abort_unreadable <- function(resp, error, what, tries, call) {
-  html <- response_is_html(resp)
-  url <- redact_url(resp$url)
-  problem <- if (html) "It is an HTML page, not the API's JSON." else rlang::cnd_header(error)
-  ec5_abort(
-    c(
-      "The server's answer to the {what} could not be read.",
-      "x" = "{problem}",
-      "i" = "URL: {.url {url}}",
-      "i" = if (html) "A proxy, a login portal or a maintenance page may be in the way; open the URL in a browser to see it.",
-      "i" = if (tries > 1) "It was requested {tries} times; every answer was damaged or cut short on the way.",
-      "i" = if (!html) "Try again later. If this persists, please report it."
-    ),
-    class = "parse",
-    status = resp$status,
-    url = url,
-    call = call
-  )
+  if (is_access_denied(resp) && resp$reauthed) {
+    ec5_abort_revoked(resp, auth, call = call)
+  }
+  ec5_response_check(resp, what = what, call = call)
 }
 
 is_access_denied <- function(resp) {
-  resp$status == 404L && identical(response_error_code(resp), "ec5_256")
-}
-
-# The first ec5 code of an error body, or "" when the body is not one.
-response_error_code <- function(resp) {
-  if (is.null(resp$body) || length(resp$body) == 0L) {
-    return("")
-  }
-  parsed <- tryCatch(json_parse(resp$body), ec5_error_parse = function(e) NULL)
-  errors <- if (is.list(parsed)) parsed$errors
-  code <- if (is.list(errors) && length(errors)) errors[[1]]$code
-  if (is.character(code) && length(code) == 1L) code else ""
+  resp$status == 404L && identical(error_code(resp), "ec5_256")
 }
 
 ec5_abort_private <- function(base_url, path, call) {

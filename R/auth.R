@@ -164,9 +164,9 @@ ec5_token <- function(auth, call = rlang::caller_env()) {
   token_obtain(auth, stale = NULL, call = call)
 }
 
-# For the caller's single retry after a 404 ec5_256 with a token believed
-# valid: another process may have replaced it (adopt that one), or it was
-# revoked (request a new one).
+# For the one re-authentication of the retry policy (R/retry.R) after a 404
+# ec5_256 with a token believed valid: another process may have replaced it
+# (adopt that one), or it was revoked (request a new one).
 ec5_token_refresh <- function(auth, call = rlang::caller_env()) {
   stale <- auth$get_token()
   auth$set_token(NULL)

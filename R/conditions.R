@@ -27,8 +27,9 @@ ec5_abort <- function(message, class = NULL, ..., call = rlang::caller_env(),
   )
 }
 
-# Re-raises a failure returned by the C++ glue (src/glue.h) as a condition.
-# An interrupt stays an interrupt so that Esc behaves as it does elsewhere.
+# The one wrapper of every call into C++: re-raises a failure returned by
+# the glue (src/glue.h, src/errors.h) as a classed condition. An interrupt
+# stays an interrupt so that Esc behaves as it does elsewhere.
 cpp_check <- function(x, call = rlang::caller_env()) {
   if (!inherits(x, "ec5_cpp_failure")) {
     return(x)
@@ -36,21 +37,34 @@ cpp_check <- function(x, call = rlang::caller_env()) {
   if (identical(x$kind, "interrupt")) {
     rlang::interrupt()
   }
-  class <- switch(x$kind,
-    timeout = c("timeout", "transport"),
-    x$kind
-  )
-  # The first line says what went wrong; further lines become hints. The
-  # text is inserted as a value, so braces in it are never interpreted.
-  lines <- strsplit(x$message, "\n", fixed = TRUE)[[1]]
-  hints <- sprintf("{lines[[%d]]}", seq_along(lines)[-1])
-  names(hints) <- rep("i", length(hints))
-  ec5_abort(
-    c("{lines[[1]]}", hints),
-    class = class,
-    call = call
-  )
+  ec5_abort_failure(x$kind, x$message, as.list(x$fields), call = call)
 }
+
+# Raises a failure of `kind` ("timeout" is also a transport error): the
+# one-line `message`, the hint that `fields$hint` names, and the other fields
+# as fields of the condition. The texts are inserted as values, so braces in
+# them are never interpreted.
+ec5_abort_failure <- function(kind, message, fields = list(), call = rlang::caller_env()) {
+  hint <- unname(failure_hints[fields$hint %||% ""])
+  fields$hint <- NULL
+  class <- if (identical(kind, "timeout")) c("timeout", "transport") else kind
+  rlang::inject(ec5_abort(
+    c("{message}", "i" = if (!is.na(hint)) "{hint}"),
+    class = class,
+    !!!fields,
+    call = call
+  ))
+}
+
+# What to do about a failure, by the `hint` key C++ gives (src/http_transfer.cpp).
+failure_hints <- c(
+  address = "Check the server address (option `epicollect5.base_url`) and your internet connection.",
+  timeout = "The server was too slow to answer. Try again later, or allow more time with option `epicollect5.timeout`.",
+  certificate = "The server's certificate could not be verified. Behind a proxy that inspects HTTPS, set the environment variable CURL_CA_BUNDLE to its certificate bundle.",
+  redirects = "The server redirected more than 5 times; check the server address.",
+  network = "Check your internet connection and proxy settings, then try again.",
+  rate_limit_spent = "Try again later; a request now would be refused (HTTP 429)."
+)
 
 # --- errors from the server -------------------------------------------------
 
@@ -92,8 +106,8 @@ http_error_class <- function(status, code) {
   "bad_request"
 }
 
-# Raises the classed error for a failed response. `errors` is the parsed
-# `errors` array of the body (a data frame of code, title, source), or NULL
+# Raises the classed error for a failed response. `errors` is the body's
+# error items (list of code, title, source; response_errors()), or NULL
 # when the body was not an ec5 error (an HTML page from a proxy, say).
 # `retry_after` is the Retry-After header (seconds) of a 429, `html` says the
 # body was an HTML page, `tries` how often the request was sent.

@@ -197,13 +197,7 @@ fetch_entries <- function(slug, query, cs, args, auth, project,
 fetch_one_page <- function(pager, query) {
   query$per_page <- pager$per_page
   query$page <- 1L
-  repeat {
-    meta <- fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)
-    if (is.null(meta$smaller)) {
-      return(meta$total)
-    }
-    query$per_page <- meta$smaller
-  }
+  fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)$total
 }
 
 # The rows arrive ascending by the date field (upload order within a
@@ -245,29 +239,26 @@ personal_data <- function(table, created_by) {
 
 # One page, flattened into the parser; its meta (see parser_feed()), with
 # `rows`: the columns `fields` of the page's rows (keys and dates for keyset
-# paging, R/paging.R). On 400 ec5_335 (per_page above what this server
-# allows) it returns `smaller`, the page size to use instead, remembered per
-# server.
+# paging, R/paging.R). A server that caps per_page lower answers 400 ec5_335:
+# the retry policy (R/retry.R) then asks again with a smaller page size,
+# within the page's tries, and the size is remembered per server for the
+# pages after (per_page_limit()).
 fetch_page <- function(parser, base_url, path, query, auth, slug, call, fields = character()) {
-  tryCatch(
-    ec5_api_json(
-      base_url, path, query, auth = auth,
-      pace = list(slug = slug, class = "entries"),
-      parse = function(body) {
-        meta <- parser_feed(parser, body, call = call)
-        meta$rows <- parser_last_rows(parser, fields)
-        meta
-      },
-      what = "entries request", call = call
-    ),
-    ec5_error_bad_request = function(e) {
-      if (!identical(e$code, "ec5_335") || query$per_page <= 50L) {
-        rlang::cnd_signal(e)
-      }
-      smaller <- per_page_fallback(query$per_page)
-      per_page_limits[[base_url]] <- smaller
-      list(smaller = smaller)
-    }
+  query$per_page <- min(query$per_page, per_page_limit(base_url))
+  ec5_api_json(
+    base_url, path, query, auth = auth,
+    pace = list(slug = slug, class = "entries"),
+    parse = function(body) {
+      meta <- parser_feed(parser, body, call = call)
+      meta$rows <- parser_last_rows(parser, fields)
+      meta
+    },
+    page_size = function(per_page) {
+      smaller <- per_page_fallback(per_page)
+      if (!is.na(smaller)) per_page_limits[[base_url]] <- smaller
+      smaller
+    },
+    what = "entries request", call = call
   )
 }
 

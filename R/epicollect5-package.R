@@ -13,6 +13,13 @@
 #' * `epicollect5.user_agent`: the User-Agent sent with every request.
 #' * `epicollect5.timeout`: seconds a transfer may stall before it is
 #'   abandoned (default 60).
+#' * `epicollect5.max_tries`: requests one page, definition or file may cost
+#'   in all, whatever goes wrong (network failures, HTTP 5xx and 429, a
+#'   damaged answer, a revoked token, a page size the server refuses, an HTML
+#'   page from a proxy) (default 4).
+#' * `epicollect5.retry_after_cap`: the longest wait, in seconds, for a
+#'   server that asks to wait before the next request; a longer one fails at
+#'   once (default 180).
 #'
 #' @keywords internal
 #' @useDynLib epicollect5, .registration = TRUE

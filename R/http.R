@@ -1,7 +1,9 @@
-# The R side of the HTTP layer: builds requests, hands them to libcurl in
-# src/http.cpp, and turns failed responses into classed errors.
+# The R side of the HTTP layer: builds requests, hands each transfer to
+# libcurl in src/http_transfer.cpp, reads the error body of failed answers,
+# and turns failed responses into classed errors. Whether a request is sent
+# again is decided by the retry policy (R/retry.R).
 #
-# Request list given to http_perform_cpp():
+# Request list given to http_perform_cpp() (src/http_request.cpp):
 #   method   "GET" or "POST"
 #   url      the full URL, query included
 #   headers  character vector of "Name: value"
@@ -10,13 +12,18 @@
 #            removed again on any failure or interrupt
 #   limiter  NULL or ec5_limiter(): the rate-limit bucket to pace against
 #   options  http_options()
-# Response list:
-#   status   integer HTTP status of the last response (>= 400 is returned)
-#   headers  named character vector, lower-case names, last response only
-#   body     raw vector; NULL when it went to `dest`
-#   url      effective URL after redirects
-#   tries    attempts made (retries of 429, 5xx and transport failures)
-#   waited   seconds spent waiting (pacing, back-off, Retry-After)
+# Response list of one transfer:
+#   status       integer HTTP status (>= 400 is returned), 0 when no answer came
+#   headers      named character vector, lower-case names
+#   body         raw vector; NULL when it went to `dest`
+#   url          effective URL after redirects
+#   retry_after  seconds the server asks to wait (Retry-After; 60 for a 429
+#                without one), NA when it asks nothing
+#   waited       seconds spent pacing before the transfer
+#   failure      NULL, or why no answer came: list(kind ("transport" or
+#                "timeout"), detail, hint, transient)
+# http_transfer() adds `paced` and `errors` (response_errors()); the retry
+# policy adds `tries` (transfers made) and sums `waited` over them.
 
 #' @noRd
 ec5_user_agent <- function() {
@@ -31,7 +38,7 @@ ec5_user_agent <- function() {
   }
   sprintf(
     "epicollect5/%s (R %s; libcurl %s)",
-    utils::packageVersion("epicollect5"), getRversion(), libcurl_info_cpp()$version
+    utils::packageVersion("epicollect5"), getRversion(), cpp_check(libcurl_info_cpp())$version
   )
 }
 
@@ -55,32 +62,18 @@ option_number <- function(name, default, min = 0) {
   value
 }
 
-# Transport settings, from options:
+# Transport settings, from options (the retry options are in R/retry.R):
 #   epicollect5.connect_timeout  seconds to connect (30)
 #   epicollect5.timeout          seconds a transfer may stall (60)
 #   epicollect5.total_timeout    seconds for a whole transfer, 0 = none (0)
-#   epicollect5.max_tries        attempts for transient failures (4), and
-#                                for a JSON body damaged on the way (R/api.R)
-#   epicollect5.backoff          c(base, cap) seconds of the retry back-off
-#   epicollect5.retry_after_cap  longest wait for a Retry-After or a spent
-#                                rate limit; longer ones fail at once (180)
 #   epicollect5.http_verbose     TRUE prints the headers exchanged (redacted)
 http_options <- function() {
-  backoff <- getOption("epicollect5.backoff", c(1, 60))
-  if (!is.numeric(backoff) || length(backoff) != 2 || anyNA(backoff) || any(backoff < 0)) {
-    ec5_abort("Option {.code epicollect5.backoff} must be {.code c(base, cap)} in seconds.",
-      class = "argument", call = NULL
-    )
-  }
   list(
     connect_timeout = option_number("epicollect5.connect_timeout", 30, min = 0.001),
     low_speed_time = option_number("epicollect5.timeout", 60, min = 1),
     low_speed_limit = 1,
     timeout = option_number("epicollect5.total_timeout", 0),
-    max_tries = option_number("epicollect5.max_tries", 4, min = 1),
-    backoff_base = backoff[[1]],
-    backoff_cap = backoff[[2]],
-    retry_after_cap = option_number("epicollect5.retry_after_cap", 180),
+    retry_after_cap = retry_options()$retry_after_cap,
     user_agent = ec5_user_agent(),
     verbose = isTRUE(getOption("epicollect5.http_verbose")),
     on_wait = NULL
@@ -156,18 +149,32 @@ wait_reporter <- function(envir = parent.frame()) {
   }
 }
 
-#' Performs one API request
+#' Performs one API request under the retry policy
 #'
 #' @param url Full URL without the query.
 #' @param query Named list of query parameters; NULL elements are dropped.
 #' @param pace `list(slug =, class =)` to pace against the server's rate
 #'   limit for that project and class, or NULL.
 #' @param token Access token (sent as `Authorization: Bearer`), or NULL.
-#' @return The response list described at the top of this file.
+#' @return The response list described at the top of this file; HTTP errors
+#'   are returned, a transport failure that outlasts the retries is raised.
 #' @noRd
 ec5_request <- function(url, query = list(), method = "GET", headers = character(),
                         body = NULL, dest = NULL, pace = NULL, token = NULL,
                         call = rlang::caller_env()) {
+  ec5_retrying(
+    function() {
+      http_transfer(url, query, method = method, headers = headers, body = body,
+                    dest = dest, pace = pace, token = token, call = call)
+    },
+    call = call
+  )
+}
+
+# One transfer, with the arguments of ec5_request().
+http_transfer <- function(url, query = list(), method = "GET", headers = character(),
+                          body = NULL, dest = NULL, pace = NULL, token = NULL,
+                          call = rlang::caller_env()) {
   url <- build_url(url, query, call = call)
   if (!any(grepl("^accept:", headers, ignore.case = TRUE))) {
     headers <- c("Accept: application/json", headers)
@@ -189,7 +196,10 @@ ec5_request <- function(url, query = list(), method = "GET", headers = character
     limiter = limiter,
     options = options
   )
-  cpp_check(http_perform_cpp(request), call = call)
+  resp <- cpp_check(http_perform_cpp(request), call = call)
+  resp$paced <- !is.null(limiter)
+  resp$errors <- if (resp$status >= 400L) response_errors(resp)
+  resp
 }
 
 # Raises the classed error for a response with status >= 400; returns the
@@ -203,7 +213,7 @@ ec5_response_check <- function(resp, what = "request", call = rlang::caller_env(
   ec5_http_abort(
     resp$status,
     resp$url,
-    errors = response_errors(resp),
+    errors = resp$errors,
     what = what,
     retry_after = if (!is.na(retry_after)) retry_after,
     html = response_is_html(resp),
@@ -212,24 +222,16 @@ ec5_response_check <- function(resp, what = "request", call = rlang::caller_env(
   )
 }
 
-# The `errors` array of an ec5 error body as a data frame (code, title,
-# source), or NULL when the body is something else.
+# The items of the response's ec5 error body (list of code, title, source),
+# or NULL when the body is something else. Read once per failed response, by
+# http_transfer(), through the one reader of error bodies (src/error_body.cpp).
 response_errors <- function(resp) {
-  if (is.null(resp$body) || !length(resp$body)) {
-    return(NULL)
-  }
-  parsed <- json_parse_cpp(resp$body)
-  errors <- if (is.list(parsed) && !inherits(parsed, "ec5_cpp_failure")) parsed$errors
-  if (!is.list(errors) || !length(errors) || !all(vapply(errors, is.list, logical(1)))) {
-    return(NULL)
-  }
-  field <- function(name) {
-    vapply(errors, function(e) {
-      value <- e[[name]]
-      if (is.character(value) && length(value) == 1 && !is.na(value)) value else ""
-    }, "")
-  }
-  data.frame(code = field("code"), title = field("title"), source = field("source"))
+  cpp_check(error_body_cpp(resp$body %||% raw()))
+}
+
+# The first ec5 code of the response's error body, or "".
+error_code <- function(resp) {
+  if (length(resp$errors$code)) resp$errors$code[[1]] else ""
 }
 
 # A response header by its lower-case name, "" when the response lacks it.
@@ -243,22 +245,4 @@ response_is_html <- function(resp) {
   start <- utils::head(resp$body, 100)
   start <- rawToChar(start[start != as.raw(0)])
   isTRUE(grepl("html", type, fixed = TRUE)) || grepl("^\\s*<", start)
-}
-
-# The parsed JSON body of a successful response.
-ec5_response_json <- function(resp, what = "request", call = rlang::caller_env()) {
-  parsed <- json_parse_cpp(if (is.null(resp$body)) raw() else resp$body)
-  if (inherits(parsed, "ec5_cpp_failure")) {
-    url <- redact_url(resp$url)
-    ec5_abort(
-      c(
-        "The server's answer to the {what} is not valid JSON.",
-        "x" = "{parsed$message}",
-        "i" = "URL: {.url {url}}"
-      ),
-      class = "parse",
-      call = call
-    )
-  }
-  parsed
 }

@@ -187,13 +187,7 @@ table_depth <- function(h, i) {
 #' ec5_join(x, names(x)[2])
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
-  if (!inherits(x, "ec5_project_data")) {
-    ec5_abort(
-      c("{.arg x} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
+  check_project_data(x)
   h <- attr(x, "hierarchy")
   check_table_name(child, h$table, "child")
   parent <- parent %||% h$parent[match(child, h$table)]
@@ -210,6 +204,16 @@ ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
   names(extra)[clash] <- paste0(names(extra)[clash], suffix)
   out <- tibble::as_tibble(c(kid, extra))
   restore_table_attributes(out, kid)
+}
+
+check_project_data <- function(x, call = rlang::caller_env()) {
+  if (!inherits(x, "ec5_project_data")) {
+    ec5_abort(
+      c("{.arg x} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
+        "x" = "You supplied {.obj_type_friendly {x}}."),
+      class = "argument", call = call
+    )
+  }
 }
 
 check_table_name <- function(name, tables, arg, call = rlang::caller_env()) {

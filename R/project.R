@@ -57,21 +57,21 @@ project_get <- function(slug, auth, base_url, call = rlang::caller_env()) {
 # when the server does not offer it (older servers): then the definition is
 # cached for the session without a staleness check.
 project_version <- function(slug, base_url, call = rlang::caller_env()) {
-  with_parsed_body(
+  ec5_retrying(
     function() {
-      ec5_request(
+      http_transfer(
         paste0(base_url, "/api/project-version/", slug),
         pace = list(slug = slug, class = "global"), call = call
       )
     },
-    function(resp) version_from_response(resp, slug, base_url, call),
+    finish = function(resp) version_from_response(resp, slug, base_url, call),
     what = "project version request",
     call = call
   )
 }
 
 version_from_response <- function(resp, slug, base_url, call) {
-  if (resp$status == 400L && identical(response_error_code(resp), "ec5_11")) {
+  if (resp$status == 400L && identical(error_code(resp), "ec5_11")) {
     ec5_abort(
       c("Project {.val {slug}} was not found on {.url {base_url}}.",
         "i" = "Check the slug: it is the last part of the project's URL. {.fn ec5_search_projects} finds projects by name."),

@@ -133,13 +133,13 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// http_perform_cpp
-SEXP http_perform_cpp(SEXP request);
-RcppExport SEXP _epicollect5_http_perform_cpp(SEXP requestSEXP) {
+// error_body_cpp
+SEXP error_body_cpp(SEXP body);
+RcppExport SEXP _epicollect5_error_body_cpp(SEXP bodySEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< SEXP >::type request(requestSEXP);
-    rcpp_result_gen = Rcpp::wrap(http_perform_cpp(request));
+    Rcpp::traits::input_parameter< SEXP >::type body(bodySEXP);
+    rcpp_result_gen = Rcpp::wrap(error_body_cpp(body));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -150,6 +150,39 @@ BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type urls(urlsSEXP);
     rcpp_result_gen = Rcpp::wrap(redact_url_cpp(urls));
+    return rcpp_result_gen;
+END_RCPP
+}
+// http_perform_cpp
+SEXP http_perform_cpp(SEXP request);
+RcppExport SEXP _epicollect5_http_perform_cpp(SEXP requestSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type request(requestSEXP);
+    rcpp_result_gen = Rcpp::wrap(http_perform_cpp(request));
+    return rcpp_result_gen;
+END_RCPP
+}
+// http_backoff_cpp
+SEXP http_backoff_cpp(SEXP attempt, SEXP options);
+RcppExport SEXP _epicollect5_http_backoff_cpp(SEXP attemptSEXP, SEXP optionsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type attempt(attemptSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type options(optionsSEXP);
+    rcpp_result_gen = Rcpp::wrap(http_backoff_cpp(attempt, options));
+    return rcpp_result_gen;
+END_RCPP
+}
+// http_wait_cpp
+SEXP http_wait_cpp(SEXP seconds, SEXP reason, SEXP on_wait);
+RcppExport SEXP _epicollect5_http_wait_cpp(SEXP secondsSEXP, SEXP reasonSEXP, SEXP on_waitSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type seconds(secondsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type reason(reasonSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type on_wait(on_waitSEXP);
+    rcpp_result_gen = Rcpp::wrap(http_wait_cpp(seconds, reason, on_wait));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -266,8 +299,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},
     {"_epicollect5_entries_parser_last_rows_cpp", (DL_FUNC) &_epicollect5_entries_parser_last_rows_cpp, 2},
     {"_epicollect5_entries_parser_finish_cpp", (DL_FUNC) &_epicollect5_entries_parser_finish_cpp, 1},
-    {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
+    {"_epicollect5_error_body_cpp", (DL_FUNC) &_epicollect5_error_body_cpp, 1},
     {"_epicollect5_redact_url_cpp", (DL_FUNC) &_epicollect5_redact_url_cpp, 1},
+    {"_epicollect5_http_perform_cpp", (DL_FUNC) &_epicollect5_http_perform_cpp, 1},
+    {"_epicollect5_http_backoff_cpp", (DL_FUNC) &_epicollect5_http_backoff_cpp, 2},
+    {"_epicollect5_http_wait_cpp", (DL_FUNC) &_epicollect5_http_wait_cpp, 3},
     {"_epicollect5_json_parse_cpp", (DL_FUNC) &_epicollect5_json_parse_cpp, 1},
     {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
     {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},

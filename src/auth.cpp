@@ -8,14 +8,16 @@
 
 #include "glue.h"
 #include "json.h"
+#include "r_list.h"
 
 namespace {
 
-std::string single_string(SEXP x, const char* what) {
+// Checked and converted before any C++ object with a destructor exists.
+const char* single_string(SEXP x, const char* what) {
   if (TYPEOF(x) != STRSXP || Rf_xlength(x) != 1 || STRING_ELT(x, 0) == NA_STRING) {
     throw ec5::Error("argument", std::string("`") + what + "` must be a single string.");
   }
-  return Rf_translateCharUTF8(STRING_ELT(x, 0));
+  return ec5::utf8_chars(STRING_ELT(x, 0));
 }
 
 }  // namespace
@@ -24,8 +26,10 @@ std::string single_string(SEXP x, const char* what) {
 // [[Rcpp::export(rng = false)]]
 SEXP auth_token_body_cpp(SEXP client_id, SEXP client_secret) {
   EC5_BEGIN
-  const std::string id = single_string(client_id, "client_id");
-  const std::string secret = single_string(client_secret, "client_secret");
+  const char* id_chars = single_string(client_id, "client_id");
+  const char* secret_chars = single_string(client_secret, "client_secret");
+  const std::string id = id_chars;
+  const std::string secret = secret_chars;
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.StartObject();

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "error_body.h"
 #include "glue.h"
 #include "json.h"
 #include "r_list.h"
@@ -460,17 +461,6 @@ SEXP stats_list(const rapidjson::Value* meta) {
           r_scalar(s ? field(*s, "structure_last_updated") : std::nullopt));
 }
 
-std::string error_message(const rapidjson::Value& errors) {
-  std::string out = "The body is an Epicollect5 error, not a project definition";
-  if (errors.IsArray() && !errors.Empty()) {
-    OptString code = field(errors[0], "code");
-    OptString title = field(errors[0], "title");
-    if (code) out += ": " + *code;
-    if (title) out += " (" + *title + ")";
-  }
-  return out + ".";
-}
-
 }  // namespace
 
 }  // namespace ec5
@@ -486,9 +476,7 @@ SEXP definition_read_cpp(SEXP json) {
   const rapidjson::Value* meta = ec5::json_member(doc, "meta");
   if (!project && ec5::json_member(doc, "forms")) project = &doc;
   if (!project || !project->IsObject()) {
-    if (const rapidjson::Value* errors = ec5::json_member(doc, "errors")) {
-      throw ec5::Error("parse", ec5::error_message(*errors));
-    }
+    if (ec5::json_member(doc, "errors")) ec5::throw_error_body(doc, "a project definition");
     throw ec5::Error("parse", "The JSON is not a project definition: it has no `data.project`.");
   }
   ec5::Definition def = ec5::read_definition(*project);

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <utility>
 
+#include "error_body.h"
 #include "glue.h"
 #include "r_list.h"
 #include "r_vectors.h"
@@ -36,18 +37,6 @@ std::string meta_string(const rapidjson::Value& meta, const char* name) {
 bool looks_like_entry(const rapidjson::Value& v) {
   return json_member(v, "ec5_uuid") || json_member(v, "ec5_branch_uuid") ||
          json_member(v, "ec5_branch_owner_uuid");
-}
-
-// The message for a body that is an ec5 error rather than entries.
-std::string error_body_message(const rapidjson::Value& errors) {
-  std::string out = "The body is an Epicollect5 error, not entries";
-  if (errors.IsArray() && !errors.Empty()) {
-    std::string code = meta_string(errors[0], "code");
-    std::string title = meta_string(errors[0], "title");
-    if (!code.empty()) out += ": " + code;
-    if (!title.empty()) out += " (" + title + ")";
-  }
-  return out + ".";
 }
 
 // A count as an R integer; NA when absent or not a whole number in range.
@@ -146,7 +135,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
         meta.map_name = meta_string(*mapping, "map_name");
       }
     } else if (errors && !body) {
-      throw Error("parse", error_body_message(*errors));
+      throw_error_body(doc, "entries");
     } else if (!body && looks_like_entry(doc)) {
       single = true;
     } else {

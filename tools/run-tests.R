@@ -6,6 +6,9 @@
 # folder under tempdir()), never into the user's library. With
 # EC5_TEST_INSTALLED=true the package already in EC5_TEST_LIB is tested as it
 # is (tools/sanitize.sh and tools/valgrind.sh install instrumented builds).
+if (!requireNamespace("testthat", quietly = TRUE)) {
+  stop("The tests need the development packages: run tools/setup.sh --dev first.", call. = FALSE)
+}
 args <- commandArgs(trailingOnly = TRUE)
 filter <- if (length(args)) args[[1]] else NULL
 

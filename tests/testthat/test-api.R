@@ -76,8 +76,8 @@ test_that("persistent faults end in classed errors that name what happened", {
     # A Retry-After beyond epicollect5.retry_after_cap is not waited for.
     list(fault = list(type = "rate_limit", retry_after = 30), class = "ec5_error_rate_limited", requests = 1),
     list(fault = list(type = "maintenance"), class = "ec5_error_server", requests = 1),
-    # An HTML page with status 200 (a login portal) is not asked again.
-    list(fault = list(type = "error", status = 200), class = "ec5_error_parse", requests = 1)
+    # An HTML page with status 200 (a login portal) is asked again once.
+    list(fault = list(type = "error", status = 200), class = "ec5_error_parse", requests = 2)
   )
   errors <- list()
   for (case in cases) {

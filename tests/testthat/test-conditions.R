@@ -17,14 +17,24 @@ test_that("every class becomes ec5_error_<class> plus ec5_error", {
 })
 
 test_that("C++ failures become classed errors; a time-out is also a transport error", {
-  failure <- function(kind, message) structure(list(kind = kind, message = message), class = "ec5_cpp_failure")
-  err <- expect_error(epicollect5:::cpp_check(failure("timeout", "Too slow.\nAllow more time.")),
+  failure <- function(kind, message, fields = character()) {
+    structure(list(kind = kind, message = message, fields = fields), class = "ec5_cpp_failure")
+  }
+  err <- expect_error(epicollect5:::cpp_check(failure("timeout", "Too slow.", c(hint = "timeout"))),
                       class = "ec5_error_timeout")
   expect_s3_class(err, "ec5_error_transport")
   expect_identical(epicollect5:::cpp_check(list(a = 1)), list(a = 1))
-  # Braces in C++ text are shown, never interpreted.
+  # Fields other than the hint become fields of the condition.
+  err <- expect_error(
+    epicollect5:::cpp_check(failure("parse", "An error body.", c(code = "ec5_11", title = "No."))),
+    class = "ec5_error_parse"
+  )
+  expect_identical(err$code, "ec5_11")
+  expect_identical(err$title, "No.")
+  expect_null(err$hint)
+  # Hint texts live in R; braces in C++ text are shown, never interpreted.
   expect_snapshot(error = TRUE, {
-    epicollect5:::cpp_check(failure("timeout", "Too slow.\nAllow more time."))
+    epicollect5:::cpp_check(failure("timeout", "Too slow.", c(hint = "timeout")))
     epicollect5:::cpp_check(failure("parse", "Invalid JSON near {x} and {.code y}"))
   })
 })
@@ -331,11 +341,58 @@ test_that("no argument or option turns certificate checks off", {
   expect_false(any(grepl("ssl|tls|verif|insecure|cert|peer", options, ignore.case = TRUE)))
   expect_false(any(grepl("ssl|tls|verif|insecure|cert|peer", names(epicollect5:::http_options()), ignore.case = TRUE)))
   # The C++ transport sets the checks unconditionally.
-  source <- test_path("..", "..", "src", "http.cpp")
+  source <- test_path("..", "..", "src", "http_transfer.cpp")
   skip_if_not(file.exists(source))
   lines <- readLines(source)
   expect_true(any(grepl("CURLOPT_SSL_VERIFYPEER, 1L", lines, fixed = TRUE)))
   expect_true(any(grepl("CURLOPT_SSL_VERIFYHOST, 2L", lines, fixed = TRUE)))
   expect_false(any(grepl("VERIFY(PEER|HOST), 0", lines)))
   expect_false(any(grepl("UNRESTRICTED_AUTH", lines[!grepl("^\\s*//", lines)])))
+})
+
+test_that("strings declared \"bytes\" reach no C++ entry point as an R error", {
+  # R refuses to translate "bytes" to UTF-8: that R error would long-jump over
+  # live C++ objects. Every entry point gets one in every argument, and must
+  # answer with a value or a classed error.
+  as_bytes <- function(x) {
+    Encoding(x) <- "bytes"
+    x
+  }
+  bytes <- as_bytes("caf\xe9 {x}")
+  ns <- asNamespace("epicollect5")
+  withr::defer(limiter_set_clock_cpp(NA_real_))
+  withr::defer(limiter_reset_cpp())
+  rcpp_typed <- c("csv_read_cpp", "csv_infer_cpp", "csv_convert_cpp", "csv_write_cpp")
+  entry_points <- Filter(function(f) is.function(ns[[f]]), grep("_cpp$", ls(ns), value = TRUE))
+  expect_gt(length(entry_points), 10)
+  for (name in entry_points) {
+    f <- get(name, envir = ns)
+    args <- rep(list(bytes), length(formals(f)))
+    outcome <- tryCatch(
+      {
+        cpp_check(do.call(f, args))
+        "value"
+      },
+      ec5_error = function(e) "classed",
+      # Typed arguments (Rcpp::List, Rcpp::RawVector) are checked by Rcpp
+      # before the function runs: an R error, not an ec5 one.
+      "Rcpp::not_compatible" = function(e) if (name %in% rcpp_typed) "typed" else stop(e)
+    )
+    expect_true(outcome %in% c("value", "classed", "typed"), label = name)
+  }
+  # Strings inside the lists of a request and a limiter.
+  limiter <- list(key = bytes, class = bytes, requests = 1, seconds = 1)
+  expect_identical(cpp_check(limiter_delay_cpp(limiter)), 0)
+  options <- http_options()
+  options$user_agent <- bytes
+  resp <- cpp_check(http_perform_cpp(list(
+    url = as_bytes("http://127.0.0.1:9/caf\xe9"), headers = as_bytes("X-Test: caf\xe9"),
+    dest = as_bytes(paste0(withr::local_tempdir(), "/caf\xe9")), options = options
+  )))
+  expect_identical(resp$status, 0L)
+  expect_identical(resp$failure$kind, "transport")
+  body <- cpp_check(auth_token_body_cpp(bytes, bytes))
+  expect_true(is.raw(body))
+  expect_error(cpp_check(json_parse_cpp(bytes)), class = "ec5_error_parse")
+  expect_identical(redact_url(as_bytes("http://x/?secret=caf\xe9")), "http://x/?secret=<redacted>")
 })

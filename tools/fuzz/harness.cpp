@@ -6,8 +6,9 @@
 //                          second copy exercises de-duplication)
 //   -DEC5_FUZZ_CSV         csv_read_cpp(), then type inference and conversion
 //                          planned as R/csv.R plans them
-//   -DEC5_FUZZ_JSON        json_parse_cpp() and auth_token_parse_cpp(), the
-//                          readers of every other response body
+//   -DEC5_FUZZ_JSON        json_parse_cpp(), auth_token_parse_cpp() and
+//                          error_body_cpp(), the readers of every other
+//                          response body
 //
 // Each input runs inside R_ToplevelExec, inside the same kind of try/catch
 // as the Rcpp glue. A finding (abort, which libFuzzer reports as a crash) is:
@@ -45,6 +46,7 @@ SEXP csv_header_types_cpp(SEXP header);
 SEXP table_layout_cpp();
 SEXP json_parse_cpp(SEXP json);
 SEXP auth_token_parse_cpp(SEXP body);
+SEXP error_body_cpp(SEXP body);
 
 namespace {
 
@@ -250,6 +252,7 @@ void run_one(const Input& in) {
   SEXP json = PROTECT(raw_vector(in.data, in.size));
   failed(json_parse_cpp(json), "json_parse_cpp");
   failed(auth_token_parse_cpp(json), "auth_token_parse_cpp");
+  failed(error_body_cpp(json), "error_body_cpp");
   UNPROTECT(1);
 }
 

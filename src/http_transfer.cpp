@@ -1,26 +1,20 @@
-#include "http.h"
+#include "http_transfer.h"
 
 #include <curl/curl.h>
 
-#include <R_ext/Utils.h>
-
-#include <algorithm>
-#include <cctype>
 #include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "glue.h"
+#include "errors.h"
+#include "http_redact.h"
+#include "http_wait.h"
 #include "interrupt.h"
-#include "r_list.h"
 
 namespace ec5 {
 
@@ -157,19 +151,6 @@ class DestFile {
 };
 
 // --- one attempt -------------------------------------------------------------
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  const size_t first = s.find_first_not_of(ws);
-  if (first == std::string::npos) return "";
-  return s.substr(first, s.find_last_not_of(ws) - first + 1);
-}
 
 struct Transfer {
   Transfer(CURL* handle, const std::string& dest_path)
@@ -375,9 +356,10 @@ CURLcode run(const Lease& lease, const HttpRequest& req, Transfer& t) {
   return CURLE_FAILED_INIT;
 }
 
-// --- retries -----------------------------------------------------------------
+// --- outcome -----------------------------------------------------------------
 
-bool retryable(CURLcode code) {
+// Errors libcurl reports for a network or server hiccup, worth another try.
+bool transient(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_SEND_ERROR:
@@ -393,113 +375,32 @@ bool retryable(CURLcode code) {
   }
 }
 
-bool retryable(long status) {
-  return status == 500 || status == 502 || status == 503 || status == 504;
-}
-
-// Truncated exponential back-off with full jitter: uniform in
-// [0, min(cap, base * 2^(attempt - 1))].
-double backoff(const HttpOptions& opt, int attempt) {
-  static std::mt19937 rng{std::random_device{}()};
-  const double ceiling =
-      std::min(opt.backoff_cap, opt.backoff_base * std::pow(2.0, attempt - 1));
-  std::uniform_real_distribution<double> jitter(0, std::max(0.0, ceiling));
-  return jitter(rng);
-}
-
-const std::string* find_header(const std::vector<std::pair<std::string, std::string>>& headers,
-                               const char* name) {
-  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
-    if (it->first == name) return &it->second;
-  }
-  return nullptr;
-}
-
-double header_number(const std::vector<std::pair<std::string, std::string>>& headers,
-                     const char* name) {
-  const std::string* value = find_header(headers, name);
-  if (!value || value->empty()) return NAN;
-  char* end = nullptr;
-  const double x = std::strtod(value->c_str(), &end);
-  return end && *end == '\0' ? x : NAN;
-}
-
-// Retry-After is seconds or an HTTP date; NaN when absent or unreadable.
-double retry_after(const std::vector<std::pair<std::string, std::string>>& headers) {
-  const double seconds = header_number(headers, "retry-after");
-  if (!std::isnan(seconds)) return std::max(0.0, seconds);
-  const std::string* value = find_header(headers, "retry-after");
-  if (!value) return NAN;
-  const time_t when = curl_getdate(value->c_str(), nullptr);
-  if (when < 0) return NAN;
-  return std::max(0.0, std::difftime(when, std::time(nullptr)));
-}
-
-// How long a 429 asks us to wait; the server always sends Retry-After, so the
-// fallback is the length of its usual window.
-double wait_after_429(const std::vector<std::pair<std::string, std::string>>& headers) {
-  const double after = retry_after(headers);
-  return std::isnan(after) ? 60 : after;
-}
-
-// Time spent waiting between attempts, reported to R while it passes.
-class Waiter {
- public:
-  explicit Waiter(const HttpOptions& opt) : opt_(opt) {}
-
-  void wait(double seconds, const std::string& reason) {
-    if (!(seconds > 0)) return;
-    std::function<void(double)> report;
-    if (opt_.on_wait != R_NilValue) {
-      report = [this, &reason](double remaining) {
-        Rcpp::Function callback(opt_.on_wait);
-        callback(remaining, reason);
-      };
-    }
-    const double start = monotonic_seconds();
-    sleep_interruptibly(seconds, report);
-    waited_ += monotonic_seconds() - start;
-  }
-
-  double waited() const { return waited_; }
-
- private:
-  const HttpOptions& opt_;
-  double waited_ = 0;
-};
-
-std::string failure_hint(CURLcode code) {
+// The key of what to do about a failure; the texts are in R/conditions.R.
+const char* failure_hint(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      return "Check the server address (option `epicollect5.base_url`) and your internet "
-             "connection.";
+      return "address";
     case CURLE_OPERATION_TIMEDOUT:
-      return "The server was too slow to answer. Try again later, or allow more time with "
-             "option `epicollect5.timeout`.";
+      return "timeout";
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
-      return "The server's certificate could not be verified. Behind a proxy that inspects "
-             "HTTPS, set the environment variable CURL_CA_BUNDLE to its certificate bundle.";
+      return "certificate";
     case CURLE_TOO_MANY_REDIRECTS:
-      return "The server redirected more than 5 times; check the server address.";
+      return "redirects";
     default:
-      return "Check your internet connection and proxy settings, then try again.";
+      return "network";
   }
 }
 
-[[noreturn]] void throw_failure(const HttpRequest& req, CURLcode code, const Transfer& t,
-                                int tries) {
-  std::string detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
-  std::string message = "Request to " + redact_url(req.url) + " failed";
-  if (tries > 1) message += " after " + std::to_string(tries) + " tries";
-  message += ": " + detail + "\n" + failure_hint(code);
-  throw Error(code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport", message);
-}
-
-std::string pacing_reason(const LimiterSpec& spec) {
-  return "the server's rate limit for " + spec.cls + " requests";
+TransferFailure failure_of(CURLcode code, const Transfer& t) {
+  TransferFailure f;
+  f.kind = code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport";
+  f.detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+  f.hint = failure_hint(code);
+  f.transient = transient(code);
+  return f;
 }
 
 // The wait the limiter asks for. One longer than retry_after_cap (a spent
@@ -512,8 +413,8 @@ double pacing_delay(const HttpRequest& req) {
     std::snprintf(seconds, sizeof seconds, "%.6g", std::ceil(delay));
     throw Error("rate_limited",
                 "The server's rate limit for " + req.limiter.cls + " requests is used up for " +
-                    seconds +
-                    " more seconds.\nTry again later; a request now would be refused (HTTP 429).");
+                    seconds + " more seconds.",
+                {{"hint", "rate_limit_spent"}});
   }
   return delay;
 }
@@ -525,205 +426,44 @@ void record_hit(const HttpRequest& req, CURL* easy, const Transfer& t, long stat
   if (status == 0 && sent == 0) return;  // never reached the server
   limiter_record(req.limiter, header_number(t.headers, "x-ratelimit-remaining"),
                  header_number(t.headers, "x-ratelimit-limit"),
-                 status == 429 ? wait_after_429(t.headers) : NAN);
+                 status == 429 ? retry_after(t.headers, status) : NAN);
 }
 
 }  // namespace
 
-std::string redact_url(const std::string& url) {
-  static const char* secrets[] = {"client_secret", "access_token", "token", "secret"};
-  const size_t query = url.find('?');
-  if (query == std::string::npos) return url;
-  std::string out = url.substr(0, query + 1);
-  size_t start = query + 1;
-  while (start <= url.size()) {
-    size_t end = url.find('&', start);
-    if (end == std::string::npos) end = url.size();
-    const std::string pair = url.substr(start, end - start);
-    const size_t eq = pair.find('=');
-    const std::string name = lower(pair.substr(0, eq));
-    bool secret = false;
-    for (const char* s : secrets) secret = secret || name == s;
-    out += secret && eq != std::string::npos ? pair.substr(0, eq + 1) + "<redacted>" : pair;
-    if (end < url.size()) out += '&';
-    start = end + 1;
-  }
-  return out;
-}
-
-HttpResponse http_perform(const HttpRequest& req) {
+HttpResponse http_transfer(const HttpRequest& req) {
   ensure_global_init();
-  Waiter waiter(req.options);
+  HttpResponse resp;
+  if (req.has_limiter) {
+    resp.waited = wait_reported(pacing_delay(req),
+                                "the server's rate limit for " + req.limiter.cls + " requests",
+                                req.options.on_wait);
+  }
   Lease lease;
-  const int max_tries = std::max(1, req.options.max_tries);
-  for (int attempt = 1;; ++attempt) {
-    if (req.has_limiter) waiter.wait(pacing_delay(req), pacing_reason(req.limiter));
-    Transfer t(lease.easy(), req.dest);
-    lease.set_reusable(false);
-    const CURLcode code = run(lease, req, t);
-    const long status = code == CURLE_OK ? response_status(lease.easy()) : 0;
-    record_hit(req, lease.easy(), t, status);
-    if (!t.io_error.empty()) throw Error("io", t.io_error);
-    if (code != CURLE_OK) {
-      if (retryable(code) && attempt < max_tries) {
-        waiter.wait(backoff(req.options, attempt),
-                    std::string("a retry after: ") + curl_easy_strerror(code));
-        continue;
-      }
-      throw_failure(req, code, t, attempt);
-    }
-    lease.set_reusable(true);
-    if (attempt < max_tries && (status == 429 || retryable(status))) {
-      const double after = retry_after(t.headers);
-      if (status == 429) {
-        const double wait = wait_after_429(t.headers);
-        if (wait <= req.options.retry_after_cap) {
-          // With a limiter, the next round's pacing delay covers the wait.
-          if (!req.has_limiter) waiter.wait(wait, "the server's rate limit (HTTP 429)");
-          continue;
-        }
-      } else {
-        const bool told = !std::isnan(after) && after <= req.options.retry_after_cap;
-        waiter.wait(told ? after : backoff(req.options, attempt),
-                    "a retry after HTTP " + std::to_string(status));
-        continue;
-      }
-    }
-    HttpResponse resp;
-    resp.status = status;
-    if (t.dest && status >= 200 && status < 300) {
-      if (!t.dest->commit()) throw Error("io", "Cannot write to '" + req.dest + "'.");
-      resp.body_in_file = true;
-    }
-    resp.headers = std::move(t.headers);
-    resp.body = std::move(t.body);
-    char* effective = nullptr;
-    curl_easy_getinfo(lease.easy(), CURLINFO_EFFECTIVE_URL, &effective);
-    resp.url = effective ? effective : req.url;
-    resp.tries = attempt;
-    resp.waited = waiter.waited();
+  Transfer t(lease.easy(), req.dest);
+  const CURLcode code = run(lease, req, t);
+  const long status = code == CURLE_OK ? response_status(lease.easy()) : 0;
+  record_hit(req, lease.easy(), t, status);
+  if (!t.io_error.empty()) throw Error("io", t.io_error);
+  resp.url = req.url;
+  if (code != CURLE_OK) {
+    resp.failed = true;
+    resp.failure = failure_of(code, t);
     return resp;
   }
-}
-
-// --- R interface -------------------------------------------------------------
-
-namespace {
-
-HttpOptions options_from(SEXP options) {
-  HttpOptions opt;
-  opt.connect_timeout = list_number(options, "connect_timeout", opt.connect_timeout);
-  opt.low_speed_time = list_number(options, "low_speed_time", opt.low_speed_time);
-  opt.low_speed_limit = list_number(options, "low_speed_limit", opt.low_speed_limit);
-  opt.timeout = list_number(options, "timeout", opt.timeout);
-  opt.max_tries =
-      static_cast<int>(clamp_long(list_number(options, "max_tries", opt.max_tries), INT_MAX));
-  opt.backoff_base = list_number(options, "backoff_base", opt.backoff_base);
-  opt.backoff_cap = list_number(options, "backoff_cap", opt.backoff_cap);
-  opt.retry_after_cap = list_number(options, "retry_after_cap", opt.retry_after_cap);
-  opt.user_agent = list_string(options, "user_agent");
-  opt.verbose = list_number(options, "verbose", 0) != 0;
-  SEXP on_wait = list_elt(options, "on_wait");
-  if (on_wait != R_NilValue && !Rf_isFunction(on_wait)) {
-    throw Error("argument", "`on_wait` must be a function or NULL.");
+  lease.set_reusable(true);
+  resp.status = status;
+  if (t.dest && status >= 200 && status < 300) {
+    if (!t.dest->commit()) throw Error("io", "Cannot write to '" + req.dest + "'.");
+    resp.body_in_file = true;
   }
-  opt.on_wait = on_wait;
-  return opt;
-}
-
-SEXP strings(const std::vector<std::string>& values) {
-  Rcpp::CharacterVector out(values.size());
-  for (size_t i = 0; i < values.size(); ++i) out[i] = Rcpp::String(values[i], CE_UTF8);
-  return out;
-}
-
-SEXP raw_vector(const std::vector<char>& bytes) {
-  Rcpp::RawVector out(bytes.size());
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return out;
-}
-
-SEXP response_to_r(const HttpResponse& resp) {
-  std::vector<std::string> names, values;
-  for (const auto& h : resp.headers) {
-    names.push_back(h.first);
-    values.push_back(h.second);
-  }
-  Rcpp::CharacterVector headers = strings(values);
-  headers.attr("names") = strings(names);
-  return Rcpp::List::create(
-      Rcpp::Named("status") = static_cast<int>(resp.status), Rcpp::Named("headers") = headers,
-      Rcpp::Named("body") = resp.body_in_file ? R_NilValue : raw_vector(resp.body),
-      Rcpp::Named("url") = Rcpp::String(resp.url, CE_UTF8),
-      Rcpp::Named("tries") = resp.tries, Rcpp::Named("waited") = resp.waited);
-}
-
-}  // namespace
-
-HttpRequest http_request_from(SEXP request) {
-  if (TYPEOF(request) != VECSXP) throw Error("argument", "`request` must be a list.");
-  HttpRequest req;
-  req.method = list_string(request, "method");
-  if (req.method.empty()) req.method = "GET";
-  if (req.method != "GET" && req.method != "POST") {
-    throw Error("argument", "Only GET and POST requests are supported.");
-  }
-  req.url = list_string(request, "url");
-  if (req.url.empty()) throw Error("argument", "`url` must be a single string.");
-  SEXP headers = list_elt(request, "headers");
-  if (headers != R_NilValue && TYPEOF(headers) != STRSXP) {
-    throw Error("argument", "`headers` must be a character vector.");
-  }
-  for (R_xlen_t i = 0; i < Rf_xlength(headers); ++i) {
-    if (STRING_ELT(headers, i) != NA_STRING) {
-      req.headers.emplace_back(Rf_translateCharUTF8(STRING_ELT(headers, i)));
-    }
-  }
-  SEXP body = list_elt(request, "body");
-  if (body != R_NilValue) {
-    if (TYPEOF(body) != RAWSXP) throw Error("argument", "`body` must be a raw vector.");
-    const char* bytes = reinterpret_cast<const char*>(RAW(body));
-    req.body.assign(bytes, bytes + Rf_xlength(body));
-  }
-  SEXP dest = list_elt(request, "dest");
-  if (dest != R_NilValue) {
-    if (TYPEOF(dest) != STRSXP || Rf_xlength(dest) != 1 || STRING_ELT(dest, 0) == NA_STRING) {
-      throw Error("argument", "`dest` must be a single file path.");
-    }
-    req.dest = R_ExpandFileName(Rf_translateChar(STRING_ELT(dest, 0)));
-  }
-  SEXP limiter = list_elt(request, "limiter");
-  if (limiter != R_NilValue) {
-    req.limiter = limiter_spec(limiter);
-    req.has_limiter = true;
-  }
-  req.options = options_from(list_elt(request, "options"));
-  return req;
+  resp.retry_after = retry_after(t.headers, status);
+  resp.headers = std::move(t.headers);
+  resp.body = std::move(t.body);
+  char* effective = nullptr;
+  curl_easy_getinfo(lease.easy(), CURLINFO_EFFECTIVE_URL, &effective);
+  if (effective) resp.url = effective;
+  return resp;
 }
 
 }  // namespace ec5
-
-// [[Rcpp::export(rng = false)]]
-SEXP http_perform_cpp(SEXP request) {
-  EC5_BEGIN
-  return ec5::response_to_r(ec5::http_perform(ec5::http_request_from(request)));
-  EC5_END
-}
-
-// redact_url() for R: one list of secret query parameters for both sides.
-// [[Rcpp::export(rng = false)]]
-SEXP redact_url_cpp(SEXP urls) {
-  EC5_BEGIN
-  if (TYPEOF(urls) != STRSXP) throw ec5::Error("argument", "`urls` must be a character vector.");
-  const R_xlen_t n = Rf_xlength(urls);
-  Rcpp::CharacterVector out(n);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    SEXP url = STRING_ELT(urls, i);
-    SET_STRING_ELT(out, i,
-                   url == NA_STRING
-                       ? NA_STRING
-                       : Rf_mkCharCE(ec5::redact_url(Rf_translateCharUTF8(url)).c_str(), CE_UTF8));
-  }
-  return out;
-  EC5_END
-}
