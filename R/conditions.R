@@ -10,6 +10,9 @@
 #   ec5_error_parse         a body that is not the JSON the API promises
 #   ec5_error_transport     connection, TLS or time-out failures
 #   ec5_error_io            a file could not be read or written
+#   ec5_error_store         the database of a local copy failed (closed,
+#                           read-only, full, damaged); ec5_error_locked
+#                           with it when another sync held the lock too long
 #   ec5_error_incomplete    entries kept changing faster than they could be
 #                           read (R/paging.R)
 #

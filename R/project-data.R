@@ -68,12 +68,17 @@ table_args <- function(slug, base_url, since = NULL, until = NULL,
 # ec5_branch_entries() fetch them, but with the definition at hand: no
 # definition or version request per table.
 fetch_table <- function(slug, project, row, args, auth, call) {
-  branch <- if (row$kind == "branch") row$ref
-  cs <- ec5_column_spec(project, form = row$form_ref, branch = branch, map_index = args$query$map_index)
+  cs <- table_column_spec(project, row, args$query$map_index)
   query <- args$query
   query$form_ref <- cs$form_ref
-  query$branch_ref <- branch
+  query$branch_ref <- if (row$kind == "branch") row$ref
   fetch_entries(slug, query, cs, args, auth, project, call = call)
+}
+
+# The column spec of one table of a project_data_plan() row.
+table_column_spec <- function(project, row, map_index = NULL) {
+  branch <- if (row$kind == "branch") row$ref
+  ec5_column_spec(project, form = row$form_ref, branch = branch, map_index = map_index)
 }
 
 project_data_filters <- function(..., call = rlang::caller_env()) {

@@ -456,14 +456,20 @@ bool parse_timestamp(std::string_view text, double* seconds) {
     return false;
   }
   std::size_t pos = 19;
-  double fraction = 0;
+  // The fraction as an integer count of its unit (up to nanoseconds), so
+  // that the result is one correctly rounded division: the nearest double
+  // to the time sent, which the local copy (R/store-columns.R) computes
+  // again from milliseconds.
+  std::int64_t fraction = 0;
+  double unit = 1;
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
-    double scale = 0.1;
     const std::size_t digits = pos;
     for (; pos < text.size() && is_digit(text[pos]); ++pos) {
-      fraction += (text[pos] - '0') * scale;
-      scale /= 10;
+      if (pos - digits < 9) {
+        fraction = fraction * 10 + (text[pos] - '0');
+        unit *= 10;
+      }
     }
     if (pos == digits) return false;
   }
@@ -472,8 +478,9 @@ bool parse_timestamp(std::string_view text, double* seconds) {
   if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59) {
     return false;
   }
-  *seconds = static_cast<double>(days_from_civil(y, mo, d)) * 86400.0 + h * 3600.0 +
-             mi * 60.0 + s + fraction;
+  const std::int64_t whole = static_cast<std::int64_t>(days_from_civil(y, mo, d)) * 86400 +
+                            h * 3600 + mi * 60 + s;
+  *seconds = static_cast<double>(whole * static_cast<std::int64_t>(unit) + fraction) / unit;
   return true;
 }
 

@@ -50,9 +50,10 @@ install_system_deps() {
   # to compile the package once rather than twice (see install_package). For
   # developing: qpdf and checkbashisms (devscripts) for R CMD check --as-cran,
   # and the headers of the libraries that CRAN packages compiled from source
-  # link (xml2 for roxygen2; the sf stack in case Debian's sf is too old).
+  # link (xml2 for roxygen2; the sf stack in case Debian's sf is too old;
+  # libpq for RPostgres, which the store tests use against PostgreSQL).
   local pkgs="libcurl4-openssl-dev pandoc ccache"
-  [ "$dev" = true ] && pkgs="$pkgs qpdf devscripts libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev"
+  [ "$dev" = true ] && pkgs="$pkgs qpdf devscripts libssl-dev libxml2-dev libgdal-dev libgeos-dev libproj-dev libudunits2-dev libpq-dev"
   [ "$fuzz" = true ] && pkgs="$pkgs clang libclang-rt-dev valgrind"
   if command -v apt-get >/dev/null 2>&1; then
     apt_install $pkgs

@@ -51,3 +51,12 @@ mask_run <- function(x) {
 count_matching <- function(log, prefix, query = "") {
   sum(startsWith(log$path, prefix) & grepl(query, log$query))
 }
+
+# The entries queries of a log.
+entries_queries <- function(log) log$query[startsWith(log$path, "/api/export/entries/")]
+
+# A pattern for the second request of a fetch: each request after the first
+# starts at a cursor (R/paging.R), which names it.
+second_request <- function(queries) {
+  sub(".*(filter_from=[^&]*).*", "\\1", queries[2])
+}

@@ -4,15 +4,6 @@
 
 entries_path <- "/api/export/entries/"
 
-# The entries queries of a log.
-entries_queries <- function(log) log$query[startsWith(log$path, entries_path)]
-
-# A pattern for the second request of a fetch: each request after the first
-# starts at a cursor (R/paging.R), which names it.
-second_request <- function(queries) {
-  sub(".*(filter_from=[^&]*).*", "\\1", queries[2])
-}
-
 test_that("transient faults are retried and the result is the fault-free one", {
   srv <- local_client_server()
   local_fast_retries()

@@ -301,7 +301,7 @@ test_that("no secret or token appears in any output, condition or written file",
   token_files <- startsWith(files, file.path(root, "cache", "tokens"))
   expect_true(any(token_files))
   files <- files[!token_files]
-  expect_true(any(grepl("[.]rds$", files)))
+  expect_true(any(grepl("[.]sqlite$", files)))
   expect_true(any(grepl("[.]csv$", files)))
   expect_true(any(grepl("[.]jpg$", files)))
   for (file in files) {

@@ -3,12 +3,18 @@
 # log; the HTML retry; the error body read once per answer.
 
 entries_path <- "/api/export/entries/"
-page_query <- function(page) paste0("(^|&)page=", page, "(&|$)")
 
-# Adds the faults of `faults` in order, each on page 2 only.
-add_page_faults <- function(srv, faults) {
+# The second request of a fault-free `fetch()`: the page the faults target.
+second_page <- function(srv, fetch) {
+  mark <- log_marker(srv)
+  fetch()
+  second_request(entries_queries(mark()))
+}
+
+# Adds the faults of `faults` in order, each on the request `page` only.
+add_page_faults <- function(srv, faults, page) {
   for (fault in faults) {
-    do.call(srv$faults, c(fault, list(path = entries_path, query = page_query(2))))
+    do.call(srv$faults, c(fault, list(path = entries_path, query = page)))
   }
 }
 
@@ -17,6 +23,7 @@ test_that("a page never costs more than max_tries transfers, whatever the mix of
   local_fast_retries()
   fetch <- function() ec5_entries("ec5-demo", per_page = 20, base_url = srv$url)
   clean <- without_fetch_time(fetch())
+  page <- second_page(srv, fetch)
   mark <- log_marker(srv)
   persistent <- list(
     server = list(type = "error", status = 502, times = 10),
@@ -35,16 +42,16 @@ test_that("a page never costs more than max_tries transfers, whatever the mix of
     for (class in names(persistent)) {
       label <- paste(transient[[i]]$type, transient[[i]]$status %||% "", "then", class)
       # Two transient causes, then one that persists: the budget of 3 ends it.
-      add_page_faults(srv, c(transient[i], transient[-i][1], list(persistent[[class]])))
+      add_page_faults(srv, c(transient[i], transient[-i][1], list(persistent[[class]])), page)
       expect_error(fetch(), class = paste0("ec5_error_", class), label = label)
-      expect_equal(count_matching(mark(), entries_path, page_query(2)), 3, label = label)
+      expect_equal(count_matching(mark(), entries_path, page), 3, label = label)
       srv$clear_faults()
       epicollect5:::limiter_reset_cpp()
     }
     # Two transient causes alone cost two of the three tries: the page arrives.
-    add_page_faults(srv, c(transient[i], transient[-i][1]))
+    add_page_faults(srv, c(transient[i], transient[-i][1]), page)
     expect_identical(without_fetch_time(fetch()), clean, label = transient[[i]]$type)
-    expect_equal(count_matching(mark(), entries_path, page_query(2)), 3, label = transient[[i]]$type)
+    expect_equal(count_matching(mark(), entries_path, page), 3, label = transient[[i]]$type)
   }
 })
 
@@ -54,15 +61,15 @@ test_that("re-authentication takes one try of the page's budget", {
   slug <- "proyecto-api-python"
   auth <- server_auth(srv, slug)
   fetch <- function() ec5_entries(slug, per_page = 20, auth = auth, base_url = srv$url)
-  fetch()
+  page <- second_page(srv, fetch)
   mark <- log_marker(srv)
   add_page_faults(srv, list(
     list(type = "revoke_token"),
     list(type = "error", status = 503, times = 10)
-  ))
+  ), page)
   expect_error(fetch(), class = "ec5_error_server")
   log <- mark()
-  expect_equal(count_matching(log, entries_path, page_query(2)), 3)
+  expect_equal(count_matching(log, entries_path, page), 3)
   expect_equal(count_matching(log, "/api/oauth/token"), 1)
   srv$clear_faults()
 })
@@ -90,16 +97,17 @@ test_that("a 200 HTML page is asked for once more, then the classed error stands
   local_fast_retries()
   fetch <- function() ec5_entries("ec5-demo", per_page = 20, base_url = srv$url)
   clean <- without_fetch_time(fetch())
+  page <- second_page(srv, fetch)
   mark <- log_marker(srv)
-  add_page_faults(srv, list(list(type = "error", status = 200)))
+  add_page_faults(srv, list(list(type = "error", status = 200)), page)
   expect_identical(without_fetch_time(fetch()), clean)
-  expect_equal(count_matching(mark(), entries_path, page_query(2)), 2)
+  expect_equal(count_matching(mark(), entries_path, page), 2)
   # Once only: a second HTML page ends it, though a try is left.
-  add_page_faults(srv, list(list(type = "error", status = 200, times = 10)))
+  add_page_faults(srv, list(list(type = "error", status = 200, times = 10)), page)
   err <- expect_error(fetch(), class = "ec5_error_parse")
   expect_equal(err$status, 200L)
   expect_match(conditionMessage(err), "It is an HTML page")
-  expect_equal(count_matching(mark(), entries_path, page_query(2)), 2)
+  expect_equal(count_matching(mark(), entries_path, page), 2)
   srv$clear_faults()
 })
 

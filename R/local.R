@@ -1,0 +1,102 @@
+#' Read the local copy of a project, without the network
+#'
+#' Reads what [ec5_sync()] stored: the same tables, column types, factor
+#' levels, labels, list columns and problems as [ec5_project_data()] returns
+#' for the server's state at the last sync, without any request. Each
+#' table's `provenance` gives the time of the last sync as `fetched_at`.
+#'
+#' @inheritParams ec5_sync
+#' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
+#'   extra attribute `synced_at`.
+#' @seealso [ec5_tbl()] for a lazy table in the database;
+#'   `vignette("shared-copy")` for the schema of the copy.
+#' @export
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
+#' url <- ec5_demo_server()
+#' dir <- tempfile("ec5-copy")
+#' ec5_sync("ec5-demo", dir = dir, base_url = url)
+#' ec5_demo_server(stop = TRUE)
+#' # The server is gone; the copy is not.
+#' ec5_local("ec5-demo", dir = dir, base_url = url)
+ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url()) {
+  check_slug(slug)
+  base_url <- check_base_url(base_url)
+  call <- rlang::current_env()
+  store <- store_open(con, dir, base_url, slug, create = FALSE)
+  on.exit(store_close(store))
+  store_try(store_read_project(store, call), "read", store_where(store), call)
+}
+
+store_read_project <- function(store, call) {
+  stored <- store_project(store)
+  if (is.null(stored)) {
+    store_missing(store$slug, call)
+  }
+  project <- stored$project
+  plan <- project_data_plan(project, NULL, TRUE)
+  state <- store_tables(store)
+  slug <- store$slug
+  args <- table_args(slug, store$base_url, call = call)
+  tables <- lapply(seq_len(nrow(plan)), function(i) {
+    row <- plan[i, ]
+    cs <- table_column_spec(project, row, args$query$map_index)
+    at <- match(row$table, state$table_name)
+    table <- store_read_table(store, store_target(row, state$sql_table[at], store_prototype(cs)))
+    attr(table, "provenance") <- local_provenance(slug, cs, args, nrow(table), state$synced_at[at])
+    table
+  })
+  names(tables) <- plan$table
+  out <- new_project_data(tables, project, plan)
+  attr(out, "synced_at") <- stored$synced_at
+  out
+}
+
+# The provenance of a full fetch of the table, fetched at the last sync.
+local_provenance <- function(slug, cs, args, rows, synced_at) {
+  provenance <- entries_provenance(slug, cs, args$query, args, rows)
+  provenance$fetched_at <- decode_time(synced_at)
+  provenance
+}
+
+#' A table of the local copy as a lazy database table
+#'
+#' Filters, joins and summaries run in the database (with dplyr verbs,
+#' through dbplyr), so a copy larger than memory can still be analysed.
+#' Columns are as the database stores them (see `vignette("shared-copy")`):
+#' choices as their labels, checkbox and search answers joined with `", "`
+#' (one row per answer in the table `<table>__answers`).
+#'
+#' @param con A DBI connection to the database that holds the copy.
+#' @param slug The project's slug.
+#' @param table A table of the project: a form's name or a branch's export
+#'   name (as in [ec5_project_data()]), or the SQL table's name.
+#' @return A `tbl_sql` (see [dplyr::tbl()]).
+#' @export
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE) && requireNamespace("dbplyr", quietly = TRUE)
+#' url <- ec5_demo_server()
+#' con <- DBI::dbConnect(RSQLite::SQLite(), tempfile(fileext = ".sqlite"))
+#' ec5_sync("ec5-demo", con = con, base_url = url)
+#' ec5_tbl(con, "ec5-demo", "University")
+#' DBI::dbDisconnect(con)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
+ec5_tbl <- function(con, slug, table) {
+  rlang::check_installed(c("dbplyr", "dplyr"), "for lazy tables of the local copy")
+  check_slug(slug)
+  call <- rlang::current_env()
+  check_store_con(con, call)
+  store <- list(con = con, slug = slug, dialect = store_dialect(con))
+  state <- store_try(store_tables(store), "read", "the database", call)
+  if (!nrow(state)) {
+    store_missing(slug, call)
+  }
+  at <- match(table, state$table_name) %|NA|% match(table, state$sql_table)
+  if (!rlang::is_string(table) || is.na(at)) {
+    ec5_abort(
+      c("{.arg table} must name a table of the local copy of {.val {slug}}.",
+        "x" = "You supplied {.val {format(table)}}.",
+        "i" = "Its tables are {.val {state$table_name}}."),
+      class = "argument"
+    )
+  }
+  dplyr::tbl(con, state$sql_table[at])
+}
