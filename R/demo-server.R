@@ -1,3 +1,6 @@
+# ec5_demo_server(), and server_component(), the one loader of the local
+# Epicollect5 server (inst/server/), which lives outside the namespace.
+
 # The demo server of this session: the webfakes process and its URL. It is
 # kept here, not in an option, so that starting it changes nothing global.
 demo_server <- new.env(parent = emptyenv())
@@ -59,9 +62,10 @@ demo_server_running <- function() {
 }
 
 demo_server_start <- function(rate_limits) {
-  limits <- ec5_server_limits(if (rate_limits == "production") "production" else "code")
+  server <- server_component()
+  limits <- server$srv_limits(if (rate_limits == "production") "production" else "code")
   process <- webfakes::new_app_process(
-    ec5_server_app(limits = limits),
+    server$srv_app(limits = limits),
     # Several threads, so that one slow download does not block the others.
     opts = webfakes::server_opts(num_threads = 4)
   )
@@ -84,6 +88,24 @@ demo_server_stop <- function() {
   }
   rm(list = ls(demo_server), envir = demo_server)
   invisible(NULL)
+}
+
+#' The local Epicollect5 server, loaded from inst/server/
+#'
+#' The server is a component of its own, not part of the package namespace:
+#' its files are sourced into a fresh environment whose parent is the base
+#' environment, so it cannot reach the client's internals and the webfakes app
+#' carries its functions with it into the server subprocess. The environment's
+#' entry point is `srv_app()`; inst/server/app.R describes the rest.
+#' @return An environment of `srv_` functions.
+#' @noRd
+server_component <- function() {
+  dir <- system.file("server", package = "epicollect5", mustWork = TRUE)
+  server <- new.env(parent = baseenv())
+  for (file in sort(list.files(dir, "[.]R$", full.names = TRUE))) {
+    sys.source(file, envir = server, keep.source = FALSE)
+  }
+  server
 }
 
 check_demo_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {

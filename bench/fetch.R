@@ -5,7 +5,7 @@
 #   EC5_BENCH_LIB=/tmp/lib-bench Rscript bench/fetch.R
 #   EC5_BENCH_WINDOW=60 EC5_BENCH_SETUPS=1 EC5_BENCH_RUNS=sync_full Rscript bench/fetch.R
 #
-# The local server (R/server.R) runs in a subprocess with the production
+# The local server (inst/server/app.R) runs in a subprocess with the production
 # limits scaled in time: every window of 60 s becomes EC5_BENCH_WINDOW
 # seconds (default 2), an hour becomes 60 times that; the client gets the same
 # scaled limits through option epicollect5.rate_limits. For each setup the
@@ -50,6 +50,8 @@ bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
 }))
 
 ns <- asNamespace("epicollect5")
+# The local server, loaded as ec5_demo_server() loads it.
+component <- ns$server_component()
 window <- as.numeric(Sys.getenv("EC5_BENCH_WINDOW", "2"))
 per_window <- 5
 
@@ -76,8 +78,8 @@ setups <- function() {
 }
 
 start_server <- function(slug, entries) {
-  limits <- do.call(ns$ec5_server_limits, c(list("production"), scaled_limits()))
-  app <- ns$ec5_server_app(entries = stats::setNames(entries, slug), limits = limits)
+  limits <- do.call(component$srv_limits, c(list("production"), scaled_limits()))
+  app <- component$srv_app(entries = stats::setNames(entries, slug), limits = limits)
   process <- webfakes::new_app_process(app, opts = webfakes::server_opts(num_threads = 1))
   url <- sub("/$", "", process$url())
   # The server generates a project's entries at its first request; do it

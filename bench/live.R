@@ -4,9 +4,10 @@
 #   EC5_BENCH_LIB=/tmp/lib-main EC5_BENCH_SERVER_LIB=/tmp/lib-live Rscript bench/live.R
 #
 # The client is the epicollect5 installed in EC5_BENCH_LIB (an older version
-# for the "before" figures); the local server (R/server.R) always comes from
+# for the "before" figures); the local server (inst/server/) always comes from
 # EC5_BENCH_SERVER_LIB (default: the same library), which must have the
-# schedule of changes (POST /_test/schedule). The server runs in its own R
+# schedule of changes (POST /_test/schedule) and the server component's
+# loader, server_component(). The server runs in its own R
 # process with rate limits high enough that pacing does not matter here.
 #
 # Scenario (issue 10): a form of 6000 entries read in pages of 1000; 8
@@ -43,9 +44,9 @@ server <- callr::r_bg(function(lib, slug, n, port) {
   .libPaths(c(lib, .libPaths()))
   # The app's own process must load the same installation.
   Sys.setenv(R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep))
-  ns <- asNamespace("epicollect5")
-  limits <- ns$ec5_server_limits("code", entries = c(1000, 1), project = c(1000, 1))
-  app <- ns$ec5_server_app(entries = stats::setNames(n, slug), limits = limits)
+  component <- epicollect5:::server_component()
+  limits <- component$srv_limits("code", entries = c(1000, 1), project = c(1000, 1))
+  app <- component$srv_app(entries = stats::setNames(n, slug), limits = limits)
   process <- webfakes::new_app_process(app, port = port, start = TRUE)
   repeat Sys.sleep(60)
 }, args = list(lib = server_lib, slug = slug, n = n_entries, port = port))

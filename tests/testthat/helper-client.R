@@ -4,7 +4,7 @@
 local_client_server <- function(..., .local_envir = parent.frame()) {
   limits <- list(entries = c(20, 1), project = c(20, 1), media = c(30, 1))
   srv <- local_ec5_server(
-    limits = do.call(epicollect5:::ec5_server_limits, c(list("code"), limits)),
+    limits = do.call(component$srv_limits, c(list("code"), limits)),
     ...,
     .local_envir = .local_envir
   )

@@ -1,8 +1,13 @@
 # The local Epicollect5 server for tests, and a small HTTP client to talk to
 # it directly.
 #
-# local_ec5_server(...) starts ec5_server_app(...) of the *installed* package
-# in a webfakes subprocess (stopped when `.local_envir` ends) and returns:
+# `component` is the server component (inst/server/) of the *installed*
+# package, loaded by the package's own loader, server_component(); unit tests
+# call its functions as component$srv_<name>(). Its header
+# (inst/server/app.R) documents the admin API and the fault types.
+#
+# local_ec5_server(...) starts component$srv_app(...) in a webfakes
+# subprocess (stopped when `.local_envir` ends) and returns:
 #   url            base URL, no trailing slash
 #   log()          data frame of the requests the server saw (time, method,
 #                  path, query, authorization, user_agent, host, status, fault)
@@ -23,10 +28,12 @@
 # dependency): it returns status, headers, body bytes and whether the body
 # was complete, so tests can observe dropped and slow transfers exactly.
 
+component <- epicollect5:::server_component()
+
 local_ec5_server <- function(..., .local_envir = parent.frame()) {
   testthat::skip_if_not_installed("webfakes")
   testthat::skip_if_not_installed("jsonlite")
-  app <- epicollect5:::ec5_server_app(...)
+  app <- component$srv_app(...)
   # Several threads, so that a stalled response does not block the others.
   process <- webfakes::local_app_process(
     app,
@@ -41,7 +48,7 @@ local_ec5_server <- function(..., .local_envir = parent.frame()) {
   list(
     url = url,
     process = process,
-    clients = epicollect5:::ec5_server_clients(),
+    clients = component$srv_clients(),
     log = function() srv_log_frame(admin("GET", "log")),
     faults = function(...) admin("POST", "faults", list(...)),
     clear_faults = function() admin("DELETE", "faults"),

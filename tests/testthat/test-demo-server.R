@@ -45,3 +45,14 @@ test_that("ec5_demo_server() checks its arguments", {
   expect_error(ec5_demo_server(rate_limits = "fast"))
   expect_snapshot(ec5_demo_server(stop = 1), error = TRUE)
 })
+
+test_that("the server is a component outside the namespace, one prefix inside", {
+  server <- epicollect5:::server_component()
+  expect_identical(parent.env(server), baseenv())
+  names <- ls(server, all.names = TRUE)
+  expect_true(all(startsWith(names, "srv_") | names == "%||%"))
+  # Functions find what they call there or in base R, never in the client.
+  expect_identical(environment(server$srv_app), server)
+  expect_false(exists("ec5_demo_server", envir = server))
+  expect_true(is.function(server$srv_app))
+})

@@ -4,7 +4,7 @@
 test_that("ec5_local() equals ec5_project_data() table by table for every project the server serves", {
   srv <- local_client_server(entries = 6)
   dir <- withr::local_tempdir()
-  for (slug in epicollect5:::server_catalogue()$slug) {
+  for (slug in component$srv_catalogue()$slug) {
     auth <- if (slug %in% srv$clients$slug) server_auth(srv, slug)
     suppressWarnings(ec5_sync(slug, dir = dir, auth = auth, base_url = srv$url))
     local <- ec5_local(slug, dir = dir, base_url = srv$url)

@@ -17,7 +17,7 @@ demo_media <- function(srv, form, rows = 1:6) {
   files <- lapply(seq_len(nrow(inputs)), function(i) {
     name <- epicollect5:::media_file_name(x[[inputs$map_to[i]]])
     name <- name[!is.na(name)]
-    synced <- vapply(name, epicollect5:::media_synced, logical(1), USE.NAMES = FALSE)
+    synced <- vapply(name, component$srv_media_synced, logical(1), USE.NAMES = FALSE)
     status <- ifelse(synced, "downloaded", if (inputs$type[i] == "photo") "placeholder" else "missing")
     data.frame(name = name, type = inputs$type[i], status = status, column = inputs$map_to[i])
   })
@@ -33,12 +33,12 @@ synced_media <- function(files, type, n = 1) {
 # requested (a request would spend the rate limit the client paces by).
 server_media_bytes <- function(name, type, format = type) {
   if (type != "photo") {
-    return(epicollect5:::media_bytes(name))
+    return(component$srv_media_bytes(name))
   }
-  file <- if (!epicollect5:::media_synced(name)) {
+  file <- if (!component$srv_media_synced(name)) {
     "placeholder-unsynced-512.jpg"
   } else {
-    sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", epicollect5:::name_hash(name) %% 3 + 1)
+    sprintf("%s-%d.jpg", if (format == "entry_thumb") "thumb" else "photo", component$srv_name_hash(name) %% 3 + 1)
   }
   path <- system.file("extdata", "server", "media", file, package = "epicollect5", mustWork = TRUE)
   readBin(path, "raw", file.size(path))
@@ -208,7 +208,7 @@ test_that("private media come from E3 with the token", {
   expect_equal(nrow(media), length(names))
   expect_true(all(media$authorization))
   expect_equal(count_matching(log, media_path_public), 0)
-  synced <- vapply(out$name, epicollect5:::media_synced, logical(1))
+  synced <- vapply(out$name, component$srv_media_synced, logical(1))
   expect_equal(out$status, ifelse(synced, "downloaded", "placeholder"), ignore_attr = TRUE)
   first <- out[out$status == "downloaded", ][1, ]
   expect_identical(

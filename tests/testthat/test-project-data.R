@@ -1,6 +1,6 @@
 test_that("every real project arrives whole, linked, and as the server sent it", {
   srv <- local_client_server()
-  slugs <- epicollect5:::server_catalogue()$slug
+  slugs <- component$srv_catalogue()$slug
   for (slug in slugs) {
     auth <- if (slug %in% srv$clients$slug) server_auth(srv, slug)
     x <- ec5_project_data(slug, auth = auth, base_url = srv$url)

@@ -1,5 +1,5 @@
 # The admin API of the local server: reset, project changes, runtime edits.
-srv <- local_ec5_server(limits = epicollect5:::ec5_server_limits("code"))
+srv <- local_ec5_server(limits = component$srv_limits("code"))
 demo_entries <- function(...) srv_get(srv, "/api/export/entries/ec5-demo", ...)
 
 test_that("reset restores entries, tokens, limits and faults", {

@@ -1,7 +1,7 @@
-# E1-E7 of the local server against SPEC.md (rate limits are off here; see
+# E1-E7 of the local server against API-NOTES.md (rate limits are off here; see
 # test-server-guard.R for them).
 no_limits <- function() {
-  epicollect5:::ec5_server_limits("code", entries = NULL, project = NULL, media = NULL,
+  component$srv_limits("code", entries = NULL, project = NULL, media = NULL,
                                   token = NULL, global = NULL, public_media = NULL,
                                   public_media_burst = NULL)
 }

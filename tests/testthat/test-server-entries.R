@@ -1,7 +1,7 @@
 skip_if_not_installed("jsonlite")
 
-projects <- epicollect5:::server_load_projects()
-store_of <- function(slug, seed = 1L) epicollect5:::generate_store(projects[[slug]], seed)
+projects <- component$srv_load_projects()
+store_of <- function(slug, seed = 1L) component$srv_generate_store(projects[[slug]], seed)
 
 # Every stored answer of a store with the type of its question.
 typed_answers <- function(project, store) {

@@ -1,5 +1,6 @@
-# Tokens (SPEC 8), access to private projects, and rate limits (SPEC 11).
-limits <- epicollect5:::ec5_server_limits(
+# Tokens (API-NOTES.md §8), access to private projects, and rate limits
+# (§11).
+limits <- component$srv_limits(
   "production", entries = c(5, 2), project = c(3, 2), media = c(3, 2), token = c(6, 3),
   global = c(4, 2), public_media = c(10, 2), public_media_burst = c(2, 1)
 )
@@ -122,7 +123,7 @@ test_that("entries are limited per slug in fixed windows, with headers", {
 })
 
 test_that("Google Apps Script agents meet an extra entries bucket", {
-  srv2 <- local_ec5_server(limits = epicollect5:::ec5_server_limits(
+  srv2 <- local_ec5_server(limits = component$srv_limits(
     "production", entries = c(10, 60), entries_google = c(2, 60)
   ))
   google <- c("User-Agent" = "Mozilla/5.0 (compatible; Google-Apps-Script)")

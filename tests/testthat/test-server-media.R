@@ -1,5 +1,5 @@
-# E3 and E7 of the local server against SPEC section 6.
-srv <- local_ec5_server(limits = epicollect5:::ec5_server_limits(
+# E3 and E7 of the local server against API-NOTES.md §6.
+srv <- local_ec5_server(limits = component$srv_limits(
   "code", media = NULL, public_media = NULL, public_media_burst = NULL, entries = NULL
 ))
 demo <- list(

@@ -1,4 +1,4 @@
-php_json <- epicollect5:::php_json
+php_json <- component$srv_php_json
 
 test_that("php_json() writes PHP json_encode() output", {
   expect_equal(
@@ -11,23 +11,23 @@ test_that("php_json() writes PHP json_encode() output", {
   # JSON_UNESCAPED_SLASHES for data, flags 0 (escaped) for error bodies.
   expect_equal(php_json("a/b"), "\"a/b\"")
   expect_equal(php_json("a/b", slashes = TRUE), "\"a\\/b\"")
-  expect_equal(php_json(epicollect5:::php_number("9223372036854775807")), "9223372036854775807")
+  expect_equal(php_json(component$srv_php_number("9223372036854775807")), "9223372036854775807")
   expect_equal(php_json(list(x = NA)), "{\"x\":null}")
 })
 
 test_that("floats are written as PHP writes them", {
-  json <- epicollect5:::php_float_json
+  json <- component$srv_php_float_json
   expect_equal(json(c(12, 0.1, 1 / 3, -42.930714, 0, 60)),
                c("12", "0.1", "0.3333333333333333", "-42.930714", "0", "60"))
   expect_equal(json(c(1e25, 1e-5, 2.5e-7, 1e-4)), c("1.0e+25", "1.0e-5", "2.5e-7", "0.0001"))
   expect_equal(json(-0), "-0")
-  string <- epicollect5:::php_float_string
+  string <- component$srv_php_float_string
   expect_equal(string(c(12, 1 / 3, 1e25, 1e-5, 123456789012345678)),
                c("12", "0.33333333333333", "1.0E+25", "1.0E-5", "1.2345678901235E+17"))
 })
 
 test_that("(int) casts keep int64 exact and saturate beyond it", {
-  int <- epicollect5:::php_int_text
+  int <- component$srv_php_int_text
   expect_equal(
     int(c("42", " 12abc", "abc", "3000000000", "9007199254740993", "12.7", "1e3", "007", "")),
     c("42", "12", "0", "3000000000", "9007199254740993", "12", "1000", "7", "0")
@@ -35,21 +35,21 @@ test_that("(int) casts keep int64 exact and saturate beyond it", {
   expect_equal(int(c("99999999999999999999", "-99999999999999999999")),
                c("9223372036854775807", "-9223372036854775808"))
   expect_equal(int(c(12.7, -3.2)), c("12", "-3"))
-  expect_equal(int(epicollect5:::php_number("4402079460958")), "4402079460958")
+  expect_equal(int(component$srv_php_number("4402079460958")), "4402079460958")
 })
 
 test_that("php_fputcsv() quotes like PHP fputcsv()", {
   cells <- matrix(c("a", "b c", "x,y", "q\"uote", "back\\\"slash", "", "12", "line\nbreak", "\u00e9"),
                   nrow = 3, byrow = TRUE)
   expect_equal(
-    epicollect5:::php_fputcsv(cells),
+    component$srv_php_fputcsv(cells),
     c("a,\"b c\",\"x,y\"\n", "\"q\"\"uote\",\"back\\\"slash\",\n", "12,\"line\nbreak\",\u00e9\n")
   )
-  expect_equal(epicollect5:::php_fputcsv(matrix(character(), 0, 2)), character())
+  expect_equal(component$srv_php_fputcsv(matrix(character(), 0, 2)), character())
 })
 
 test_that("dates are formatted with the question's datetime_format", {
-  date <- epicollect5:::php_date
+  date <- component$srv_php_date
   iso <- "2019-02-12T00:00:00.000"
   expect_equal(date(c(iso, ""), "dd/MM/YYYY"), c("12/02/2019", ""))
   expect_equal(date(iso, "MM/dd/YYYY"), "02/12/2019")
@@ -65,7 +65,7 @@ test_that("dates are formatted with the question's datetime_format", {
 })
 
 test_that("filter dates parse the ISO forms and reject the rest", {
-  parse <- epicollect5:::parse_filter_date
+  parse <- component$srv_parse_filter_date
   expect_equal(parse("2024-05-01T10:00:00.000Z"), 1714557600)
   expect_equal(parse("2024-05-01"), 1714521600)
   expect_equal(parse("2024-05-01T10:00:00+01:00"), 1714554000)
@@ -75,12 +75,12 @@ test_that("filter dates parse the ISO forms and reject the rest", {
 })
 
 test_that("str_slug() follows Laravel's Str::slug()", {
-  expect_equal(epicollect5:::str_slug(c("EC5 API Test", "Proyecto_API_Python", "a @ b", "--x--")),
+  expect_equal(component$srv_str_slug(c("EC5 API Test", "Proyecto_API_Python", "a @ b", "--x--")),
                c("ec5-api-test", "proyecto-api-python", "a-at-b", "x"))
 })
 
 test_that("UTM matches a real export and the GPoint zone rules", {
-  utm <- epicollect5:::utm_from_latlong(c(41.646183, 78.2, 60, -42.930714), c(-0.885127, 15.6, 5, -71.364073))
+  utm <- component$srv_utm_from_latlong(c(41.646183, 78.2, 60, -42.930714), c(-0.885127, 15.6, 5, -71.364073))
   # thirdparty_single_entry_with_utm_location_2019.json
   expect_equal(utm$northing[1], 4612654)
   expect_equal(utm$easting[1], 676120)
@@ -88,9 +88,9 @@ test_that("UTM matches a real export and the GPoint zone rules", {
 })
 
 test_that("LIKE patterns and PHP truthiness", {
-  expect_equal(epicollect5:::like_regex("a%b_c."), "a.*b.c\\.")
-  expect_equal(epicollect5:::like_regex("ab", anchored_start = TRUE), "^ab")
-  truthy <- epicollect5:::php_truthy
+  expect_equal(component$srv_like_regex("a%b_c."), "a.*b.c\\.")
+  expect_equal(component$srv_like_regex("ab", anchored_start = TRUE), "^ab")
+  truthy <- component$srv_php_truthy
   expect_equal(c(truthy(""), truthy(0L), truthy("0"), truthy(NULL), truthy(1.5), truthy("x")),
                c(FALSE, FALSE, FALSE, FALSE, TRUE, TRUE))
 })

@@ -152,19 +152,20 @@ for (p in list.files(csv_dir, "\\.csv$", full.names = TRUE)) seed("csv", basenam
 
 # A few entries of every form and branch of every hosted project, as JSON and
 # CSV pages, and each project's export/project response.
+component <- epicollect5:::server_component()
 server <- webfakes::local_app_process(
-  epicollect5:::ec5_server_app(entries = 12L, limits = list()),
+  component$srv_app(entries = 12L, limits = list()),
   opts = webfakes::server_opts(num_threads = 2)
 )
 base_url <- sub("/$", "", server$url())
-clients <- epicollect5:::ec5_server_clients()
+clients <- component$srv_clients()
 get <- function(slug, path, query = list()) {
   client <- clients[clients$slug == slug, ]
   auth <- if (nrow(client)) ec5_auth(client$client_id, client$client_secret, base_url = base_url)
   resp <- epicollect5:::ec5_api_get(base_url, path, query = query, auth = auth)
   resp$body
 }
-hosted <- epicollect5:::server_catalogue()$slug
+hosted <- component$srv_catalogue()$slug
 for (slug in hosted) {
   seed("definition", paste0("server-", slug, ".json"), get(slug, paste0("/api/export/project/", slug)))
   for (s in specs[startsWith(vapply(specs, `[[`, "", "id"), paste0(slug, "/"))]) {

@@ -1,6 +1,6 @@
 # The local server's app: routing, request log, admin API, runtime edits and
 # fault injection.
-srv <- local_ec5_server(limits = epicollect5:::ec5_server_limits("code"))
+srv <- local_ec5_server(limits = component$srv_limits("code"))
 demo_entries <- function(...) srv_get(srv, "/api/export/entries/ec5-demo", ...)
 
 test_that("unknown routes and wrong methods get 422 ec5_219", {

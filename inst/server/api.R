@@ -1,5 +1,5 @@
-# The endpoints of the local Epicollect5 server (SPEC sections 3-9). Each
-# handler takes the request context built by server_respond() (`req`,
+# The endpoints of the local Epicollect5 server (API-NOTES.md §3-§8). Each
+# handler takes the request context built by srv_respond() (`req`,
 # `state`, `params` from the route, `fault`, `base_url`) and returns a
 # response list (`status`, `headers`, `body`).
 
@@ -7,81 +7,80 @@
 
 # The query keys the server reads, in the order its links repeat them
 # (config/epicollect/strings.php search_data_entries).
-entries_keys <- c(
+srv_entries_keys <- c(
   "form_ref", "parent_form_ref", "branch", "branch_ref", "branch_owner_uuid",
   "parent_uuid", "uuid", "input_ref", "per_page", "page", "sort_by", "sort_order",
   "map_index", "filter_by", "filter_from", "filter_to", "format", "headers", "title"
 )
 
-api_entries <- function(ctx) {
-  access <- project_access(ctx, ctx$params[[1]])
+srv_api_entries <- function(ctx) {
+  access <- srv_project_access(ctx, ctx$params[[1]])
   if (!is.null(access$response)) {
     return(access$response)
   }
   project <- access$project
-  params <- entries_params(ctx$req$query, project)
-  invalid <- entries_invalid(params, project, ctx$state$config$max_per_page)
+  params <- srv_entries_params(ctx$req$query, project)
+  invalid <- srv_entries_invalid(params, project, ctx$state$config$max_per_page)
   if (!is.null(invalid)) {
     return(invalid)
   }
   # The server validates input_ref, then reads a `search` parameter that
   # does not exist: a valid input_ref ends in a server error.
   if (nzchar(params$input_ref)) {
-    return(html_response(500L, "Server Error"))
+    return(srv_html_response(500L, "Server Error"))
   }
-  store <- server_store(ctx$state, project$slug)
-  rows <- entries_select(store, params)
-  page <- entries_page(rows, params)
+  store <- srv_store(ctx$state, project$slug)
+  rows <- srv_entries_select(store, params)
+  page <- srv_entries_page(rows, params)
   if (identical(ctx$fault$type, "drop_entry") && nrow(page$rows)) {
     page$rows <- page$rows[-ceiling(nrow(page$rows) / 2), ]
   }
   # Changes scheduled between two pages reach the store after this answer.
-  on.exit(run_schedule(ctx$state, project$slug))
-  plan <- mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
+  on.exit(srv_run_schedule(ctx$state, project$slug))
+  plan <- srv_mapping_plan(project, params$form_ref, params$branch_ref, params$map_index)
   export <- list(
     mode = if (nzchar(params$branch_ref)) "branch" else "form",
-    top = identical(params$form_ref, form_refs(project)[1]),
+    top = identical(params$form_ref, srv_form_refs(project)[1]),
     private = identical(project$access, "private"),
     slug = project$slug,
     base_url = ctx$base_url,
-    branch_counts = branch_counts(store)
+    branch_counts = srv_branch_counts(store)
   )
   if (params$format == "csv") {
-    body <- export_csv(page$rows, plan, export, headers = params$headers == "true")
+    body <- srv_export_csv(page$rows, plan, export, headers = params$headers == "true")
     return(list(status = 200L, headers = list("Content-Type" = "text/html; charset=UTF-8"), body = body))
   }
-  json_response(paste0(
-    "{\"meta\":", entries_meta(rows, page),
-    ",\"data\":", entries_data(project, params, export_json(page$rows, plan, export)),
-    ",\"links\":", php_json(entries_links(ctx, params, page)), "}"
+  srv_json_response(paste0(
+    "{\"meta\":", srv_entries_meta(rows, page),
+    ",\"data\":", srv_entries_data(project, params, srv_export_json(page$rows, plan, export)),
+    ",\"links\":", srv_php_json(srv_entries_links(ctx, params, page)), "}"
   ))
 }
 
-entries_data <- function(project, params, entries) {
-  mapping <- project_mapping(project, params$map_index)
+srv_entries_data <- function(project, params, entries) {
+  mapping <- srv_project_mapping(project, params$map_index)
   paste0(
-    "{\"id\":", php_json_string(project$slug), ",\"type\":\"entries\",\"entries\":[",
+    "{\"id\":", srv_php_json_string(project$slug), ",\"type\":\"entries\",\"entries\":[",
     paste(entries, collapse = ","), "]",
     # The server sets data.mapping inside its loop over entries.
     if (length(entries)) {
-      paste0(",\"mapping\":", php_json(list(map_name = mapping$name, map_index = mapping$map_index)))
+      paste0(",\"mapping\":", srv_php_json(list(map_name = mapping$name, map_index = mapping$map_index)))
     },
     "}"
   )
 }
 
-#' The sanitised query of E1: every key, defaults filled in
-#' (EntriesViewService::getSanitizedQueryParams)
-#' @noRd
-entries_params <- function(query, project) {
-  params <- lapply(entries_keys, function(key) {
+# The sanitised query of E1: every key, defaults filled in
+# (EntriesViewService::getSanitizedQueryParams)
+srv_entries_params <- function(query, project) {
+  params <- lapply(srv_entries_keys, function(key) {
     values <- query[names(query) == key]
-    if (length(values)) valid_utf8(values[[length(values)]]) else ""
+    if (length(values)) srv_valid_utf8(values[[length(values)]]) else ""
   })
-  names(params) <- entries_keys
+  names(params) <- srv_entries_keys
   # PHP empty() is also true for "0": per_page=0 means 50, page=0 means 1.
   defaults <- list(sort_by = "created_at", sort_order = "DESC", per_page = 50L, page = 1L,
-                   format = "json", headers = "true", form_ref = form_refs(project)[1])
+                   format = "json", headers = "true", form_ref = srv_form_refs(project)[1])
   for (key in names(defaults)) {
     if (params[[key]] %in% c("", "0")) params[[key]] <- defaults[[key]]
   }
@@ -91,42 +90,41 @@ entries_params <- function(query, project) {
   params
 }
 
-#' The error response E1 gives for a query, or NULL when it is valid
-#'
-#' Rule errors come first, all of them, in rule order (RuleQueryString);
-#' then the first failing reference check; then map_index; then per_page.
-#' @noRd
-entries_invalid <- function(p, project, max_per_page = 1000) {
-  rules <- entries_rule_errors(p)
+# The error response E1 gives for a query, or NULL when it is valid
+#
+# Rule errors come first, all of them, in rule order (RuleQueryString);
+# then the first failing reference check; then map_index; then per_page.
+srv_entries_invalid <- function(p, project, max_per_page = 1000) {
+  rules <- srv_entries_rule_errors(p)
   if (length(rules)) {
-    return(error_response(400L, unlist(rules), names(rules)))
+    return(srv_error_response(400L, unlist(rules), names(rules)))
   }
-  failed <- entries_reference_error(p, project)
+  failed <- srv_entries_reference_error(p, project)
   if (length(failed)) {
-    return(error_response(400L, failed[["code"]], failed[["source"]]))
+    return(srv_error_response(400L, failed[["code"]], failed[["source"]]))
   }
-  if (!as.numeric(p$map_index) %in% map_indexes(project)) {
-    return(error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
+  if (!as.numeric(p$map_index) %in% srv_map_indexes(project)) {
+    return(srv_error_response(400L, "ec5_322", paste0("map_index: ", p$map_index)))
   }
   if (as.numeric(p$per_page) > max_per_page) {
-    return(error_response(400L, "ec5_335", "api"))
+    return(srv_error_response(400L, "ec5_335", "api"))
   }
   NULL
 }
 
 # The failing validation rules: parameter name -> ec5 code.
-entries_rule_errors <- function(p) {
+srv_entries_rule_errors <- function(p) {
   rules <- list(
-    page = if (!php_valid_int(p$page)) "ec5_27",
-    per_page = if (!php_valid_int(p$per_page)) "ec5_27",
+    page = if (!srv_php_valid_int(p$page)) "ec5_27",
+    per_page = if (!srv_php_valid_int(p$per_page)) "ec5_27",
     uuid = if (nzchar(p$uuid) && nchar(p$uuid) < 36) "ec5_43",
     parent_uuid = if (nzchar(p$parent_uuid) && nchar(p$parent_uuid) < 36) "ec5_43",
-    map_index = if (!php_is_numeric(p$map_index)) "ec5_27" else if (as.numeric(p$map_index) < 0) "ec5_43",
+    map_index = if (!srv_php_is_numeric(p$map_index)) "ec5_27" else if (as.numeric(p$map_index) < 0) "ec5_43",
     sort_by = if (!p$sort_by %in% c("created_at", "uploaded_at", "title")) "ec5_29",
     sort_order = if (!p$sort_order %in% c("asc", "desc", "ASC", "DESC")) "ec5_29",
     filter_by = if (nzchar(p$filter_by) && !p$filter_by %in% c("created_at", "uploaded_at")) "ec5_29",
-    filter_from = if (nzchar(p$filter_from) && is.na(parse_filter_date(p$filter_from))) "ec5_79",
-    filter_to = if (nzchar(p$filter_to) && is.na(parse_filter_date(p$filter_to))) "ec5_79",
+    filter_from = if (nzchar(p$filter_from) && is.na(srv_parse_filter_date(p$filter_from))) "ec5_79",
+    filter_to = if (nzchar(p$filter_to) && is.na(srv_parse_filter_date(p$filter_to))) "ec5_79",
     format = if (!p$format %in% c("json", "csv")) "ec5_29",
     headers = if (!p$headers %in% c("true", "false")) "ec5_29"
   )
@@ -134,18 +132,18 @@ entries_rule_errors <- function(p) {
 }
 
 # The first unknown form, input or branch; its error source is the value.
-entries_reference_error <- function(p, project) {
-  form <- project_form(project, p$form_ref)
+srv_entries_reference_error <- function(p, project) {
+  form <- srv_project_form(project, p$form_ref)
   if (is.null(form)) {
     return(c(source = p$form_ref, code = "ec5_15"))
   }
-  if (nzchar(p$parent_form_ref) && !p$parent_form_ref %in% form_refs(project)) {
+  if (nzchar(p$parent_form_ref) && !p$parent_form_ref %in% srv_form_refs(project)) {
     return(c(source = p$parent_form_ref, code = "ec5_15"))
   }
-  if (nzchar(p$input_ref) && !p$input_ref %in% project_input_refs(project)) {
+  if (nzchar(p$input_ref) && !p$input_ref %in% srv_project_input_refs(project)) {
     return(c(source = p$input_ref, code = "ec5_84"))
   }
-  if (nzchar(p$branch_ref) && !p$branch_ref %in% vapply(form_branches(form), `[[`, "", "ref")) {
+  if (nzchar(p$branch_ref) && !p$branch_ref %in% vapply(srv_form_branches(form), `[[`, "", "ref")) {
     return(c(source = p$branch_ref, code = "ec5_99"))
   }
   NULL
@@ -153,22 +151,21 @@ entries_reference_error <- function(p, project) {
 
 # Laravel's `integer` rule (FILTER_VALIDATE_INT): optional sign, no leading
 # zeros, within 64 bits.
-php_valid_int <- function(x) {
+srv_php_valid_int <- function(x) {
   x <- trimws(as.character(x))
   grepl("^[+-]?(0|[1-9][0-9]*)$", x) && abs(as.numeric(x)) < 9.2e18
 }
 
-php_is_numeric <- function(x) {
+srv_php_is_numeric <- function(x) {
   grepl("^\\s*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?\\s*$", as.character(x))
 }
 
-#' The stored rows an E1 query selects, filtered and sorted
-#'
-#' Query modes of SPEC 3.1; filters on the seconds the database keeps; a
-#' `title` LIKE; sorting with `title` in natural order. Ties keep insertion
-#' order.
-#' @noRd
-entries_select <- function(store, p) {
+# The stored rows an E1 query selects, filtered and sorted
+#
+# Query modes of API-NOTES.md §3.1; filters on the seconds the database keeps; a
+# `title` LIKE; sorting with `title` in natural order. Ties keep insertion
+# order.
+srv_entries_select <- function(store, p) {
   branch <- nzchar(p$branch_ref)
   rows <- if (branch) {
     store[store$kind == "branch" & store$branch_ref == p$branch_ref & store$form_ref == p$form_ref, ]
@@ -183,9 +180,9 @@ entries_select <- function(store, p) {
     # The parent form must match exactly, so an empty one matches nothing.
     rows <- rows[rows$parent_uuid == p$parent_uuid & rows$parent_form_ref == p$parent_form_ref, ]
   }
-  rows <- entries_filter(rows, p)
+  rows <- srv_entries_filter(rows, p)
   if (nzchar(p$title)) {
-    rows <- rows[grepl(like_regex(p$title), rows$title, ignore.case = TRUE, perl = TRUE), ]
+    rows <- rows[grepl(srv_like_regex(p$title), rows$title, ignore.case = TRUE, perl = TRUE), ]
   }
   desc <- toupper(p$sort_order) == "DESC"
   order <- switch(p$sort_by,
@@ -198,14 +195,14 @@ entries_select <- function(store, p) {
 }
 
 # Only filter_from: >= at full precision; only filter_to: <=; both: whole
-# days from the start of the first to the end of the last (SPEC 3.1 caveat).
-entries_filter <- function(rows, p) {
+# days from the start of the first to the end of the last (API-NOTES.md §3.1).
+srv_entries_filter <- function(rows, p) {
   if (!nzchar(p$filter_by)) {
     return(rows)
   }
   column <- if (p$filter_by == "uploaded_at") rows$uploaded else floor(rows$created)
-  from <- if (nzchar(p$filter_from)) parse_filter_date(p$filter_from)
-  to <- if (nzchar(p$filter_to)) parse_filter_date(p$filter_to)
+  from <- if (nzchar(p$filter_from)) srv_parse_filter_date(p$filter_from)
+  to <- if (nzchar(p$filter_to)) srv_parse_filter_date(p$filter_to)
   if (!is.null(from) && !is.null(to)) {
     keep <- column >= floor(from / 86400) * 86400 & column < (floor(to / 86400) + 1) * 86400
   } else if (!is.null(from)) {
@@ -220,7 +217,7 @@ entries_filter <- function(rows, p) {
 
 # Laravel's paginator. A negative per_page removes the SQL limit, so every
 # row comes back on one page.
-entries_page <- function(rows, p) {
+srv_entries_page <- function(rows, p) {
   per_page <- as.numeric(p$per_page)
   page <- as.numeric(p$page)
   total <- nrow(rows)
@@ -235,29 +232,29 @@ entries_page <- function(rows, p) {
 
 # meta of E1: `from` and `to` repeat the page numbers; newest and oldest span
 # the whole selection, or read "now" when it is empty.
-entries_meta <- function(rows, page) {
+srv_entries_meta <- function(rows, page) {
   created <- floor(rows$created)
   now <- as.numeric(Sys.time())
-  newest <- iso_time(if (length(created)) max(created) else now)
-  oldest <- iso_time(if (length(created)) min(created) else now)
-  php_json(list(
-    total = page$total, per_page = php_number(php_int_from_double(page$per_page)),
-    current_page = php_number(php_int_from_double(page$page)),
-    last_page = php_number(php_int_from_double(page$last)),
-    from = php_number(php_int_from_double(page$page)),
-    to = php_number(php_int_from_double(page$last)),
+  newest <- srv_iso_time(if (length(created)) max(created) else now)
+  oldest <- srv_iso_time(if (length(created)) min(created) else now)
+  srv_php_json(list(
+    total = page$total, per_page = srv_php_number(srv_php_int_from_double(page$per_page)),
+    current_page = srv_php_number(srv_php_int_from_double(page$page)),
+    last_page = srv_php_number(srv_php_int_from_double(page$last)),
+    from = srv_php_number(srv_php_int_from_double(page$page)),
+    to = srv_php_number(srv_php_int_from_double(page$last)),
     newest = newest, oldest = oldest
   ))
 }
 
 # Paginator URLs: every sanitised parameter, `page` replaced, encoded as
 # PHP's http_build_query with RFC 3986.
-entries_links <- function(ctx, params, page) {
-  path <- paste0(ctx$base_url, "/api/export/entries/", php_rawurlencode(ctx$params[[1]]))
+srv_entries_links <- function(ctx, params, page) {
+  path <- paste0(ctx$base_url, "/api/export/entries/", srv_php_rawurlencode(ctx$params[[1]]))
   url <- function(n) {
     params$page <- n
     values <- vapply(params, function(v) {
-      if (is.numeric(v)) php_int_from_double(v) else php_rawurlencode(v)
+      if (is.numeric(v)) srv_php_int_from_double(v) else srv_php_rawurlencode(v)
     }, "")
     paste0(path, "?", paste0(names(params), "=", values, collapse = "&"))
   }
@@ -271,7 +268,7 @@ entries_links <- function(ctx, params, page) {
   )
 }
 
-php_rawurlencode <- function(x) {
+srv_php_rawurlencode <- function(x) {
   vapply(enc2utf8(as.character(x)), function(s) {
     bytes <- charToRaw(s)
     plain <- grepl("[A-Za-z0-9_.~-]", rawToChar(bytes, multiple = TRUE))
@@ -282,27 +279,27 @@ php_rawurlencode <- function(x) {
 
 # --- E2: project ------------------------------------------------------------------------
 
-api_project <- function(ctx) {
-  access <- project_access(ctx, ctx$params[[1]])
+srv_api_project <- function(ctx) {
+  access <- srv_project_access(ctx, ctx$params[[1]])
   if (!is.null(access$response)) {
     return(access$response)
   }
   project <- access$project
-  mappings <- lapply(project$mappings, mysql_key_order)
-  indexes <- map_indexes(project)
+  mappings <- lapply(project$mappings, srv_mysql_key_order)
+  indexes <- srv_map_indexes(project)
   # A PHP array keyed by map index becomes a JSON object when an index is
   # missing (a deleted mapping).
   if (!identical(sort(indexes), seq_along(indexes) - 1L)) {
     names(mappings) <- indexes
   }
-  definition <- c(mysql_key_order(project$definition), list(
-    created_at = mysql_time(project$created_at),
+  definition <- c(srv_mysql_key_order(project$definition), list(
+    created_at = srv_mysql_time(project$created_at),
     homepage = paste0(ctx$base_url, "/project/", project$slug)
   ))
-  json_response(php_json(list(
+  srv_json_response(srv_php_json(list(
     meta = list(
       project_mapping = mappings,
-      project_stats = project_stats(project, server_store(ctx$state, project$slug))
+      project_stats = srv_project_stats(project, srv_store(ctx$state, project$slug))
     ),
     data = list(id = project$ref, type = "project", project = definition)
   )))
@@ -310,25 +307,25 @@ api_project <- function(ctx) {
 
 # --- E6: project version --------------------------------------------------------------------
 
-api_version <- function(ctx) {
-  project <- server_projects(ctx$state)[[ctx$params[[1]]]]
+srv_api_version <- function(ctx) {
+  project <- srv_projects(ctx$state)[[ctx$params[[1]]]]
   if (is.null(project) || project$status %in% c("trashed", "archived")) {
-    return(error_response(400L, "ec5_11", "version"))
+    return(srv_error_response(400L, "ec5_11", "version"))
   }
-  data_response(list(
+  srv_data_response(list(
     type = "project-version", id = project$slug,
     attributes = list(
-      structure_last_updated = mysql_time(project$structure_updated),
-      version = php_int_from_double(project$structure_updated)
+      structure_last_updated = srv_mysql_time(project$structure_updated),
+      version = srv_php_int_from_double(project$structure_updated)
     )
   ))
 }
 
 # --- E4: project search ---------------------------------------------------------------------
 
-api_search <- function(ctx) {
+srv_api_search <- function(ctx) {
   name <- enc2utf8(ctx$params[[1]] %||% "")
-  projects <- Filter(function(p) !p$status %in% c("trashed", "archived"), server_projects(ctx$state))
+  projects <- Filter(function(p) !p$status %in% c("trashed", "archived"), srv_projects(ctx$state))
   names <- vapply(projects, `[[`, "", "name")
   exact <- tolower(names) == tolower(name)
   only_exact <- identical(ctx$req$query$exact, "true")
@@ -337,7 +334,7 @@ api_search <- function(ctx) {
   } else if (only_exact) {
     exact
   } else {
-    grepl(like_regex(name, anchored_start = TRUE), names, ignore.case = TRUE, perl = TRUE)
+    grepl(srv_like_regex(name, anchored_start = TRUE), names, ignore.case = TRUE, perl = TRUE)
   }
   updated <- vapply(projects, `[[`, 0, "structure_updated")
   ranked <- which(hits)[order(!exact[hits], -updated[hits])]
@@ -346,39 +343,39 @@ api_search <- function(ctx) {
     type = "project", id = p$ref,
     project = list(name = p$name, slug = p$slug, access = p$access, ref = p$ref)
   ))
-  data_response(unname(data))
+  srv_data_response(unname(data))
 }
 
 # --- E5: token -------------------------------------------------------------------------------
 
-api_token <- function(ctx) {
-  fields <- token_fields(ctx$req)
+srv_api_token <- function(ctx) {
+  fields <- srv_token_fields(ctx$req)
   client_id <- as.character(fields$client_id %||% "")
   if (nzchar(client_id)) {
-    revoke_client_tokens(ctx$state, client_id)
+    srv_revoke_client_tokens(ctx$state, client_id)
   }
   if (!identical(fields$grant_type, "client_credentials")) {
-    return(error_response(400L, "ec5_261", "token issue"))
+    return(srv_error_response(400L, "ec5_261", "token issue"))
   }
   if (!nzchar(client_id)) {
-    return(error_response(400L, "ec5_254", "token issue"))
+    return(srv_error_response(400L, "ec5_254", "token issue"))
   }
-  clients <- ec5_server_clients()
+  clients <- srv_clients()
   row <- match(client_id, clients$client_id)
   if (is.na(row) || !identical(as.character(fields$client_secret %||% ""), clients$client_secret[row])) {
-    return(error_response(400L, "ec5_253", "token issue"))
+    return(srv_error_response(400L, "ec5_253", "token issue"))
   }
-  token <- issue_token(ctx$state, client_id)
+  token <- srv_issue_token(ctx$state, client_id)
   list(
     status = 200L,
     headers = list("Content-Type" = "application/json; charset=UTF-8"),
-    body = php_json(list(token_type = "Bearer", expires_in = as.integer(ctx$state$config$token_lifetime),
-                         access_token = token))
+    body = srv_php_json(list(token_type = "Bearer", expires_in = as.integer(ctx$state$config$token_lifetime),
+                             access_token = token))
   )
 }
 
 # The token request's fields from a JSON, urlencoded or multipart body.
-token_fields <- function(req) {
+srv_token_fields <- function(req) {
   type <- tolower(req$get_header("content-type") %||% "")
   body <- req$.body
   if (is.null(body) || !length(body)) {
@@ -392,10 +389,10 @@ token_fields <- function(req) {
     webfakes::mw_multipart()(req, NULL)
     return(as.list(req$form))
   }
-  parse_form(rawToChar(body))
+  srv_parse_form(rawToChar(body))
 }
 
-parse_form <- function(text) {
+srv_parse_form <- function(text) {
   pairs <- strsplit(strsplit(text, "&", fixed = TRUE)[[1]], "=", fixed = TRUE)
   decode <- function(x) utils::URLdecode(chartr("+", " ", x))
   values <- lapply(pairs, function(p) if (length(p) > 1) decode(p[[2]]) else "")
@@ -404,6 +401,6 @@ parse_form <- function(text) {
 
 # --- empty slug -------------------------------------------------------------------------------
 
-api_empty_slug <- function(ctx) {
-  error_response(404L, "ec5_21", "middleware")
+srv_api_empty_slug <- function(ctx) {
+  srv_error_response(404L, "ec5_21", "middleware")
 }

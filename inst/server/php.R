@@ -1,22 +1,22 @@
 # The PHP behaviours of the Epicollect5 server that show in its responses,
 # reproduced byte for byte so that the client is tested against real
 # encodings: json_encode(), fputcsv(), date(), (int) and float-to-string
-# casts, Laravel's Str::slug(), and the GPoint UTM conversion. Used only by
-# the local server (R/server.R).
+# casts, Laravel's Str::slug(), and the GPoint UTM conversion. The client has
+# its own readers and writers: these stay the server's, so that the tests
+# compare two independent implementations.
 
 # --- JSON ---------------------------------------------------------------------
 
-#' Encode an R value as PHP json_encode() does
-#'
-#' A named list is an object, an unnamed list an array; an empty list is `[]`
-#' either way, as PHP writes every empty array. `NULL` and `NA` are `null`,
-#' logicals booleans, integers ints, doubles floats, strings strings. A
-#' `php_number` (see `php_number()`) is written as its text. Vectors longer
-#' than one are arrays. Non-ASCII characters become `\uXXXX` escapes (surrogate
-#' pairs beyond the BMP); `/` is escaped only when `slashes = TRUE` (the
-#' server's error bodies use flags 0, its data JSON_UNESCAPED_SLASHES).
-#' @noRd
-php_json <- function(x, slashes = FALSE) {
+# Encode an R value as PHP json_encode() does
+#
+# A named list is an object, an unnamed list an array; an empty list is `[]`
+# either way, as PHP writes every empty array. `NULL` and `NA` are `null`,
+# logicals booleans, integers ints, doubles floats, strings strings. A
+# `php_number` (see `srv_php_number()`) is written as its text. Vectors longer
+# than one are arrays. Non-ASCII characters become `\uXXXX` escapes (surrogate
+# pairs beyond the BMP); `/` is escaped only when `slashes = TRUE` (the
+# server's error bodies use flags 0, its data JSON_UNESCAPED_SLASHES).
+srv_php_json <- function(x, slashes = FALSE) {
   if (is.null(x)) {
     return("null")
   }
@@ -24,43 +24,41 @@ php_json <- function(x, slashes = FALSE) {
     if (length(x) == 0L) {
       return("[]")
     }
-    values <- vapply(x, php_json, "", slashes = slashes)
+    values <- vapply(x, srv_php_json, "", slashes = slashes)
     if (is.null(names(x))) {
       return(paste0("[", paste(values, collapse = ","), "]"))
     }
-    keys <- php_json_string(names(x), slashes)
+    keys <- srv_php_json_string(names(x), slashes)
     return(paste0("{", paste0(keys, ":", values, collapse = ","), "}"))
   }
-  values <- php_json_scalars(x, slashes)
+  values <- srv_php_json_scalars(x, slashes)
   if (length(values) == 1L) values else paste0("[", paste(values, collapse = ","), "]")
 }
 
 # One JSON token per element of an atomic vector (or php_number).
-php_json_scalars <- function(x, slashes = FALSE) {
+srv_php_json_scalars <- function(x, slashes = FALSE) {
   out <- if (inherits(x, "php_number")) {
     unclass(x)
   } else if (is.character(x)) {
-    php_json_string(x, slashes)
+    srv_php_json_string(x, slashes)
   } else if (is.logical(x)) {
     ifelse(x, "true", "false")
   } else if (is.integer(x)) {
     as.character(x)
   } else {
-    php_float_json(x)
+    srv_php_float_json(x)
   }
   out[is.na(x)] <- "null"
   out
 }
 
-#' A number whose JSON and CSV text is given, e.g. an int64 beyond doubles
-#' @noRd
-php_number <- function(text) {
+# A number whose JSON and CSV text is given, e.g. an int64 beyond doubles
+srv_php_number <- function(text) {
   structure(as.character(text), class = "php_number")
 }
 
-#' JSON string literals, escaped as PHP json_encode() escapes them
-#' @noRd
-php_json_string <- function(x, slashes = FALSE) {
+# JSON string literals, escaped as PHP json_encode() escapes them
+srv_php_json_string <- function(x, slashes = FALSE) {
   x <- enc2utf8(as.character(x))
   x <- gsub("\\", "\\\\", x, fixed = TRUE)
   x <- gsub("\"", "\\\"", x, fixed = TRUE)
@@ -69,11 +67,11 @@ php_json_string <- function(x, slashes = FALSE) {
   }
   # Only strings with control or non-ASCII characters need per-character work.
   special <- !is.na(x) & grepl("[^ -~]", x, useBytes = TRUE)
-  x[special] <- vapply(x[special], php_escape_codepoints, "", USE.NAMES = FALSE)
+  x[special] <- vapply(x[special], srv_php_escape_codepoints, "", USE.NAMES = FALSE)
   paste0("\"", x, "\"")
 }
 
-php_escape_codepoints <- function(s) {
+srv_php_escape_codepoints <- function(s) {
   cp <- utf8ToInt(s)
   out <- character(length(cp))
   plain <- cp >= 0x20 & cp < 0x80
@@ -95,24 +93,22 @@ php_escape_codepoints <- function(s) {
 
 # --- numbers ------------------------------------------------------------------
 
-#' Doubles as json_encode() writes them (serialize_precision = -1)
-#'
-#' The shortest digits that read back to the same double, in fixed notation
-#' unless the exponent is below -4 or 15 and above; no forced ".0".
-#' @noRd
-php_float_json <- function(x) {
-  php_float_layout(x, php_shortest_digits(x), 15L, "e")
+# Doubles as json_encode() writes them (serialize_precision = -1)
+#
+# The shortest digits that read back to the same double, in fixed notation
+# unless the exponent is below -4 or 15 and above; no forced ".0".
+srv_php_float_json <- function(x) {
+  srv_php_float_layout(x, srv_php_shortest_digits(x), 15L, "e")
 }
 
-#' Doubles as PHP's (string) cast writes them (precision = 14)
-#'
-#' This is what fputcsv() prints for a float: 14 significant digits.
-#' @noRd
-php_float_string <- function(x) {
-  php_float_layout(x, rep(14L, length(x)), 14L, "E")
+# Doubles as PHP's (string) cast writes them (precision = 14)
+#
+# This is what fputcsv() prints for a float: 14 significant digits.
+srv_php_float_string <- function(x) {
+  srv_php_float_layout(x, rep(14L, length(x)), 14L, "E")
 }
 
-php_shortest_digits <- function(x) {
+srv_php_shortest_digits <- function(x) {
   digits <- rep(17L, length(x))
   todo <- is.finite(x)
   for (p in 1:16) {
@@ -126,7 +122,7 @@ php_shortest_digits <- function(x) {
 # Lays out doubles the way PHP's zend_gcvt() does: `digits` significant
 # digits, exponential form below 1e-4 and from 10^sci_from on, written as
 # "1.0e+25" (a lone digit gets ".0", the exponent has no leading zeros).
-php_float_layout <- function(x, digits, sci_from, e) {
+srv_php_float_layout <- function(x, digits, sci_from, e) {
   out <- rep("null", length(x))
   ok <- is.finite(x)
   s <- sprintf("%.*e", digits[ok] - 1L, abs(x[ok]))
@@ -145,12 +141,12 @@ php_float_layout <- function(x, digits, sci_from, e) {
     ifelse(exponent[sci] < 0L, "-", "+"), abs(exponent[sci])
   )
   fixed <- !sci
-  text[fixed] <- php_fixed_notation(mantissa[fixed], exponent[fixed])
+  text[fixed] <- srv_php_fixed_notation(mantissa[fixed], exponent[fixed])
   out[ok] <- paste0(sign, text)
   out
 }
 
-php_fixed_notation <- function(mantissa, exponent) {
+srv_php_fixed_notation <- function(mantissa, exponent) {
   n <- nchar(mantissa)
   small <- exponent < 0L
   out <- character(length(mantissa))
@@ -164,18 +160,17 @@ php_fixed_notation <- function(mantissa, exponent) {
   out
 }
 
-#' PHP (int) casts of stored answers, as decimal text
-#'
-#' Strings are read as PHP reads them: leading whitespace, then the longest
-#' numeric prefix (no prefix gives 0); a value beyond 64 bits saturates. The
-#' text keeps integers beyond 2^53 exact.
-#' @noRd
-php_int_text <- function(x) {
+# PHP (int) casts of stored answers, as decimal text
+#
+# Strings are read as PHP reads them: leading whitespace, then the longest
+# numeric prefix (no prefix gives 0); a value beyond 64 bits saturates. The
+# text keeps integers beyond 2^53 exact.
+srv_php_int_text <- function(x) {
   if (inherits(x, "php_number")) {
     x <- unclass(x)
   }
   if (is.numeric(x)) {
-    return(php_int_from_double(trunc(as.numeric(x))))
+    return(srv_php_int_from_double(trunc(as.numeric(x))))
   }
   x <- as.character(x)
   match <- regexpr("^[ \t\n\r\v\f]*[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?", x)
@@ -183,12 +178,12 @@ php_int_text <- function(x) {
   prefix <- trimws(regmatches(x, match))
   value <- rep("0", length(x))
   integral <- grepl("^[+-]?[0-9]+$", prefix)
-  value[has][integral] <- php_int_from_digits(prefix[integral])
-  value[has][!integral] <- php_int_from_double(trunc(as.numeric(prefix[!integral])))
+  value[has][integral] <- srv_php_int_from_digits(prefix[integral])
+  value[has][!integral] <- srv_php_int_from_double(trunc(as.numeric(prefix[!integral])))
   value
 }
 
-php_int_from_digits <- function(text) {
+srv_php_int_from_digits <- function(text) {
   negative <- startsWith(text, "-")
   digits <- sub("^0+(?=[0-9])", "", sub("^[+-]", "", text), perl = TRUE)
   limit <- ifelse(negative, "9223372036854775808", "9223372036854775807")
@@ -197,7 +192,7 @@ php_int_from_digits <- function(text) {
   ifelse(negative & digits != "0", paste0("-", digits), digits)
 }
 
-php_int_from_double <- function(x) {
+srv_php_int_from_double <- function(x) {
   x <- as.numeric(x)
   out <- sprintf("%.0f", x)
   out[x >= 9223372036854775807] <- "9223372036854775807"
@@ -206,9 +201,8 @@ php_int_from_double <- function(x) {
   out
 }
 
-#' PHP truthiness of stored scalars ("", "0", 0 and NULL are false)
-#' @noRd
-php_truthy <- function(x) {
+# PHP truthiness of stored scalars ("", "0", 0 and NULL are false)
+srv_php_truthy <- function(x) {
   if (is.null(x) || length(x) != 1L || is.na(x)) {
     return(FALSE)
   }
@@ -223,35 +217,34 @@ php_truthy <- function(x) {
 
 # --- CSV ----------------------------------------------------------------------
 
-#' Rows of cells as PHP fputcsv() writes them
-#'
-#' `cells` is a character matrix, one row per line. A cell is quoted when it
-#' holds a comma, quote, backslash, space, tab, CR or LF; inside quotes `"` is
-#' doubled except right after a backslash (PHP's non-RFC escape character).
-#' Lines end in "\n".
-#' @noRd
-php_fputcsv <- function(cells) {
+# Rows of cells as PHP fputcsv() writes them
+#
+# `cells` is a character matrix, one row per line. A cell is quoted when it
+# holds a comma, quote, backslash, space, tab, CR or LF; inside quotes `"` is
+# doubled except right after a backslash (PHP's non-RFC escape character).
+# Lines end in "\n".
+srv_php_fputcsv <- function(cells) {
   if (!length(cells)) {
     return(character())
   }
-  quoted <- php_csv_cell(as.vector(cells))
+  quoted <- srv_php_csv_cell(as.vector(cells))
   dim(quoted) <- dim(cells)
   paste0(apply(quoted, 1L, paste, collapse = ","), "\n")
 }
 
-php_csv_cell <- function(x) {
+srv_php_csv_cell <- function(x) {
   x <- enc2utf8(x)
   needs <- grepl("[,\"\\\\ \t\r\n]", x)
   plain <- needs & !grepl("\\", x, fixed = TRUE)
   x[plain] <- gsub("\"", "\"\"", x[plain], fixed = TRUE)
   escaped <- needs & !plain
-  x[escaped] <- vapply(x[escaped], php_csv_escape, "", USE.NAMES = FALSE)
+  x[escaped] <- vapply(x[escaped], srv_php_csv_escape, "", USE.NAMES = FALSE)
   x[needs] <- paste0("\"", x[needs], "\"")
   x
 }
 
 # A quote right after a backslash is not doubled (fputcsv's escape rule).
-php_csv_escape <- function(s) {
+srv_php_csv_escape <- function(s) {
   chars <- strsplit(s, "", fixed = TRUE)[[1]]
   after_escape <- c(FALSE, chars[-length(chars)] == "\\")
   # A backslash that is itself escaped does not escape the next character.
@@ -268,19 +261,18 @@ php_csv_escape <- function(s) {
 # Epicollect5 datetime_format -> R format of the PHP date() pattern the
 # server uses (config/epicollect/mappings.php); 12-hour formats are rendered
 # as 24-hour, as the server does.
-php_date_formats <- c(
+srv_php_date_formats <- c(
   "dd/MM/YYYY" = "%d/%m/%Y", "MM/dd/YYYY" = "%m/%d/%Y", "YYYY/MM/dd" = "%Y/%m/%d",
   "MM/YYYY" = "%m/%Y", "dd/MM" = "%d/%m", "HH:mm:ss" = "%H:%M:%S",
   "hh:mm:ss" = "%H:%M:%S", "HH:mm" = "%H:%M", "hh:mm" = "%H:%M", "mm:ss" = "%M:%S"
 )
 
-#' Stored ISO dates or times formatted as the export shows them
-#'
-#' `""` stays `""`; an unknown or missing format gives `""`.
-#' @noRd
-php_date <- function(iso, format) {
+# Stored ISO dates or times formatted as the export shows them
+#
+# `""` stays `""`; an unknown or missing format gives `""`.
+srv_php_date <- function(iso, format) {
   out <- character(length(iso))
-  pattern <- if (is.null(format) || is.na(format)) NA else php_date_formats[format]
+  pattern <- if (is.null(format) || is.na(format)) NA else srv_php_date_formats[format]
   ok <- nzchar(iso) & !is.na(pattern)
   if (any(ok)) {
     time <- as.POSIXct(substr(iso[ok], 1L, 19L), tz = "UTC", format = "%Y-%m-%dT%H:%M:%S")
@@ -289,28 +281,25 @@ php_date <- function(iso, format) {
   out
 }
 
-#' Timestamps (seconds since the epoch) as the API writes them
-#' @noRd
-iso_time <- function(seconds, millis = rep(0L, length(seconds))) {
+# Timestamps (seconds since the epoch) as the API writes them
+srv_iso_time <- function(seconds, millis = rep(0L, length(seconds))) {
   base <- format(as.POSIXct(floor(seconds), origin = "1970-01-01", tz = "UTC"),
                  "%Y-%m-%dT%H:%M:%S", tz = "UTC")
   sprintf("%s.%03dZ", base, as.integer(millis))
 }
 
-#' Timestamps as MySQL DATETIME text (project-level fields)
-#' @noRd
-mysql_time <- function(seconds) {
+# Timestamps as MySQL DATETIME text (project-level fields)
+srv_mysql_time <- function(seconds) {
   format(as.POSIXct(floor(seconds), origin = "1970-01-01", tz = "UTC"),
          "%Y-%m-%d %H:%M:%S", tz = "UTC")
 }
 
-#' Date strings the server's `date` validation accepts, as seconds
-#'
-#' A subset of what PHP strtotime() reads: a calendar date (`YYYY-MM-DD` or
-#' `YYYY/MM/DD`), optionally a time with fractions, optionally `Z` or an
-#' offset. Anything else, or an impossible date, is NA (the server's ec5_79).
-#' @noRd
-parse_filter_date <- function(x) {
+# Date strings the server's `date` validation accepts, as seconds
+#
+# A subset of what PHP strtotime() reads: a calendar date (`YYYY-MM-DD` or
+# `YYYY/MM/DD`), optionally a time with fractions, optionally `Z` or an
+# offset. Anything else, or an impossible date, is NA (the server's ec5_79).
+srv_parse_filter_date <- function(x) {
   m <- regmatches(x, regexec(paste0(
     "^\\s*([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})",
     "(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(\\.[0-9]+)?)?)?",
@@ -338,12 +327,11 @@ parse_filter_date <- function(x) {
 
 # --- names ---------------------------------------------------------------------
 
-#' Laravel's Str::slug(), as the server applies it to project slugs
-#'
-#' Transliteration to ASCII goes through iconv, close to (but not exactly)
-#' the voku/portable-ascii tables Laravel uses.
-#' @noRd
-str_slug <- function(x) {
+# Laravel's Str::slug(), as the server applies it to project slugs
+#
+# Transliteration to ASCII goes through iconv, close to (but not exactly)
+# the voku/portable-ascii tables Laravel uses.
+srv_str_slug <- function(x) {
   x <- enc2utf8(x)
   ascii <- iconv(x, "UTF-8", "ASCII//TRANSLIT", sub = "")
   x <- ifelse(is.na(ascii), x, ascii)
@@ -354,9 +342,8 @@ str_slug <- function(x) {
   gsub("^-+|-+$", "", x)
 }
 
-#' PHP LIKE patterns (`%`, `_`) as case-insensitive regular expressions
-#' @noRd
-like_regex <- function(pattern, anchored_start = FALSE) {
+# PHP LIKE patterns (`%`, `_`) as case-insensitive regular expressions
+srv_like_regex <- function(pattern, anchored_start = FALSE) {
   chars <- strsplit(enc2utf8(pattern), "", fixed = TRUE)[[1]]
   literal <- !chars %in% c("%", "_")
   chars[literal] <- gsub("([][{}()^$.|*+?\\\\])", "\\\\\\1", chars[literal])
@@ -367,13 +354,12 @@ like_regex <- function(pattern, anchored_start = FALSE) {
 
 # --- UTM -------------------------------------------------------------------------
 
-#' UTM northing, easting and zone of WGS 84 coordinates
-#'
-#' The USGS Bulletin 1532 equations of the GPoint class the server uses
-#' (including the Norway and Svalbard zone exceptions); northing and easting
-#' are truncated to integers as PHP's (int) does.
-#' @noRd
-utm_from_latlong <- function(lat, long) {
+# UTM northing, easting and zone of WGS 84 coordinates
+#
+# The USGS Bulletin 1532 equations of the GPoint class the server uses
+# (including the Norway and Svalbard zone exceptions); northing and easting
+# are truncated to integers as PHP's (int) does.
+srv_utm_from_latlong <- function(lat, long) {
   a <- 6378137
   e2 <- 0.00669438
   k0 <- 0.9996
@@ -404,11 +390,11 @@ utm_from_latlong <- function(lat, long) {
   list(
     northing = trunc(northing),
     easting = trunc(easting),
-    zone = paste0(zone, utm_letter(lat))
+    zone = paste0(zone, srv_utm_letter(lat))
   )
 }
 
-utm_letter <- function(lat) {
+srv_utm_letter <- function(lat) {
   bands <- c("C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "Q",
              "R", "S", "T", "U", "V", "W", "X")
   index <- floor((lat + 80) / 8) + 1

@@ -1,34 +1,33 @@
 # What the local Epicollect5 server checks before it answers: rate limits
-# (SPEC section 11), OAuth access tokens (section 8) and project access.
+# (API-NOTES.md §11), OAuth access tokens (§8) and project access.
 
 # --- rate limits -------------------------------------------------------------------
 
 # Buckets keyed by the client's address; all others are keyed by the project
 # slug in the URL, shared by every caller.
-ip_buckets <- c("token", "global")
+srv_ip_buckets <- c("token", "global")
 
-#' Count a request against its route's buckets (fixed windows)
-#'
-#' Like Laravel's limiter, a window opens with the first hit and lasts the
-#' bucket's seconds. Returns `response` (a 429) when a bucket is full, else
-#' the `X-RateLimit-*` headers of the route's first bucket. Rejected requests
-#' are not counted; requests the route rejects later (404, 400) are.
-#' @noRd
-throttle_request <- function(state, route, req) {
+# Count a request against its route's buckets (fixed windows)
+#
+# Like Laravel's limiter, a window opens with the first hit and lasts the
+# bucket's seconds. Returns `response` (a 429) when a bucket is full, else
+# the `X-RateLimit-*` headers of the route's first bucket. Rejected requests
+# are not counted; requests the route rejects later (404, 400) are.
+srv_throttle_request <- function(state, route, req) {
   limits <- state$config$limits
-  buckets <- c(route$limit, if ("entries" %in% route$limit && google_agent(req)) "entries_google")
+  buckets <- c(route$limit, if ("entries" %in% route$limit && srv_google_agent(req)) "entries_google")
   buckets <- Filter(function(b) !is.null(limits[[b]]), buckets)
   if (!length(buckets)) {
     return(list())
   }
   now <- as.numeric(Sys.time())
   keys <- vapply(buckets, function(b) {
-    paste(b, if (b %in% ip_buckets) req$remote_addr %||% "local" else route$params[[1]])
+    paste(b, if (b %in% srv_ip_buckets) req$remote_addr %||% "local" else route$params[[1]])
   }, "")
-  windows <- Map(function(key, limit) limit_window(state, key, limit, now), keys, limits[buckets])
+  windows <- Map(function(key, limit) srv_limit_window(state, key, limit, now), keys, limits[buckets])
   for (i in seq_along(buckets)) {
     if (windows[[i]]["count"] >= limits[[buckets[i]]][1]) {
-      return(list(response = too_many_requests(windows[[i]], limits[[buckets[i]]], now)))
+      return(list(response = srv_too_many_requests(windows[[i]], limits[[buckets[i]]], now)))
     }
   }
   for (i in seq_along(buckets)) {
@@ -42,11 +41,11 @@ throttle_request <- function(state, route, req) {
 }
 
 # Google Apps Script, Docs and Sheets get an extra entries bucket.
-google_agent <- function(req) {
+srv_google_agent <- function(req) {
   grepl("Google-Apps-Script|GoogleDocs|apps-spreadsheets", req$get_header("user-agent") %||% "")
 }
 
-limit_window <- function(state, key, limit, now) {
+srv_limit_window <- function(state, key, limit, now) {
   window <- state$limiter[[key]]
   if (is.null(window) || now >= window["start"] + limit[2]) {
     window <- c(start = now, count = 0)
@@ -54,9 +53,9 @@ limit_window <- function(state, key, limit, now) {
   window
 }
 
-too_many_requests <- function(window, limit, now) {
+srv_too_many_requests <- function(window, limit, now) {
   reset <- window[["start"]] + limit[2]
-  error_response(429L, "ec5_255", "rate-limiter", list(
+  srv_error_response(429L, "ec5_255", "rate-limiter", list(
     "Retry-After" = max(1, ceiling(reset - now)),
     "X-RateLimit-Limit" = limit[1],
     "X-RateLimit-Remaining" = 0,
@@ -66,21 +65,20 @@ too_many_requests <- function(window, limit, now) {
 
 # --- tokens ----------------------------------------------------------------------
 
-#' Issue an access token for a client: a JWT-shaped string (header, payload
-#' as Passport writes it, random signature) recorded with its expiry
-#' @noRd
-issue_token <- function(state, client_id) {
+# Issue an access token for a client: a JWT-shaped string (header, payload
+# as Passport writes it, random signature) recorded with its expiry
+srv_issue_token <- function(state, client_id) {
   now <- floor(as.numeric(Sys.time()))
   lifetime <- state$config$token_lifetime
   jti <- paste(sample(c(0:9, letters[1:6]), 80, TRUE), collapse = "")
-  header <- php_json(list(typ = "JWT", alg = "RS256", jti = jti))
-  payload <- php_json(list(
+  header <- srv_php_json(list(typ = "JWT", alg = "RS256", jti = jti))
+  payload <- srv_php_json(list(
     aud = client_id, jti = jti, iat = now, nbf = now, exp = now + lifetime,
     sub = "", scopes = list()
   ))
   signature <- as.raw(sample(0:255, 256, TRUE))
-  token <- paste(base64url(charToRaw(header)), base64url(charToRaw(payload)),
-                 base64url(signature), sep = ".")
+  token <- paste(srv_base64url(charToRaw(header)), srv_base64url(charToRaw(payload)),
+                 srv_base64url(signature), sep = ".")
   state$tokens <- rbind(state$tokens, data.frame(
     token = token, client_id = client_id, expires = now + lifetime,
     stringsAsFactors = FALSE
@@ -88,17 +86,17 @@ issue_token <- function(state, client_id) {
   token
 }
 
-base64url <- function(bytes) {
+srv_base64url <- function(bytes) {
   chartr("+/", "-_", gsub("=+$|\n", "", jsonlite::base64_enc(bytes)))
 }
 
 # Issuing a token deletes the client's other tokens; the server does this
 # before it checks the secret, so a failed attempt revokes too.
-revoke_client_tokens <- function(state, client_id) {
+srv_revoke_client_tokens <- function(state, client_id) {
   state$tokens <- state$tokens[state$tokens$client_id != client_id, ]
 }
 
-bearer_token <- function(req) {
+srv_bearer_token <- function(req) {
   header <- req$get_header("authorization")
   if (is.null(header) || !grepl("^Bearer\\s+", header)) {
     return(NULL)
@@ -106,15 +104,15 @@ bearer_token <- function(req) {
   sub("^Bearer\\s+", "", header)
 }
 
-revoke_bearer <- function(state, req) {
-  token <- bearer_token(req)
+srv_revoke_bearer <- function(state, req) {
+  token <- srv_bearer_token(req)
   if (!is.null(token)) {
     state$tokens <- state$tokens[state$tokens$token != token, ]
   }
 }
 
 # The client of a live token, or NULL (missing, unknown, revoked, expired).
-token_client <- function(state, token) {
+srv_token_client <- function(state, token) {
   if (is.null(token)) {
     return(NULL)
   }
@@ -127,32 +125,31 @@ token_client <- function(state, token) {
 
 # --- project access ------------------------------------------------------------------
 
-#' The project a request names, or the error the server answers instead
-#'
-#' E1-E3 pass the slug through Str::slug() (`slugify = TRUE`), E6 does not.
-#' A private project needs a live token of its own client app (404 ec5_256
-#' otherwise, ec5_257 for another project's client); E7 refuses private
-#' projects outright (`public_only`, ec5_77).
-#' @noRd
-project_access <- function(ctx, slug, slugify = TRUE, public_only = FALSE) {
-  projects <- server_projects(ctx$state)
-  key <- if (slugify) str_slug(slug) else slug
+# The project a request names, or the error the server answers instead
+#
+# E1-E3 pass the slug through Str::slug() (`slugify = TRUE`), E6 does not.
+# A private project needs a live token of its own client app (404 ec5_256
+# otherwise, ec5_257 for another project's client); E7 refuses private
+# projects outright (`public_only`, ec5_77).
+srv_project_access <- function(ctx, slug, slugify = TRUE, public_only = FALSE) {
+  projects <- srv_projects(ctx$state)
+  key <- if (slugify) srv_str_slug(slug) else slug
   project <- if (key %in% names(projects)) projects[[key]]
   if (is.null(project) || project$status %in% c("trashed", "archived")) {
-    return(list(response = error_response(404L, "ec5_11", "middleware")))
+    return(list(response = srv_error_response(404L, "ec5_11", "middleware")))
   }
   if (!identical(project$access, "private")) {
     return(list(project = project))
   }
   if (public_only) {
-    return(list(response = error_response(404L, "ec5_77", "middleware")))
+    return(list(response = srv_error_response(404L, "ec5_77", "middleware")))
   }
-  client <- token_client(ctx$state, bearer_token(ctx$req))
+  client <- srv_token_client(ctx$state, srv_bearer_token(ctx$req))
   if (is.null(client)) {
-    return(list(response = error_response(404L, "ec5_256", "middleware")))
+    return(list(response = srv_error_response(404L, "ec5_256", "middleware")))
   }
   if (!identical(client, project$client_id)) {
-    return(list(response = error_response(404L, "ec5_257", "middleware")))
+    return(list(response = srv_error_response(404L, "ec5_257", "middleware")))
   }
   list(project = project)
 }
