@@ -31,8 +31,8 @@ test_that("whole files of each type pass", {
   # Zero padding after the end marker, as some cameras write.
   expect_equal(check_bytes(c(jpeg, raw(10)), "a_1.jpg"), NA_character_)
   expect_equal(check_bytes(png_bytes(), "a_1.png"), NA_character_)
-  expect_equal(check_bytes(epicollect5:::media_bytes("a_1.wav"), "a_1.wav"), NA_character_)
-  expect_equal(check_bytes(epicollect5:::media_bytes("a_1.mp4"), "a_1.mp4"), NA_character_)
+  expect_equal(check_bytes(component$srv_media_bytes("a_1.wav"), "a_1.wav"), NA_character_)
+  expect_equal(check_bytes(component$srv_media_bytes("a_1.mp4"), "a_1.mp4"), NA_character_)
   expect_equal(check_bytes(mp4_bytes(), "a_1.mp4"), NA_character_)
   # A 64-bit box size, and a last box that runs to the end (size 0).
   large <- c(be32(1), charToRaw("mdat"), be32(0), be32(16 + 20), raw(20))
@@ -46,8 +46,8 @@ test_that("files cut short fail, each with its reason", {
   half <- function(x) x[seq_len(length(x) %/% 2)]
   expect_match(check_bytes(half(jpeg), "a_1.jpg"), "end marker")
   expect_match(check_bytes(half(png_bytes()), "a_1.png"), "IEND")
-  expect_match(check_bytes(half(epicollect5:::media_bytes("a_1.wav")), "a_1.wav"), "says it holds")
-  expect_match(check_bytes(half(epicollect5:::media_bytes("a_1.mp4")), "a_1.mp4"), "cut short")
+  expect_match(check_bytes(half(component$srv_media_bytes("a_1.wav")), "a_1.wav"), "says it holds")
+  expect_match(check_bytes(half(component$srv_media_bytes("a_1.mp4")), "a_1.mp4"), "cut short")
   # Cut inside a box header.
   expect_match(check_bytes(c(mp4_bytes(), be32(40)), "a_1.mp4"), "box header")
   # A box header of garbage.

@@ -434,3 +434,23 @@ test_that("two processes downloading into one folder do not collide", {
     expect_identical(readBin(path, "raw", file.size(path)), server_media_bytes(name, type), label = name)
   }
 })
+
+test_that("an HTML page served as an image is requested again, never kept", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  photo <- synced_media(demo_media(srv, "Student")$files, "photo")
+  mark <- log_marker(srv)
+  srv$faults(type = "html_body", path = media_path_public, times = 1)
+  out <- ec5_media_download(photo, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "downloaded")
+  expect_identical(readBin(out$path, "raw", file.size(out$path)), server_media_bytes(photo, "photo"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  unlink(out$path)
+  srv$faults(type = "html_body", path = media_path_public, times = 100)
+  out <- ec5_media_download(photo, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "failed")
+  expect_match(out$error, "It does not start as a JPEG image does. It was requested 3 times.", fixed = TRUE)
+  expect_equal(count_matching(mark(), media_path_public), 3)
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
+})
