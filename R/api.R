@@ -1,8 +1,8 @@
 # The one path every endpoint takes: build the URL, attach the token when
 # there is one, pace by the project's bucket, and turn failures into classed
 # errors, under the retry policy of R/retry.R. A private project's token can
-# be revoked behind our back (a new token issued elsewhere revokes ours, SPEC
-# section 8), so a 404 ec5_256 with a token we believed valid earns one
+# be revoked behind our back (a new token issued elsewhere revokes ours, API-NOTES.md
+# §8), so a 404 ec5_256 with a token we believed valid earns one
 # re-authentication within the request's tries. `parse(body)` reads a 2xx
 # body (NULL: the response itself is the value); `check(resp)` may reject a
 # 2xx answer as damaged on the way (see ec5_retrying()); `page_size(per_page)`
@@ -79,7 +79,7 @@ ec5_abort_private <- function(base_url, path, call) {
 }
 
 # A token refused right after it was issued: someone else is issuing tokens
-# for the same client app, each revoking the one before (SPEC section 8).
+# for the same client app, each revoking the one before (API-NOTES.md §8).
 ec5_abort_revoked <- function(resp, auth, call) {
   url <- redact_url(resp$url)
   abort_access_denied(
@@ -102,7 +102,7 @@ abort_access_denied <- function(bullets, url, call, .envir = parent.frame()) {
 
 json_parse <- function(x) cpp_check(json_parse_cpp(x))
 
-# A project slug is lower case letters, digits and hyphens (SPEC section 1).
+# A project slug is lower case letters, digits and hyphens (API-NOTES.md §1).
 # The server would slugify anything else, but a wrong slug would then spend
 # rate-limit budget on a 404, so we refuse it and suggest the slug.
 check_slug <- function(slug, call = rlang::caller_env()) {

@@ -51,5 +51,5 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
   query$form_ref <- cs$form_ref
   query$branch_ref <- cs$branch_ref
   query$branch_owner_uuid <- owner_uuid
-  fetch_entries(slug, query, cs, args, auth, project)
+  fetch_entries(slug, query, cs, args, auth)
 }

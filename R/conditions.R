@@ -71,7 +71,7 @@ failure_hints <- c(
 
 # --- errors from the server -------------------------------------------------
 
-# What to do about the ec5 codes a read-only client meets (SPEC section 10).
+# What to do about the ec5 codes a read-only client meets (API-NOTES.md §10).
 ec5_code_hints <- c(
   ec5_11 = "Check the project slug: it is the last part of the project's URL, in lower case.",
   ec5_15 = "Check the form name or ref; {.fn ec5_project} lists the forms.",

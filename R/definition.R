@@ -139,7 +139,7 @@ print.ec5_project <- function(x, ...) {
 #'
 #' Resolves `form`, `branch` and `map_index` against the definition and lists
 #' the question columns of the export in order (the contract shared by the
-#' JSON flattener and the CSV reader, BRIEF.md "Column spec").
+#' JSON flattener and the CSV reader; the table layout itself is src/table_layout.h's).
 #'
 #' @param project An `ec5_project`.
 #' @param form A form's name, slug or ref; `NULL` is the top form (or, with
@@ -210,7 +210,7 @@ spec_rows <- function(inputs, mapped) {
   )
 }
 
-# SPEC 4.1: nothing stops a custom map_to from being a system key, and the
+# API-NOTES.md §4.1: nothing stops a custom map_to from being a system key, and the
 # server then overwrites the system field with the answer.
 warn_name_collisions <- function(names, call) {
   clash <- intersect(names, table_layout()$system$name)

@@ -113,11 +113,11 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
     query$parent_uuid <- parent_uuid
     query$parent_form_ref <- cs$parent_form_ref
   }
-  fetch_entries(slug, query, cs, args, auth, project)
+  fetch_entries(slug, query, cs, args, auth)
 }
 
 # Checks the arguments shared by every entries function and turns them into
-# the query of SPEC section 3.1. Nothing is sent before all of them pass.
+# the query of API-NOTES.md §3.1. Nothing is sent before all of them pass.
 entries_args <- function(slug, map_index, uuid, title, since, until,
                          date_field, sort_by, sort_order, max_entries,
                          per_page, base_url, created_by,
@@ -149,7 +149,7 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
     uuid = uuid
   )
   # Both bounds together make the server widen the window to whole days
-  # (SPEC section 3.1), so `until` is then applied to the rows instead.
+  # (API-NOTES.md §3.1), so `until` is then applied to the rows instead.
   if (!is.null(since) || !is.null(until)) {
     query$filter_by <- date_field
     if (!is.null(since)) {
@@ -169,7 +169,7 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
 # one page of entries without an `until` to apply), in the order asked for;
 # otherwise shift-proof keyset paging (R/paging.R) and the order asked for
 # applied to the rows.
-fetch_entries <- function(slug, query, cs, args, auth, project,
+fetch_entries <- function(slug, query, cs, args, auth,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
   pager <- new_pager(slug, query, cs, args, auth, parser, call)
@@ -346,7 +346,7 @@ parse_iso_time <- function(x) {
   as.POSIXct(NA)
 }
 
-# SPEC section 16: "YYYY-MM-DD HH:MM:SS" in UTC is what the server's MySQL
+# API-NOTES.md §3.1: "YYYY-MM-DD HH:MM:SS" in UTC is what the server's MySQL
 # compares reliably.
 format_time <- function(x) format(x, "%Y-%m-%d %H:%M:%S", tz = "UTC")
 

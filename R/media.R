@@ -233,7 +233,7 @@ media_result <- function(path, status, bytes = NA_real_, error = NA_character_) 
   list(path = path, status = status, bytes = as.double(bytes), error = error)
 }
 
-# SPEC section 6: missing photos come back as 200 with a placeholder JPEG of
+# API-NOTES.md §6: missing photos come back as 200 with a placeholder JPEG of
 # a known size, sent as immutable even though we sent no `v`.
 is_placeholder <- function(resp, bytes) {
   cache <- response_header(resp, "cache-control")

@@ -1,6 +1,6 @@
 # Client-side pacing (src/pacing.cpp keeps the state for the whole R session).
 #
-# Requests fall into buckets like the server's (SPEC section 11): entries,
+# Requests fall into buckets like the server's (API-NOTES.md §11): entries,
 # project and media requests per project, token requests and everything else
 # per client. The limits start from the published ones, can be lowered (or
 # raised, for a self-hosted server) with `options(epicollect5.rate_limits =

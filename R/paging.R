@@ -2,8 +2,8 @@
 # is read: an edit moves an entry to the end of the upload order and a delete
 # removes one, so pages requested by number slide under the reader and
 # entries are lost. Every fetch that needs more than one page therefore reads
-# in the one order in which a change can only move an entry forward (SPEC
-# section 3.5, kept in the package as the query of keyset_query()): ascending
+# in the one order in which a change can only move an entry forward (API-NOTES.md
+# §3.5, kept in the package as the query of keyset_query()): ascending
 # by the date field, each next request starting at the newest second received
 # so far (`filter_from` alone, inclusive), always page 1. Entries read twice
 # are kept once, as their last copy, by the C++ parser (src/columns.cpp,
@@ -36,7 +36,7 @@ new_pager <- function(slug, query, cs, args, auth, parser, call) {
   pager$query <- query
   pager$per_page <- min(query$per_page, per_page_limit(args$base_url))
   pager$field <- args$date_field
-  pager$key <- if (is.na(cs$branch_ref)) "ec5_uuid" else "ec5_branch_uuid"
+  pager$key <- table_layout()$keys[[if (is.na(cs$branch_ref)) "form" else "branch"]]
   pager$until <- if (is.null(args$until)) Inf else as.numeric(args$until)
   # max_entries stops a fetch early only when the rows come in the order asked for.
   pager$max_entries <- if (safe_order(args)) args$max_entries else Inf

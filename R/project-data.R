@@ -72,7 +72,7 @@ fetch_table <- function(slug, project, row, args, auth, call) {
   query <- args$query
   query$form_ref <- cs$form_ref
   query$branch_ref <- if (row$kind == "branch") row$ref
-  fetch_entries(slug, query, cs, args, auth, project, call = call)
+  fetch_entries(slug, query, cs, args, auth, call = call)
 }
 
 # The column spec of one table of a project_data_plan() row.

@@ -1,4 +1,4 @@
-// The OAuth client-credentials exchange (SPEC section 8): the request body and
+// The OAuth client-credentials exchange (API-NOTES.md §8): the request body and
 // the reading of the token response. Neither ever puts the secret or the
 // token into an error message.
 #include <Rcpp.h>

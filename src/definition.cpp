@@ -251,7 +251,7 @@ void read_mapping(const rapidjson::Value& m, int fallback_index, Mappings* out) 
   });
 }
 
-// Exactly one default (SPEC 5.5): the first one flagged, else map 0, else
+// Exactly one default (API-NOTES.md §5.5): the first one flagged, else map 0, else
 // the first map.
 void normalise_default(std::vector<Mapping>* maps) {
   if (maps->empty()) return;
@@ -293,7 +293,7 @@ Mappings read_mappings(const rapidjson::Value* meta, const Definition& def) {
     int i = 0;
     for (const rapidjson::Value& m : pm->GetArray()) read_mapping(m, i++, &out);
   } else if (pm && pm->IsObject()) {
-    // A PHP array with a gap: keyed by map_index (SPEC 5.5).
+    // A PHP array with a gap: keyed by map_index (API-NOTES.md §5.5).
     for (const auto& m : pm->GetObject()) {
       int key = int_of(&m.name, static_cast<int>(out.maps.size()));
       read_mapping(m.value, key, &out);

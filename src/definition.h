@@ -7,7 +7,7 @@
 
 namespace ec5 {
 
-// The EC5_AUTO export name of a question (SPEC 4.1, the server's
+// The EC5_AUTO export name of a question (API-NOTES.md §4.1, the server's
 // generateMapTo): trim, prefix "<n>_", spaces to "_", keep [A-Za-z0-9_],
 // cut to 20 bytes.
 std::string auto_map_to(int n, const std::string& question);

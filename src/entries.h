@@ -51,7 +51,7 @@ class EntriesParser {
   Table table_;
   std::string key_;
   // JSON key -> every column it fills (a custom map_to may repeat a system
-  // key, see SPEC 4.1), and the value each column got in the current entry.
+  // key, see API-NOTES.md §4.1), and the value each column got in the current entry.
   // Keys are views of the column names, which live as long as the table.
   std::unordered_map<std::string_view, std::vector<size_t>> index_;
   std::vector<const rapidjson::Value*> slot_;

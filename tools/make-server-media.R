@@ -1,7 +1,7 @@
 # Builds the small JPEG files the local Epicollect5 server sends as media
 # (inst/extdata/server/media/). They are drawn here, so they carry no third
 # party content. The two placeholders are padded with a JPEG comment segment
-# to the exact byte sizes of the real server's placeholders (SPEC section 6),
+# to the exact byte sizes of the real server's placeholders (API-NOTES.md §6),
 # because clients recognise placeholders by those sizes.
 #
 # Run from the package root: Rscript tools/make-server-media.R

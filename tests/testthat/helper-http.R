@@ -145,7 +145,7 @@ http_test_app <- function() {
     res$send_json(list(ok = TRUE), auto_unbox = TRUE)
   })
 
-  # The token endpoint (SPEC section 8). Issuing a token revokes the others.
+  # The token endpoint (API-NOTES.md §8). Issuing a token revokes the others.
   # Client id "slow" answers after 1 s; "429" and "254" fail.
   app$post("/api/oauth/token", function(req, res) {
     body <- tryCatch(jsonlite::fromJSON(rawToChar(req$.body)), error = function(e) list())

@@ -1,11 +1,23 @@
 # Helpers for the definition and entries tests.
 
-json_fixture <- function(name) {
+# A JSON fixture: entries pages live in tests/testthat/fixtures/json; the
+# real project definitions once only, in the package's extdata/projects
+# (the local server hosts them too).
+fixture_file <- function(name) {
   path <- test_path("fixtures", "json", name)
+  if (file.exists(path)) path else definition_file(name)
+}
+
+definition_file <- function(name) {
+  system.file("extdata", "projects", name, package = "epicollect5", mustWork = TRUE)
+}
+
+json_fixture <- function(name) {
+  path <- fixture_file(name)
   readChar(path, file.size(path), useBytes = TRUE)
 }
 
-fixture_project <- function(name = "pyepicollect_project_private.json") {
+fixture_project <- function(name = "pyepicollect_export_project_private_proyecto-api-python.json") {
   ec5_project_from_json(json_fixture(name))
 }
 

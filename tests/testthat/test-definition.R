@@ -60,7 +60,7 @@ test_that("an export response becomes an ec5_project", {
 })
 
 test_that("a raw vector reads like a string", {
-  path <- test_path("fixtures", "json", "pyepicollect_project_private.json")
+  path <- definition_file("pyepicollect_export_project_private_proyecto-api-python.json")
   raw <- readBin(path, "raw", file.size(path))
   expect_equal(ec5_project_from_json(raw), fixture_project())
 })
@@ -69,8 +69,8 @@ test_that("the generated EC5_AUTO names are the server's", {
   skip_if_not_installed("jsonlite")
   # The definition with its mapping removed must give the real mapping back.
   for (name in c(
-    "pyepicollect_project_private.json",
-    "ec5-demo-project_mobile-asset_2022.json"
+    "pyepicollect_export_project_private_proyecto-api-python.json",
+    "ec5-demo-project_api-project_response_mobile-app-asset_2022.json"
   )) {
     full <- fixture_project(name)
     body <- jsonlite::fromJSON(json_fixture(name), simplifyVector = FALSE)
@@ -104,7 +104,7 @@ test_that("EC5_AUTO skips readme, counts groups and branches, strips non-ASCII",
 })
 
 test_that("every formbuilder definition reads", {
-  files <- list.files(test_path("fixtures", "json"), "^formbuilder_")
+  files <- list.files(dirname(definition_file("ec5-demo.json")), "^formbuilder_")
   expect_length(files, 5L)
   for (f in files) {
     p <- fixture_project(f)
@@ -122,7 +122,7 @@ test_that("every formbuilder definition reads", {
 })
 
 test_that("the mobile app's /api/project shape reads, with custom mappings", {
-  p <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
+  p <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
   expect_equal(p$project$homepage, "http://localhost/project/ec5-demo-project")
   expect_equal(p$mappings$map_index, 0:2)
   expect_equal(p$mappings$name, c("EC5_AUTO", "Map Test", "My Maps"))
@@ -135,7 +135,7 @@ test_that("the mobile app's /api/project shape reads, with custom mappings", {
 test_that("a mapping list with a gap arrives as an object and still reads", {
   skip_if_not_installed("jsonlite")
   body <- jsonlite::fromJSON(
-    json_fixture("ec5-demo-project_mobile-asset_2022.json"),
+    json_fixture("ec5-demo-project_api-project_response_mobile-app-asset_2022.json"),
     simplifyVector = FALSE
   )
   maps <- body$meta$project_mapping
@@ -152,7 +152,7 @@ test_that("a mapping list with a gap arrives as an object and still reads", {
 test_that("exactly one mapping is the default", {
   skip_if_not_installed("jsonlite")
   base <- jsonlite::fromJSON(
-    json_fixture("ec5-demo-project_mobile-asset_2022.json"),
+    json_fixture("ec5-demo-project_api-project_response_mobile-app-asset_2022.json"),
     simplifyVector = FALSE
   )
   set_defaults <- function(flags) {
@@ -252,7 +252,7 @@ test_that("json must be text", {
 test_that("print shows forms, branches and mappings", {
   expect_snapshot({
     print(fixture_project())
-    print(fixture_project("ec5-demo-project_mobile-asset_2022.json"))
+    print(fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json"))
     print(fixture_project("formbuilder_project_4forms_university_with_extra.json"))
   })
   expect_invisible(print(fixture_project()))
@@ -313,7 +313,7 @@ test_that("branches resolve by question, export name or ref, groups flattened", 
 })
 
 test_that("a custom mapping renames, hides and relabels", {
-  p <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
+  p <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
   auto <- ec5_column_spec(p)
   expect_equal(auto$spec$name, c(
     "1_Whats_your_name", "2_How_old_are_you", "3_Where_are_you", "4_Profile_picture",

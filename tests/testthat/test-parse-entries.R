@@ -132,7 +132,7 @@ test_that("a JSON archive download ({\"data\": [...]}) is read", {
 # --- pages, duplicates, empty results ------------------------------------------
 
 test_that("several pages give the same table as one page", {
-  p <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
+  p <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
   entries <- vapply(1:7, function(i) {
     entry_json(uuid(i),
       `1_Whats_your_name` = sprintf('"name %d"', i),
@@ -201,7 +201,7 @@ test_that("an empty result is a zero-row table with typed columns", {
   none <- ec5_parse_entries(character(0), p)
   expect_identical(lapply(none, class), lapply(full, class))
   expect_identical(attr(none, "provenance")$total, NA_integer_)
-  demo <- fixture_project("ec5-demo-project_mobile-asset_2022.json")
+  demo <- fixture_project("ec5-demo-project_api-project_response_mobile-app-asset_2022.json")
   y <- ec5_parse_entries(empty, demo)
   expect_s3_class(y$`8_Whats_your_favouri`, "factor")
   expect_equal(levels(y$`8_Whats_your_favouri`)[1], "Red")
@@ -504,7 +504,7 @@ test_that("broken envelopes are classed parse errors", {
     ec5_parse_entries('{"data": {"entries": [{"ec5_uuid": "a"}', p)
     ec5_parse_entries('{"data": {"id": "x"}}', p)
     ec5_parse_entries('{"meta": {}}', p)
-    ec5_parse_entries(json_fixture("pyepicollect_project_private.json"), p)
+    ec5_parse_entries(json_fixture("pyepicollect_export_project_private_proyecto-api-python.json"), p)
     ec5_parse_entries('{"errors": [{"code": "ec5_256", "title": "Access denied.", "source": "auth"}]}', p)
   })
 })
@@ -533,7 +533,7 @@ test_that("arguments are checked before any parsing", {
 test_that("the project may be given as its JSON", {
   x <- ec5_parse_entries(
     json_fixture("pyepicollect_entries_private.json"),
-    json_fixture("pyepicollect_project_private.json")
+    json_fixture("pyepicollect_export_project_private_proyecto-api-python.json")
   )
   expect_equal(nrow(x), 2L)
 })

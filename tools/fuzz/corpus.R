@@ -98,12 +98,7 @@ synthetic <- list(
   ))
 )
 
-definition_files <- unique(c(
-  list.files(project_dir, "\\.json$", full.names = TRUE),
-  list.files(json_dir, "^(formbuilder_project|pyepicollect_project|ec5-demo)", full.names = TRUE)
-))
-# The package ships some fixtures under other names: the same bytes once.
-definition_files <- definition_files[!duplicated(tools::md5sum(definition_files))]
+definition_files <- list.files(project_dir, "\\.json$", full.names = TRUE)
 projects <- lapply(definition_files, function(p) ec5_project_from_json(read_bytes(p)))
 names(projects) <- vapply(projects, function(p) p$project$slug, "")
 for (slug in names(synthetic)) projects[[slug]] <- ec5_project_from_json(synthetic[[slug]])
