@@ -178,7 +178,7 @@ ec5_token_refresh <- function(auth, call = rlang::caller_env()) {
 # token: adopts a fresh cached token other than `stale`, or requests one. A
 # cache that cannot be used stops here, before any token is requested: each
 # process would otherwise request its own, and each new token revokes the
-# others (SPEC section 8).
+# others (API-NOTES.md §8).
 token_obtain <- function(auth, stale, call) {
   paths <- token_cache_paths(auth, call)
   lock <- token_cache_lock(paths$lock, call)
