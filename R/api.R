@@ -4,11 +4,12 @@
 # be revoked behind our back (a new token issued elsewhere revokes ours, API-NOTES.md
 # §8), so a 404 ec5_256 with a token we believed valid earns one
 # re-authentication within the request's tries. `parse(body)` reads a 2xx
-# body (NULL: the response itself is the value); `page_size(per_page)` gives
-# the smaller page size to ask for after a 400 ec5_335, or NA.
+# body (NULL: the response itself is the value); `check(resp)` may reject a
+# 2xx answer as damaged on the way (see ec5_retrying()); `page_size(per_page)`
+# gives the smaller page size to ask for after a 400 ec5_335, or NA.
 ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
-                        pace = NULL, dest = NULL, parse = NULL, page_size = NULL,
-                        what = "request", call = rlang::caller_env()) {
+                        pace = NULL, dest = NULL, parse = NULL, check = NULL,
+                        page_size = NULL, what = "request", call = rlang::caller_env()) {
   send <- function() {
     http_transfer(
       paste0(base_url, path),
@@ -30,6 +31,7 @@ ec5_api_get <- function(base_url, path, query = list(), auth = NULL,
     send,
     finish = function(resp) {
       api_check(resp, auth, base_url, path, what, call)
+      if (!is.null(check)) check(resp)
       if (is.null(parse)) resp else parse(resp$body)
     },
     reauth = if (!is.null(auth)) function() ec5_token_refresh(auth, call = call),

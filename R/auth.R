@@ -175,30 +175,27 @@ ec5_token_refresh <- function(auth, call = rlang::caller_env()) {
 }
 
 # Under a lock on the cache file, so that two processes never both request a
-# token: adopts a fresh cached token other than `stale`, or requests one.
+# token: adopts a fresh cached token other than `stale`, or requests one. A
+# cache that cannot be used stops here, before any token is requested: each
+# process would otherwise request its own, and each new token revokes the
+# others (API-NOTES.md §8).
 token_obtain <- function(auth, stale, call) {
-  paths <- token_cache_paths(auth)
-  lock <- filelock::lock(paths$lock, exclusive = TRUE, timeout = 5 * 60 * 1000)
-  if (is.null(lock)) {
-    ec5_abort(
-      c("Another R process has been requesting a token for 5 minutes.",
-        "i" = "If no other process is running, delete {.file {paths$lock}}."
-      ),
-      class = "io",
-      call = call
-    )
-  }
+  paths <- token_cache_paths(auth, call)
+  lock <- token_cache_lock(paths$lock, call)
   on.exit(filelock::unlock(lock), add = TRUE)
-  cached <- token_cache_read(paths$file, auth)
+  cached <- token_cache_read(paths$file, auth, call)
   if (!is.null(cached) && !identical(cached$access_token, stale) &&
     Sys.time() < cached$expires_at) {
     token_adopt(auth, cached$access_token, cached$expires_at)
     return(cached$access_token)
   }
+  # An expired record of a token's size proves the cache writable (or fails
+  # here) before the server issues a token that would revoke the others.
+  token_cache_write(paths$file, auth, token = strrep("0", 64), expires_at = Sys.time(), call = call)
   requested_at <- Sys.time()
   token <- token_request(auth, call = call)
   expires_at <- requested_at + token$expires_in - token_margin(token$expires_in)
-  token_cache_write(paths$file, auth, token$access_token, expires_at)
+  token_cache_write(paths$file, auth, token$access_token, expires_at, call = call)
   token_adopt(auth, token$access_token, expires_at)
   token$access_token
 }
@@ -209,17 +206,28 @@ token_adopt <- function(auth, token, expires_at) {
   invisible()
 }
 
+# A response cut short is requested again under the retry policy: the token
+# it held never arrived, and the next one revokes it anyway.
 token_request <- function(auth, call) {
-  resp <- ec5_request(
-    paste0(auth$base_url, "/api/oauth/token"),
-    method = "POST",
-    headers = "Content-Type: application/json",
-    body = cpp_check(auth_token_body_cpp(auth$client_id, auth$secret()), call = call),
-    pace = list(slug = NULL, class = "token"),
+  body <- cpp_check(auth_token_body_cpp(auth$client_id, auth$secret()), call = call)
+  ec5_retrying(
+    function() {
+      http_transfer(
+        paste0(auth$base_url, "/api/oauth/token"),
+        method = "POST",
+        headers = "Content-Type: application/json",
+        body = body,
+        pace = list(slug = NULL, class = "token"),
+        call = call
+      )
+    },
+    finish = function(resp) {
+      ec5_response_check(resp, what = "token request", call = call)
+      cpp_check(auth_token_parse_cpp(resp$body), call = call)
+    },
+    what = "token request",
     call = call
   )
-  ec5_response_check(resp, what = "token request", call = call)
-  cpp_check(auth_token_parse_cpp(resp$body), call = call)
 }
 
 # --- the token cache shared between R processes ------------------------------
@@ -231,13 +239,56 @@ token_cache_dir <- function() {
 }
 
 # One file per server and client id; the name is a hash, never the secret.
-token_cache_paths <- function(auth) {
+# The folder is made readable by the user only, also when it already exists.
+token_cache_paths <- function(auth, call) {
   dir <- token_cache_dir()
   if (!dir.exists(dir)) {
     dir.create(dir, recursive = TRUE, showWarnings = FALSE, mode = "0700")
   }
+  if (!dir.exists(dir)) {
+    token_cache_abort(dir, "It is not a folder and cannot be created.", call)
+  }
+  if (!Sys.chmod(dir, "0700", use_umask = FALSE)) {
+    token_cache_abort(dir, "Its permissions cannot be set to the user's only (0700).", call)
+  }
   name <- paste0("token-", rlang::hash(list(auth$base_url, auth$client_id)))
   list(file = file.path(dir, paste0(name, ".rds")), lock = file.path(dir, paste0(name, ".lock")))
+}
+
+# What to do about a token cache that cannot be used; a token is never
+# requested without it.
+token_cache_abort <- function(path, problem, call) {
+  ec5_abort(
+    c("The token cache {.file {path}} cannot be used.",
+      "x" = problem,
+      "i" = "Tokens are shared between R processes through this cache, so none is requested without it.",
+      "i" = "Remove or repair {.file {path}}, make its folder writable, free disk space, or point {.code options(epicollect5.cache_dir)} to a writable folder."
+    ),
+    class = "io",
+    path = path,
+    call = call
+  )
+}
+
+token_cache_lock <- function(path, call) {
+  if (dir.exists(path)) {
+    token_cache_abort(path, "It is a folder, not a lock file.", call)
+  }
+  lock <- tryCatch(
+    filelock::lock(path, exclusive = TRUE, timeout = 5 * 60 * 1000),
+    error = function(e) token_cache_abort(path, paste("Its lock file cannot be opened:", conditionMessage(e)), call)
+  )
+  if (is.null(lock)) {
+    ec5_abort(
+      c("Another R process has been requesting a token for 5 minutes.",
+        "i" = "If no other process is running, delete {.file {path}}."
+      ),
+      class = "io",
+      path = path,
+      call = call
+    )
+  }
+  lock
 }
 
 # A check value of the credentials, so that a cached token is used only with
@@ -246,7 +297,15 @@ token_owner <- function(auth) {
   rlang::hash(list("epicollect5 token", auth$base_url, auth$client_id, auth$secret()))
 }
 
-token_cache_read <- function(file, auth) {
+# NULL when there is no usable token in the cache (none yet, another
+# client's, damaged); an error when the cache file cannot be read at all.
+token_cache_read <- function(file, auth, call) {
+  if (dir.exists(file)) {
+    token_cache_abort(file, "It is a folder, not a file.", call)
+  }
+  if (file.exists(file) && file.access(file, 4) != 0) {
+    token_cache_abort(file, "It cannot be read.", call)
+  }
   cached <- tryCatch(readRDS(file), error = function(e) NULL, warning = function(w) NULL)
   valid <- is.list(cached) && identical(cached$owner, token_owner(auth)) &&
     is.character(cached$access_token) && inherits(cached$expires_at, "POSIXct")
@@ -255,15 +314,16 @@ token_cache_read <- function(file, auth) {
 
 # Written with owner-only permissions, then renamed into place so that a
 # reader never sees half a file.
-token_cache_write <- function(file, auth, token, expires_at) {
+token_cache_write <- function(file, auth, token, expires_at, call) {
   old <- Sys.umask("077")
   on.exit(Sys.umask(old), add = TRUE)
-  tmp <- paste0(file, ".tmp")
-  saveRDS(
-    list(owner = token_owner(auth), access_token = token, expires_at = expires_at),
-    tmp
+  record <- list(owner = token_owner(auth), access_token = token, expires_at = expires_at)
+  tryCatch(
+    {
+      csv_write_atomic(serialize(record, NULL), file)
+      if (!Sys.chmod(file, "0600", use_umask = FALSE)) stop("Its permissions cannot be set to 0600.")
+    },
+    error = function(e) token_cache_abort(file, cli::ansi_strip(conditionMessage(e)), call)
   )
-  Sys.chmod(tmp, "0600")
-  file.rename(tmp, file)
   invisible()
 }

@@ -62,7 +62,7 @@ ec5_abort_failure <- function(kind, message, fields = list(), call = rlang::call
 # What to do about a failure, by the `hint` key C++ gives (src/http_transfer.cpp).
 failure_hints <- c(
   address = "Check the server address (option `epicollect5.base_url`) and your internet connection.",
-  timeout = "The server was too slow to answer. Try again later, or allow more time with option `epicollect5.timeout`.",
+  timeout = "The server was too slow to answer. Try again later, or allow more time with option `epicollect5.timeout` (seconds) or a slower pace with option `epicollect5.min_speed` (bytes a second).",
   certificate = "The server's certificate could not be verified. Behind a proxy that inspects HTTPS, set the environment variable CURL_CA_BUNDLE to its certificate bundle.",
   redirects = "The server redirected more than 5 times; check the server address.",
   network = "Check your internet connection and proxy settings, then try again.",

@@ -11,8 +11,12 @@
 #' * `epicollect5.rate_limits`: a named list (`entries`, `project`, `media`),
 #'   each `c(requests, seconds)`, overriding the published limits.
 #' * `epicollect5.user_agent`: the User-Agent sent with every request.
-#' * `epicollect5.timeout`: seconds a transfer may stall before it is
-#'   abandoned (default 60).
+#' * `epicollect5.timeout`, `epicollect5.min_speed`: a transfer that moves
+#'   fewer than `min_speed` bytes a second (default 1024, 1 kB/s) for
+#'   `timeout` seconds (default 60) is abandoned and tried again within
+#'   `epicollect5.max_tries`. A slow field connection still moves several kB
+#'   a second; a trickle below 1 kB/s for a minute would hold a fetch for
+#'   hours.
 #' * `epicollect5.max_tries`: requests one page, definition or file may cost
 #'   in all, whatever goes wrong (network failures, HTTP 5xx and 429, a
 #'   damaged answer, a revoked token, a page size the server refuses, an HTML

@@ -64,14 +64,20 @@ option_number <- function(name, default, min = 0) {
 
 # Transport settings, from options (the retry options are in R/retry.R):
 #   epicollect5.connect_timeout  seconds to connect (30)
-#   epicollect5.timeout          seconds a transfer may stall (60)
+#   epicollect5.timeout          seconds a transfer may run below
+#                                epicollect5.min_speed before it is
+#                                abandoned (60)
+#   epicollect5.min_speed        bytes a second (1024): a slow field
+#                                connection (GPRS, 2G) still moves several
+#                                kB a second; less for a whole minute is a
+#                                trickle that would hold a fetch for hours
 #   epicollect5.total_timeout    seconds for a whole transfer, 0 = none (0)
 #   epicollect5.http_verbose     TRUE prints the headers exchanged (redacted)
 http_options <- function() {
   list(
     connect_timeout = option_number("epicollect5.connect_timeout", 30, min = 0.001),
     low_speed_time = option_number("epicollect5.timeout", 60, min = 1),
-    low_speed_limit = 1,
+    low_speed_limit = option_number("epicollect5.min_speed", 1024, min = 1),
     timeout = option_number("epicollect5.total_timeout", 0),
     retry_after_cap = retry_options()$retry_after_cap,
     user_agent = ec5_user_agent(),
@@ -242,7 +248,8 @@ response_header <- function(resp, name) {
 
 response_is_html <- function(resp) {
   type <- response_header(resp, "content-type")
-  start <- utils::head(resp$body, 100)
+  # A body written to a file (NULL here) is judged by its type alone.
+  start <- utils::head(resp$body %||% raw(), 100)
   start <- rawToChar(start[start != as.raw(0)])
   isTRUE(grepl("html", type, fixed = TRUE)) || grepl("^\\s*<", start)
 }

@@ -111,7 +111,7 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
     ec5_abort("Could not create folder {.file {dir}}.", class = "io")
   }
   paths <- file.path(dir, media_local_name(files, format))
-  wanted <- overwrite | !file.exists(paths)
+  wanted <- overwrite | !media_whole(paths, files)
   auth <- resolve_auth(auth, base_url)
   # With every file at hand, nothing is asked of the server, not even the definition.
   project <- if (any(wanted)) project_get(slug, auth, base_url)
@@ -159,30 +159,61 @@ media_failed <- function(e) {
   media_result(NA_character_, status, error = cli::ansi_strip(conditionMessage(e)))
 }
 
+# Files already in the folder that pass the check of R/media-check.R: a file
+# left corrupt by an older run is fetched again.
+media_whole <- function(paths, files) {
+  vapply(seq_along(paths), function(i) {
+    file.exists(paths[i]) && is.na(media_check(paths[i], files[i]))
+  }, TRUE)
+}
+
+# A temporary name beside `path`, unique to this process and call, so that
+# processes downloading into one folder never write into each other's file.
+media_part_name <- function(path) {
+  tempfile(paste0(basename(path), ".", Sys.getpid(), "-"), tmpdir = dirname(path), fileext = ".part")
+}
+
 # Downloads one file to a temporary name beside `path`, checks the status,
-# content type and placeholder signature, then renames it into place.
+# content type and placeholder signature, then renames it into place. A file
+# that fails its check (R/media-check.R) was damaged on the way: the retry
+# policy requests it again, and when every try fails it is reported, never
+# kept.
 media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
   public <- identical(project$project$access, "public")
-  part <- paste0(path, ".part")
+  part <- media_part_name(path)
   on.exit(unlink(part))
-  query <- list(type = type, format = format, name = file)
-  resp <- ec5_api_get(
-    base_url,
-    paste0(if (public) "/api/media/" else "/api/export/media/", slug),
-    query = query,
-    auth = if (public) NULL else auth,
-    pace = list(slug = slug, class = if (public) "public_media" else "media"),
-    dest = part,
-    what = "media request",
-    call = call
+  problem <- NA_character_
+  check <- function(resp) {
+    announced <- suppressWarnings(as.numeric(response_header(resp, "content-length")))
+    problem <<- if (media_type_sent(resp)) media_check(part, file, expected = announced) else NA_character_
+    if (!is.na(problem)) {
+      ec5_abort(problem, class = "parse", damaged = TRUE)
+    }
+  }
+  resp <- tryCatch(
+    ec5_api_get(
+      base_url,
+      paste0(if (public) "/api/media/" else "/api/export/media/", slug),
+      query = list(type = type, format = format, name = file),
+      auth = if (public) NULL else auth,
+      pace = list(slug = slug, class = if (public) "public_media" else "media"),
+      dest = part,
+      check = check,
+      what = "media request",
+      call = call
+    ),
+    ec5_error_parse = function(e) e
   )
-  content_type <- response_header(resp, "content-type")
+  if (inherits(resp, "ec5_error_parse")) {
+    return(media_result(NA_character_, "failed", file.size(part),
+      paste0(problem, if (isTRUE(resp$tries > 1)) paste0(" It was requested ", resp$tries, " times."))))
+  }
   bytes <- file.size(part)
-  if (!grepl("^(image|audio|video)/", content_type)) {
+  if (!media_type_sent(resp)) {
     return(media_result(NA_character_, "failed", bytes,
-      paste0("The server sent ", content_type, " instead of a media file.")))
+      paste0("The server sent ", response_header(resp, "content-type"), " instead of a media file.")))
   }
   if (is_placeholder(resp, bytes)) {
     return(media_result(NA_character_, "placeholder", bytes,
@@ -192,6 +223,10 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
     return(media_result(NA_character_, "failed", bytes, paste0("Could not write ", path, ".")))
   }
   media_result(path, "downloaded", bytes)
+}
+
+media_type_sent <- function(resp) {
+  grepl("^(image|audio|video)/", response_header(resp, "content-type"))
 }
 
 media_result <- function(path, status, bytes = NA_real_, error = NA_character_) {

@@ -11,7 +11,9 @@
 #                                            request waits in its bucket
 #   404 ec5_256 with credentials             one re-authentication (`reauth`)
 #   400 ec5_335 (API-NOTES.md section 10)    a smaller page size (`shrink`)
-#   a 2xx body damaged on the way            at once
+#   a 2xx body damaged on the way            at once (JSON that does not parse; a
+#                                            media file that fails its check,
+#                                            R/media-check.R)
 #   a 2xx HTML page                          once (proxies show one for a moment)
 #
 # When the budget is spent or no cause applies, the last answer stands:
@@ -43,8 +45,10 @@ retry_options <- function() {
 #' @param send `function()` performing one transfer: http_transfer().
 #' @param finish `function(resp)` returning the value of the answer that
 #'   stands, or raising its classed error; an `ec5_error_parse` for a 2xx
-#'   body is the cue for the damaged-body and HTML retries. `resp` gains
-#'   `tries`, `waited` and `reauthed`.
+#'   body is the cue for the damaged-body and HTML retries (one with
+#'   `damaged = TRUE` says the body was damaged when the policy cannot see
+#'   it: a body written to a file). `resp` gains `tries`, `waited` and
+#'   `reauthed`.
 #' @param reauth `function()` replacing the access token, or NULL.
 #' @param shrink `function()` lowering the page size of what `send()` asks
 #'   for, TRUE when it could, or NULL.
@@ -84,7 +88,7 @@ ec5_retrying <- function(send, finish = identity, reauth = NULL, shrink = NULL,
       return(value)
     }
     html <- response_is_html(resp)
-    if (spare && (if (html) !once[["html"]] else body_damaged(resp))) {
+    if (spare && (if (html) !once[["html"]] else isTRUE(value$damaged) || body_damaged(resp))) {
       once[["html"]] <- once[["html"]] || html
       next
     }

@@ -60,7 +60,13 @@ token_status <- function(base_url) {
     return("no credentials set")
   }
   auth <- ec5_auth(base_url = base_url)
-  cached <- token_cache_read(token_cache_paths(auth)$file, auth)
+  cached <- tryCatch(
+    token_cache_read(token_cache_paths(auth, NULL)$file, auth, NULL),
+    ec5_error_io = function(e) e
+  )
+  if (inherits(cached, "ec5_error_io")) {
+    return(paste("the token cache", cached$path, "cannot be used"))
+  }
   if (is.null(cached)) {
     return("none stored")
   }

@@ -84,9 +84,8 @@ void EntriesParser::add_entry(const rapidjson::Value& entry) {
         key_columns(position++, std::string_view(m.name.GetString(), m.name.GetStringLength()));
     if (columns) {
       for (size_t i : *columns) slot_[i] = &m.value;
-    } else if (unknown_keys_.size() < kMaxUnknownKeys) {
-      std::string key(m.name.GetString(), m.name.GetStringLength());
-      if (!is_system_key(key) && valid_text(key.data(), key.size())) unknown_keys_.insert(key);
+    } else {
+      add_unknown_key(m.name, m.value);
     }
   }
   std::vector<std::unique_ptr<Column>>& columns = table_.columns();
@@ -97,6 +96,24 @@ void EntriesParser::add_entry(const rapidjson::Value& entry) {
       columns[i]->append_na();
     }
   }
+}
+
+// An unknown key is remembered for the warning. One that is not valid UTF-8
+// cannot be a question's key as the definition spells it, nor a column name
+// in R: it is remembered with its bad bytes escaped, and each of its values
+// becomes a problem of the row that holds it, as text, so that it is not
+// lost without a trace.
+void EntriesParser::add_unknown_key(const rapidjson::Value& name, const rapidjson::Value& value) {
+  const std::string_view key(name.GetString(), name.GetStringLength());
+  if (valid_text(key.data(), key.size())) {
+    if (unknown_keys_.size() < kMaxUnknownKeys && !is_system_key(key)) {
+      unknown_keys_.insert(std::string(key));
+    }
+    return;
+  }
+  const std::string shown = describe_text(key.data(), key.size());
+  if (unknown_keys_.size() < kMaxUnknownKeys) unknown_keys_.insert(shown);
+  table_.problems().add(table_.nrow() + 1, shown, "a key in UTF-8", describe_json(value));
 }
 
 void EntriesParser::add_entries(const rapidjson::Value& entries, PageMeta* meta) {

@@ -44,6 +44,7 @@ class EntriesParser {
 
  private:
   void add_entry(const rapidjson::Value& entry);
+  void add_unknown_key(const rapidjson::Value& name, const rapidjson::Value& value);
   const std::vector<size_t>* key_columns(size_t position, std::string_view key);
   void add_entries(const rapidjson::Value& entries, PageMeta* meta);
 

@@ -58,8 +58,10 @@
 # server that lost an entry), "redirect" (media answered by a 302 to the
 # other host name), and faults that damage the real response on the wire:
 # "drop" (Content-Length larger than what is sent), "truncate" (a complete
-# message holding half the body), "invalid_json", "stall" (no byte for
-# `delay` seconds) and "trickle" (`chunk` bytes every `delay` seconds).
+# message holding half the body), "invalid_json", "html_body" (the body
+# replaced by a PHP warning page, status and Content-Type kept: an image
+# that is HTML), "stall" (no byte for `delay` seconds) and "trickle"
+# (`chunk` bytes every `delay` seconds).
 
 # The local Epicollect5 server as a webfakes app (the entry point).
 #   entries         entries per form: NULL for each project's default, one
@@ -195,7 +197,7 @@ srv_respond <- function(req, state) {
   response <- route$handler(ctx)
   response$headers <- c(response$headers, throttle$headers)
   if (identical(fault$type, "drop_entry")) response$fault <- fault$type
-  if (!is.null(fault) && fault$type %in% c("drop", "truncate", "invalid_json", "stall", "trickle")) {
+  if (!is.null(fault) && fault$type %in% srv_damage_types) {
     response <- srv_damage_response(response, fault)
   }
   response
@@ -361,8 +363,9 @@ srv_log <- function(state, req, response) {
 
 # --- faults ---------------------------------------------------------------------------
 
+srv_damage_types <- c("drop", "truncate", "invalid_json", "html_body", "stall", "trickle")
 srv_fault_types <- c("error", "rate_limit", "maintenance", "revoke_token", "redirect", "drop_entry",
-                     "drop", "truncate", "invalid_json", "stall", "trickle")
+                     srv_damage_types)
 
 srv_add_fault <- function(state, spec) {
   if (!isTRUE(spec$type %in% srv_fault_types)) {
@@ -414,6 +417,17 @@ srv_fault_status_text <- function(status) {
   unname(texts[as.character(status)] %||% "Error")
 }
 
+# What a PHP server sends when a file it streams is missing: warnings, then
+# a page, under the headers already chosen.
+srv_php_warning_page <- function() {
+  paste0(
+    "<br />\n<b>Warning</b>:  fopen(/var/www/storage/app/entries/photo/missing.jpg): ",
+    "failed to open stream: No such file or directory in <b>/var/www/app/Media.php</b> ",
+    "on line <b>42</b><br />\n<!DOCTYPE html>\n<html><head><title>Epicollect5</title></head>",
+    "<body><p>Something went wrong.</p></body></html>\n"
+  )
+}
+
 # The faults that damage a real response on its way out.
 srv_damage_response <- function(response, fault) {
   body <- srv_body_raw(response$body)
@@ -424,6 +438,7 @@ srv_damage_response <- function(response, fault) {
     truncate = response$body <- body[seq_len(n %/% 2L)],
     # A JSON body that starts `{'`: one wrong quote makes it unreadable.
     invalid_json = response$body <- c(charToRaw("{'"), body[-(1:2)]),
+    html_body = response$body <- charToRaw(srv_php_warning_page()),
     drop = response$delivery <- list(type = "drop", bytes = if (is.na(fault$bytes)) n %/% 2L else fault$bytes),
     # webfakes reads the delay as a double: an integer from JSON would not do.
     stall = response$delivery <- list(type = "stall", delay = as.numeric(fault$delay)),

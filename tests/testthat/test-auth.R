@@ -131,6 +131,104 @@ test_that("the cache file is private and named by a hash", {
   expect_identical(format(file.mode(file.path(dir, "tokens"))), "700")
 })
 
+test_that("modes are enforced on every write, also on an existing file and folder", {
+  skip_on_os("windows")
+  dir <- local_auth_env()
+  auth <- test_auth()
+  paths <- token_cache_paths(auth, NULL)
+  Sys.chmod(dirname(paths$file), "0755", use_umask = FALSE)
+  writeLines("old", paths$file)
+  Sys.chmod(paths$file, "0644", use_umask = FALSE)
+  ec5_token(auth)
+  expect_identical(format(file.mode(paths$file)), "600")
+  expect_identical(format(file.mode(dirname(paths$file))), "700")
+})
+
+# The first call fails with a classed error that names the path, and no
+# token is requested.
+expect_cache_unusable <- function(auth, path, problem) {
+  err <- expect_error(ec5_token(auth), class = "ec5_error_io")
+  expect_identical(err$path, path)
+  expect_match(conditionMessage(err), problem)
+  expect_match(conditionMessage(err), "epicollect5.cache_dir", fixed = TRUE)
+  expect_identical(app_hits(web, "/api/oauth/token"), 0L)
+}
+
+test_that("a token cache that cannot be used stops the first call before any token request", {
+  local_auth_env()
+  auth <- test_auth()
+  paths <- token_cache_paths(auth, NULL)
+  # A folder where the token file goes.
+  dir.create(paths$file)
+  expect_cache_unusable(auth, paths$file, "is a folder")
+  expect_snapshot(ec5_token(auth), error = TRUE, transform = function(x) {
+    gsub(dirname(dirname(paths$file)), "<cache>", gsub("token-[0-9a-f]+", "<name>", x), fixed = TRUE)
+  })
+  unlink(c(paths$file, paths$lock), recursive = TRUE)
+  # A folder where the lock file goes.
+  dir.create(paths$lock)
+  expect_cache_unusable(auth, paths$lock, "not a lock file")
+  unlink(paths$lock, recursive = TRUE)
+  # A file where the tokens folder goes.
+  unlink(dirname(paths$file), recursive = TRUE)
+  writeLines("not a folder", dirname(paths$file))
+  expect_cache_unusable(auth, dirname(paths$file), "not a folder")
+})
+
+test_that("a write that fails (a full disk) stops the first call before any token request", {
+  skip_on_os("windows")
+  skip_if_not_installed("processx")
+  dir <- local_auth_env()
+  # A file size limit of 0 makes every write fail as a full disk does
+  # (EFBIG instead of ENOSPC); the signal it would raise is ignored.
+  script <- sprintf(
+    "options(epicollect5.cache_dir = '%s', epicollect5.verbose = FALSE)
+    auth <- epicollect5::ec5_auth('%s', '%s', base_url = '%s')
+    e <- tryCatch(epicollect5:::ec5_token(auth), error = identity)
+    cat(class(e)[1], e$path, conditionMessage(e), sep = '\n')",
+    dir, creds$id, creds$secret, sub("/$", "", web$url("/"))
+  )
+  file <- withr::local_tempfile(fileext = ".R")
+  writeLines(script, file)
+  out <- processx::run("bash",
+    c("-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$1\"", file.path(R.home("bin"), "Rscript"), file),
+    env = c("current", R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep)), error_on_status = FALSE
+  )
+  lines <- strsplit(out$stdout, "\n")[[1]]
+  expect_identical(lines[1], "ec5_error_io")
+  expect_identical(lines[2], token_cache_paths(test_auth(), NULL)$file)
+  expect_match(out$stdout, "File too large|written only in part")
+  expect_identical(app_hits(web, "/api/oauth/token"), 0L)
+})
+
+test_that("a token cache without permission stops the first call", {
+  skip_on_os(c("windows", "mac", "solaris"))
+  skip_if_not(dir.exists("/proc/self/fdinfo"))
+  dir <- local_auth_env()
+  # A folder nobody may write into or change, not even root.
+  file.symlink("/proc/self/fdinfo", file.path(dir, "tokens"))
+  expect_cache_unusable(test_auth(), file.path(dir, "tokens"), "permissions")
+})
+
+test_that("processes that cannot use the cache request no token at all", {
+  skip_if_not_installed("callr")
+  dir <- local_auth_env()
+  auth <- test_auth()
+  dir.create(token_cache_paths(auth, NULL)$file)
+  base <- sub("/$", "", web$url("/"))
+  fetch <- function(dir, base, id, secret) {
+    options(epicollect5.cache_dir = dir, epicollect5.verbose = FALSE)
+    auth <- epicollect5::ec5_auth(id, secret, base_url = base)
+    tryCatch(epicollect5:::ec5_token(auth), error = function(e) class(e))
+  }
+  args <- list(dir = dir, base = base, id = creds$id, secret = creds$secret)
+  procs <- lapply(1:4, function(i) callr::r_bg(fetch, args = args))
+  for (p in procs) p$wait(30000)
+  for (p in procs) expect_true("ec5_error_io" %in% p$get_result())
+  expect_identical(tokens_issued(), 0L)
+  expect_identical(app_hits(web, "/api/oauth/token"), 0L)
+})
+
 test_that("a corrupt cache file is ignored", {
   dir <- local_auth_env()
   auth <- test_auth()
@@ -248,4 +346,22 @@ test_that("the cache lives in a temporary folder while testing", {
   expect_true(startsWith(token_cache_dir(), tempdir()))
   withr::local_envvar(TESTTHAT = NA, `_R_CHECK_PACKAGE_NAME_` = NA)
   expect_true(startsWith(token_cache_dir(), tools::R_user_dir("epicollect5", "cache")))
+})
+
+test_that("a token response cut short is requested again within the budget", {
+  srv <- local_client_server()
+  local_fast_retries()
+  withr::local_options(epicollect5.cache_dir = withr::local_tempdir())
+  mark <- log_marker(srv)
+  srv$faults(type = "truncate", path = "^/api/oauth/token", times = 1)
+  token <- ec5_token(server_auth(srv, "proyecto-api-python"))
+  expect_match(token, ".")
+  expect_equal(count_matching(mark(), "/api/oauth/token"), 2)
+  # Every time: a parse error after the budget, showing nothing of the body.
+  srv$faults(type = "truncate", path = "^/api/oauth/token", times = 100)
+  withr::local_options(epicollect5.cache_dir = withr::local_tempdir())
+  err <- expect_error(ec5_token(server_auth(srv, "proyecto-api-python")), class = "ec5_error_parse")
+  expect_equal(err$tries, 3)
+  expect_equal(count_matching(mark(), "/api/oauth/token"), 3)
+  expect_no_match(conditionMessage(err), "access_token\\W+[A-Za-z0-9]")
 })

@@ -248,6 +248,26 @@ test_that("a stalled transfer is abandoned by the low-speed limit", {
   expect_match(conditionMessage(err), "epicollect5.timeout")
 })
 
+test_that("a trickling transfer is abandoned, tried again within the budget, then a transport error", {
+  srv <- local_client_server()
+  # Default min_speed (1 kB/s); one second below it is too long here.
+  local_fast_retries()
+  mark <- log_marker(srv)
+  # 64 bytes a second: above a stall's 1 byte a second, far below 1 kB/s.
+  srv$faults(type = "trickle", path = "^/api/export/entries", times = 1, chunk = 64, delay = 1)
+  once <- ec5_entries("ec5-demo", form = "Student", base_url = srv$url)
+  expect_gt(nrow(once), 0)
+  expect_equal(count_matching(mark(), "/api/export/entries"), 2)
+  srv$faults(type = "trickle", path = "^/api/export/entries", times = 100, chunk = 64, delay = 1)
+  start <- Sys.time()
+  err <- expect_error(ec5_entries("ec5-demo", form = "Student", base_url = srv$url),
+                      class = "ec5_error_transport")
+  expect_s3_class(err, "ec5_error_timeout")
+  expect_lt(as.numeric(Sys.time() - start, units = "secs"), 15)
+  expect_equal(count_matching(mark(), "/api/export/entries"), 3)
+  expect_match(conditionMessage(err), "epicollect5.min_speed", fixed = TRUE)
+})
+
 test_that("the total timeout bounds a slow answer", {
   local_fast_http(epicollect5.max_tries = 1, epicollect5.total_timeout = 1)
   start <- Sys.time()
@@ -461,5 +481,10 @@ test_that("transport settings come from checked options", {
   opts <- http_options()
   expect_identical(opts$connect_timeout, 30)
   expect_identical(opts$low_speed_time, 60)
+  expect_identical(opts$low_speed_limit, 1024)
+  withr::local_options(epicollect5.min_speed = 0)
+  expect_error(http_options(), class = "ec5_error_argument")
+  withr::local_options(epicollect5.min_speed = 10)
+  expect_identical(http_options()$low_speed_limit, 10)
   expect_identical(opts$retry_after_cap, 180)
 })

@@ -24,6 +24,11 @@ demo_media <- function(srv, form, rows = 1:6) {
   list(table = x, files = do.call(rbind, files))
 }
 
+# The first `n` files of `type` the server has, from demo_media()$files.
+synced_media <- function(files, type, n = 1) {
+  utils::head(files$name[files$status == "downloaded" & files$type == type], n)
+}
+
 # The bytes the server holds for a file, read from its assets rather than
 # requested (a request would spend the rate limit the client paces by).
 server_media_bytes <- function(name, type, format = type) {
@@ -276,10 +281,10 @@ test_that("an interrupted or failed download leaves no file behind", {
   # A photo first, whose bytes are checked.
   present <- c(students$files$name[ok & students$files$type == "photo"], students$files$name[ok & students$files$type == "video"])
   mark <- log_marker(srv)
-  # Once: retried, and the file is whole. (A "truncate" fault, a short body
-  # with an honest Content-Length, cannot be told from a whole file.)
+  # Once: retried, and the file is whole. A "truncate" fault, a short body
+  # with an honest Content-Length, fails the check of R/media-check.R.
   expected <- server_media_bytes(present[1], "photo")
-  for (type in c("drop", "stall", "trickle", "error")) {
+  for (type in c("drop", "stall", "trickle", "error", "truncate")) {
     # A trickle of one byte every 3 s is below the low-speed limit.
     srv$faults(type = type, path = media_path_public, times = 1, delay = 3, chunk = 1, status = 503)
     out <- ec5_media_download(present[1], dir, slug = "ec5-demo", overwrite = TRUE, base_url = srv$url)
@@ -353,4 +358,99 @@ test_that("media names come from URLs and bare names alike", {
                c("photo", "photo", "audio", "video"))
   expect_equal(epicollect5:::media_local_name(c("a_1.jpg", "b_2.jpg"), "entry_thumb"),
                c("thumb_a_1.jpg", "thumb_b_2.jpg"))
+})
+
+test_that("a body cut short under a matching Content-Length is never kept as downloaded", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  files <- demo_media(srv, "Student")$files
+  present <- c(synced_media(files, "photo"), synced_media(files, "video"))
+  # Once: requested again, and kept whole.
+  mark <- log_marker(srv)
+  srv$faults(type = "truncate", path = media_path_public, times = 1)
+  out <- ec5_media_download(present[1], dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "downloaded")
+  expect_identical(readBin(out$path, "raw", file.size(out$path)), server_media_bytes(present[1], "photo"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  unlink(out$path)
+  # Every time: requested within the budget (3 here), then reported, not kept.
+  srv$faults(type = "truncate", path = media_path_public, times = 100)
+  out <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, c("failed", "failed"))
+  expect_match(out$error[1], "JPEG image is cut short: it lacks its end marker. It was requested 3 times.", fixed = TRUE)
+  expect_match(out$error[2], "MP4 file is cut short")
+  expect_equal(count_matching(mark(), media_path_public), 6)
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
+  expect_error(ec5_media("ec5-demo", present[1], base_url = srv$url), "cut short", class = "ec5_error_io")
+})
+
+test_that("a corrupt file from an older run is fetched again, a whole one skipped", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  files <- demo_media(srv, "Student")$files
+  present <- c(synced_media(files, "photo", 2), synced_media(files, "video"))
+  first <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(unique(first$status), "downloaded")
+  # An older run kept half a photo and an HTML page as a video.
+  whole <- readBin(first$path[1], "raw", file.size(first$path[1]))
+  writeBin(whole[seq_len(length(whole) %/% 2)], first$path[1])
+  writeLines("<br />\n<b>Warning</b>", first$path[3])
+  mark <- log_marker(srv)
+  second <- ec5_media_download(present, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(second$status, c("downloaded", "skipped", "downloaded"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  expect_identical(readBin(second$path[1], "raw", file.size(second$path[1])), whole)
+  expect_identical(
+    readBin(second$path[3], "raw", file.size(second$path[3])),
+    server_media_bytes(present[3], "video")
+  )
+})
+
+test_that("two processes downloading into one folder do not collide", {
+  skip_if_not_installed("callr")
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  students <- demo_media(srv, "Student", rows = 1:10)
+  present <- students$files$name[students$files$status == "downloaded"]
+  # Each answer comes in parts over half a second, and both processes start
+  # together with the same list: they write each file at the same time.
+  srv$faults(type = "trickle", path = media_path_public, times = 1000, delay = 0.1, chunk = 1000)
+  download <- function(present, dir, url, start) {
+    options(epicollect5.verbose = FALSE, epicollect5.rate_limits = list(public_media = c(50, 1)))
+    Sys.sleep(max(0, start - as.numeric(Sys.time())))
+    epicollect5::ec5_media_download(present, dir, slug = "ec5-demo", overwrite = TRUE, base_url = url)
+  }
+  args <- list(present = present, dir = dir, url = srv$url, start = as.numeric(Sys.time()) + 5)
+  procs <- lapply(1:2, function(i) callr::r_bg(download, args = args))
+  for (p in procs) p$wait(60000)
+  out <- do.call(rbind, lapply(procs, function(p) p$get_result()))
+  expect_equal(nrow(out), 2 * length(present))
+  expect_equal(out$error[out$status != "downloaded"], character())
+  expect_setequal(list.files(dir, all.files = TRUE, no.. = TRUE), present)
+  for (name in present) {
+    path <- file.path(dir, name)
+    type <- students$files$type[match(name, students$files$name)]
+    expect_identical(readBin(path, "raw", file.size(path)), server_media_bytes(name, type), label = name)
+  }
+})
+
+test_that("an HTML page served as an image is requested again, never kept", {
+  srv <- local_client_server()
+  local_fast_retries()
+  dir <- withr::local_tempdir()
+  photo <- synced_media(demo_media(srv, "Student")$files, "photo")
+  mark <- log_marker(srv)
+  srv$faults(type = "html_body", path = media_path_public, times = 1)
+  out <- ec5_media_download(photo, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "downloaded")
+  expect_identical(readBin(out$path, "raw", file.size(out$path)), server_media_bytes(photo, "photo"))
+  expect_equal(count_matching(mark(), media_path_public), 2)
+  unlink(out$path)
+  srv$faults(type = "html_body", path = media_path_public, times = 100)
+  out <- ec5_media_download(photo, dir, slug = "ec5-demo", base_url = srv$url)
+  expect_equal(out$status, "failed")
+  expect_match(out$error, "It does not start as a JPEG image does. It was requested 3 times.", fixed = TRUE)
+  expect_equal(count_matching(mark(), media_path_public), 3)
+  expect_length(list.files(dir, all.files = TRUE, no.. = TRUE), 0)
 })

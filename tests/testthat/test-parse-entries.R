@@ -448,9 +448,32 @@ test_that("text that is not valid UTF-8, or holds NUL, is NA and a problem", {
   expect_true(is.na(x$`11_radio`[2]))
   expect_equal(x$`12_check`[[3]], NA_character_)
   p <- ec5_problems(x)
-  expect_equal(p$row, c(2L, 2L, 3L, 3L))
-  expect_equal(p$actual, c("yes\\xC3(", "bad \\xC3( byte", "an array", "nul \\x00 inside"))
+  expect_equal(p$row, c(2L, 2L, 3L, 3L, 4L))
+  expect_equal(p$actual, c("yes\\xC3(", "bad \\xC3( byte", "an array", "nul \\x00 inside", "1"))
   expect_true(all(validUTF8(p$actual)))
+  expect_true(all(validUTF8(p$column)))
+})
+
+test_that("a key that is not valid UTF-8 is an unknown key, its values problems kept as text", {
+  page <- charToRaw(page_json(c(
+    entry_json(uuid(1), `16_text` = '"a"', `odd keyXX` = '"first value"'),
+    entry_json(uuid(2), `16_text` = '"b"'),
+    entry_json(uuid(3), `odd keyXX` = "12.5", `16_text` = '"c"')
+  )))
+  at <- gregexpr("XX", rawToChar(page))[[1]]
+  for (i in at) page[i + 0:1] <- as.raw(c(0xE9, 0x20))
+  w <- expect_warning(x <- suppressWarnings(ec5_parse_entries(page, contract_project()),
+                                            classes = "ec5_warning_problems"),
+                      class = "ec5_warning_unknown_keys")
+  expect_match(conditionMessage(w), "odd key", fixed = TRUE)
+  expect_match(conditionMessage(w), "xE9", fixed = TRUE)
+  expect_equal(x$`16_text`, c("a", "b", "c"), ignore_attr = TRUE)
+  p <- ec5_problems(x)
+  expect_equal(p$row, c(1L, 3L))
+  expect_equal(p$column, rep("odd key\\xE9 ", 2))
+  expect_equal(p$expected, rep("a key in UTF-8", 2))
+  expect_equal(p$actual, c("first value", "12.5"))
+  expect_true(all(validUTF8(p$column)))
 })
 
 test_that("non-ASCII labels and levels are UTF-8", {

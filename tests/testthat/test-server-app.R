@@ -96,6 +96,13 @@ test_that("transfer faults damage the real response", {
   expect_equal(invalid$headers[["content-type"]], "application/vnd.api+json; charset=utf-8")
   expect_error(srv_json(invalid))
   expect_equal(length(invalid$body), length(full$body))
+  # A PHP warning page under the real headers, as a photo served as HTML.
+  srv$faults(type = "html_body")
+  html <- demo_entries(per_page = 20)
+  expect_equal(html$status, 200L)
+  expect_equal(html$headers[["content-type"]], "application/vnd.api+json; charset=utf-8")
+  expect_match(rawToChar(html$body), "^<br />\n<b>Warning</b>")
+  expect_equal(as.numeric(html$headers[["content-length"]]), length(html$body))
 })
 
 test_that("slow faults: a stalled first byte and a trickling body", {

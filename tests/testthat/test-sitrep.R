@@ -17,3 +17,12 @@ test_that("without credentials it says so", {
   expect_false(info$client_id_set)
   expect_equal(info$token, "no credentials set")
 })
+
+test_that("a token cache that cannot be used is reported, not an error", {
+  withr::local_envvar(EC5_CLIENT_ID = "1001", EC5_CLIENT_SECRET = "sEcReT-sitrep-0000000000000000000000000")
+  dir <- withr::local_tempdir()
+  withr::local_options(epicollect5.cache_dir = dir)
+  writeLines("not a folder", file.path(dir, "tokens"))
+  info <- suppressMessages(ec5_sitrep(base_url = "https://five.epicollect.net"))
+  expect_equal(info$token, paste("the token cache", file.path(dir, "tokens"), "cannot be used"))
+})
