@@ -320,7 +320,7 @@ token_cache_write <- function(file, auth, token, expires_at, call) {
   record <- list(owner = token_owner(auth), access_token = token, expires_at = expires_at)
   tryCatch(
     {
-      csv_write_atomic(serialize(record, NULL), file)
+      write_atomic(serialize(record, NULL), file)
       if (!Sys.chmod(file, "0600", use_umask = FALSE)) stop("Its permissions cannot be set to 0600.")
     },
     error = function(e) token_cache_abort(file, cli::ansi_strip(conditionMessage(e)), call)

@@ -130,7 +130,7 @@ ec5_write_csv <- function(x, path, bom = NULL) {
   kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
   formats <- csv_writer_formats(columns, meta)
   bytes <- cpp_check(csv_write_cpp(columns, names(x), kinds, formats, nrow(x), bom))
-  csv_write_atomic(bytes, path)
+  write_atomic(bytes, path)
   invisible(x)
 }
 
@@ -433,23 +433,4 @@ csv_writer_formats <- function(columns, meta) {
   }, character(1), USE.NAMES = FALSE)
   formats <- ifelse(is.na(own), recorded, own)
   ifelse(is.na(formats), "dd/MM/YYYY", formats)
-}
-
-csv_write_atomic <- function(bytes, path, call = rlang::caller_env()) {
-  tmp <- tempfile(pattern = paste0(".", basename(path), "-"), tmpdir = dirname(path))
-  on.exit(unlink(tmp), add = TRUE)
-  failed <- tryCatch(
-    {
-      writeBin(bytes, tmp)
-      if (!identical(file.size(tmp), as.double(length(bytes)))) "The file was written only in part."
-    },
-    error = conditionMessage,
-    warning = conditionMessage
-  )
-  if (is.null(failed) && !suppressWarnings(file.rename(tmp, path))) {
-    failed <- "It could not be moved into place."
-  }
-  if (!is.null(failed)) {
-    ec5_abort(c("Could not write {.file {path}}.", "x" = "{failed}"), class = "io", call = call)
-  }
 }

@@ -167,12 +167,6 @@ media_whole <- function(paths, files) {
   }, TRUE)
 }
 
-# A temporary name beside `path`, unique to this process and call, so that
-# processes downloading into one folder never write into each other's file.
-media_part_name <- function(path) {
-  tempfile(paste0(basename(path), ".", Sys.getpid(), "-"), tmpdir = dirname(path), fileext = ".part")
-}
-
 # Downloads one file to a temporary name beside `path`, checks the status,
 # content type and placeholder signature, then renames it into place. A file
 # that fails its check (R/media-check.R) was damaged on the way: the retry
@@ -182,7 +176,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
   public <- identical(project$project$access, "public")
-  part <- media_part_name(path)
+  part <- temp_beside(path)
   on.exit(unlink(part))
   problem <- NA_character_
   check <- function(resp) {
@@ -219,7 +213,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
     return(media_result(NA_character_, "placeholder", bytes,
       "The server sent its placeholder image: the device never uploaded this photo."))
   }
-  if (!file.rename(part, path)) {
+  if (!move_into_place(part, path)) {
     return(media_result(NA_character_, "failed", bytes, paste0("Could not write ", path, ".")))
   }
   media_result(path, "downloaded", bytes)
