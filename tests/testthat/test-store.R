@@ -101,7 +101,7 @@ test_store("a read-only database is an ec5_error_store and the copy stays as it 
     duckdb = {
       path <- con@driver@dbdir
       DBI::dbDisconnect(con, shutdown = TRUE)
-      driver <- getExportedValue("duckdb", "duckdb")
+      driver <- getExportedValue(duckdb_pkg, "duckdb")
       DBI::dbConnect(driver(), path, read_only = TRUE)
     }
   )
