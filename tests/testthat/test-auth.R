@@ -190,14 +190,15 @@ test_that("a write that fails (a full disk) stops the first call before any toke
   )
   file <- withr::local_tempfile(fileext = ".R")
   writeLines(script, file)
-  out <- processx::run("bash",
-    c("-c", "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$1\"", file.path(R.home("bin"), "Rscript"), file),
-    env = c("current", R_LIBS = paste(.libPaths(), collapse = .Platform$path.sep)), error_on_status = FALSE
-  )
-  lines <- strsplit(out$stdout, "\n")[[1]]
+  shell <- "trap '' XFSZ; ulimit -f 0; exec \"$0\" \"$1\""
+  lines <- suppressWarnings(system2(
+    "bash", shQuote(c("-c", shell, file.path(R.home("bin"), "Rscript"), file)),
+    stdout = TRUE, stderr = FALSE,
+    env = paste0("R_LIBS=", paste(.libPaths(), collapse = .Platform$path.sep))
+  ))
   expect_identical(lines[1], "ec5_error_io")
   expect_identical(lines[2], token_cache_paths(test_auth(), NULL)$file)
-  expect_match(out$stdout, "File too large|written only in part")
+  expect_match(paste(lines, collapse = "\n"), "File too large|written only in part")
   expect_identical(app_hits(web, "/api/oauth/token"), 0L)
 })
 
