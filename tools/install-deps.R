@@ -53,7 +53,9 @@ installed_version <- function(pkgs) {
 
 new_enough <- function(have, min) {
   ok <- !is.na(have)
-  ok[ok] <- mapply(function(h, m) package_version(h) >= package_version(m), have[ok], min[ok])
+  # vapply, not mapply: on a machine with none of them installed there is
+  # nothing to compare, and mapply() would turn `ok` into an empty list.
+  ok[ok] <- vapply(which(ok), function(i) package_version(have[i]) >= package_version(min[i]), logical(1))
   ok
 }
 
