@@ -63,3 +63,24 @@ test_that("ec5_tbl() is a lazy table that dplyr verbs run in the database", {
   expect_error(ec5_tbl(con, "ec5-demo", "nope"), class = "ec5_error_argument")
   expect_error(ec5_tbl(con, "other", first), class = "ec5_error_not_found")
 })
+
+test_that("the local copy is read with the naming asked for, eagerly or lazily", {
+  skip_if_not_installed("dbplyr")
+  srv <- local_client_server()
+  con <- DBI::dbConnect(RSQLite::SQLite(), withr::local_tempfile(fileext = ".sqlite"))
+  on.exit(DBI::dbDisconnect(con))
+  x <- ec5_sync("ec5-demo", con = con, base_url = srv$url)
+  local <- ec5_local("ec5-demo", con = con, base_url = srv$url, col_names = "clean")
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
+  for (table in names(fresh)) {
+    expect_identical(without_fetch_time(local[[table]]), without_fetch_time(fresh[[table]]), label = table)
+  }
+  withr::local_options(epicollect5.col_names = "clean")
+  expect_identical(names(ec5_local("ec5-demo", con = con, base_url = srv$url)[[1]]), names(fresh[[1]]))
+  lazy <- ec5_tbl(con, "ec5-demo", names(x)[1])
+  stored <- ec5_tbl(con, "ec5-demo", names(x)[1], col_names = "export")
+  expect_true(all(c("1_Name", "lat_14_where") %in% colnames(stored)))
+  expect_identical(colnames(lazy), clean_names(colnames(stored)))
+  expect_equal(dplyr::collect(dplyr::count(dplyr::filter(lazy, !is.na(where_lat))))$n,
+               sum(!is.na(fresh[[1]]$where_lat)))
+})
