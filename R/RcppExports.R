@@ -101,6 +101,10 @@ csv_header_types_cpp <- function(header) {
     .Call(`_epicollect5_csv_header_types_cpp`, header)
 }
 
+location_parts_cpp <- function(header) {
+    .Call(`_epicollect5_location_parts_cpp`, header)
+}
+
 libcurl_info_cpp <- function() {
     .Call(`_epicollect5_libcurl_info_cpp`)
 }

@@ -29,7 +29,9 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                sort_order = c("asc", "desc"),
                                max_entries = Inf, per_page = 1000L,
                                created_by = c("keep", "hash", "drop"),
-                               auth = NULL, base_url = ec5_base_url()) {
+                               auth = NULL, base_url = ec5_base_url(),
+                               col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
@@ -51,5 +53,5 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
   query$form_ref <- cs$form_ref
   query$branch_ref <- cs$branch_ref
   query$branch_owner_uuid <- owner_uuid
-  fetch_entries(slug, query, cs, args, auth)
+  name_columns(fetch_entries(slug, query, cs, args, auth), col_names)
 }

@@ -41,6 +41,10 @@
 #' @param form,branch,map_index Which form, branch and mapping of `project`
 #'   the file was exported with; the defaults are the top form, no branch and
 #'   the default mapping.
+#' @param col_names The column names: `"export"`, the file's header, or
+#'   `"clean"` (see the section Column names of [ec5_entries()]). The default
+#'   is the option `epicollect5.col_names`, else `"export"`. Either way
+#'   [ec5_write_csv()] writes the file's header.
 #' @return A tibble with the entries, one row per entry (a duplicated
 #'   `ec5_uuid`, or `ec5_branch_uuid` for a branch, keeps its last copy).
 #'   Attributes: `problems` (see [ec5_problems()]; rows with `row = NA`
@@ -68,12 +72,14 @@
 #' ec5_problems(x)
 #' @export
 ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
-                         map_index = NULL) {
+                         map_index = NULL,
+                         col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   csv_check_path(file, "file")
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  csv_read(file, columns, slug = project$project$slug)
+  name_columns(csv_read(file, columns, slug = project$project$slug), col_names)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -95,7 +101,8 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
 #' it is either complete or not there.
 #'
 #' @param x A data frame of entries, from [ec5_read_csv()] or the JSON
-#'   functions (location as its six columns).
+#'   functions (location as its six columns), with export or clean names
+#'   (the file gets the export names either way).
 #' @param path Path of the file to write; an existing file is replaced.
 #' @param bom Whether to start the file with a UTF-8 byte order mark, as the
 #'   server has since 2020. The default keeps what the file that `x` was read
@@ -127,9 +134,11 @@ ec5_write_csv <- function(x, path, bom = NULL) {
     ec5_abort("{.arg bom} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
   columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
+  # A table with clean names is written with the export names it came with.
+  names(columns) <- export_names(x)
   kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
   formats <- csv_writer_formats(columns, meta)
-  bytes <- cpp_check(csv_write_cpp(columns, names(x), kinds, formats, nrow(x), bom))
+  bytes <- cpp_check(csv_write_cpp(columns, names(columns), kinds, formats, nrow(x), bom))
   write_atomic(bytes, path)
   invisible(x)
 }
@@ -260,6 +269,7 @@ csv_plan_spec <- function(header, columns, layout, key, call) {
   }
   plan <- csv_plan(header)
   questions <- table_columns(columns)
+  questions$label <- table_labels(columns, questions)
   questions <- questions[!is.na(questions$question), , drop = FALSE]
   at <- match(header, questions$name)
   found <- !is.na(at) & !header %in% layout$system$name
@@ -267,7 +277,7 @@ csv_plan_spec <- function(header, columns, layout, key, call) {
   plan$type[found] <- q$type
   plan$format[found] <- q$format
   plan$levels[found] <- q$levels
-  plan$label[found] <- columns$spec$label[q$question]
+  plan$label[found] <- q$label
   csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
   plan
 }

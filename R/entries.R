@@ -44,6 +44,31 @@
 #' Values that cannot be converted become `NA` and are listed by
 #' [ec5_problems()].
 #'
+#' @section Column names:
+#' With `col_names = "export"` (the default) columns have the names of the
+#' website's CSV export, so scripts written for those files keep working:
+#' `1_Name`, `20_Type_of_universit`, `lat_14_where`. With `col_names =
+#' "clean"` they are syntactic names that need no backticks:
+#' * system columns keep their names (`ec5_uuid`, `created_at`, `title`);
+#' * a question column loses its number prefix and becomes lower snake case,
+#'   ASCII letters, digits and `_` only: `1_Name` is `name`,
+#'   `20_Type_of_universit` is `type_of_universit`; a name that would start
+#'   with a digit gets an `x` in front (`3_2nd_visit` is `x2nd_visit`), a
+#'   reserved word an `_` after it;
+#' * a location's six columns are the question's clean name followed by the
+#'   part: `where_lat`, `where_long`, `where_accuracy`, `where_utm_northing`,
+#'   `where_utm_easting`, `where_utm_zone`;
+#' * a name already taken, by an earlier column, a system column or a
+#'   location's part, gets the suffix `_2` (then `_3`, ...): two questions
+#'   `15_Heart_rate_bpm_me` and `19_Heart_rate_bpm_me` become
+#'   `heart_rate_bpm_me` and `heart_rate_bpm_me_2`.
+#'
+#' Labels hold the question text under either naming, and a clean column
+#' keeps its export name in its attribute `ec5_name`, so that
+#' [ec5_write_csv()], [ec5_as_sf()], [ec5_media_download()] and the report
+#' functions take tables of either naming. Set the naming for a session with
+#' `options(epicollect5.col_names = "clean")`.
+#'
 #' @inheritParams ec5_project
 #' @param form The form: its name, slug or ref. The default is the top form.
 #' @param map_index The mapping that names the columns (see the `mappings`
@@ -71,6 +96,11 @@
 #'   private project: `"keep"` them, `"hash"` them (a stable pseudonym per
 #'   address, so entries of one person can still be grouped) or `"drop"` the
 #'   column.
+#' @param col_names The column names: `"export"`, those of the website's CSV
+#'   export (`1_Name`, `lat_14_where`), or `"clean"`, syntactic lower snake
+#'   case names without the number prefix (`name`, `where_lat`); see Column
+#'   names. The default is the option `epicollect5.col_names`, else
+#'   `"export"`.
 #' @return A tibble (see Columns) with attributes `problems` (see
 #'   [ec5_problems()]) and `provenance` (slug, form, filters, time of fetch,
 #'   server total and package version).
@@ -89,7 +119,9 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         sort_order = c("asc", "desc"),
                         max_entries = Inf, per_page = 1000L,
                         created_by = c("keep", "hash", "drop"),
-                        auth = NULL, base_url = ec5_base_url()) {
+                        auth = NULL, base_url = ec5_base_url(),
+                        col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
@@ -113,7 +145,7 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
     query$parent_uuid <- parent_uuid
     query$parent_form_ref <- cs$parent_form_ref
   }
-  fetch_entries(slug, query, cs, args, auth)
+  name_columns(fetch_entries(slug, query, cs, args, auth), col_names)
 }
 
 # Checks the arguments shared by every entries function and turns them into

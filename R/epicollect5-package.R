@@ -8,6 +8,10 @@
 #' @section Options:
 #' * `epicollect5.base_url`: the server (see [ec5_base_url()]).
 #' * `epicollect5.verbose`: `FALSE` silences progress bars and messages.
+#' * `epicollect5.col_names`: the default column names of every function
+#'   that returns tables, `"export"` (the website's CSV names, the default)
+#'   or `"clean"` (syntactic lower snake case; see the section Column names
+#'   of [ec5_entries()]).
 #' * `epicollect5.rate_limits`: a named list (`entries`, `project`, `media`),
 #'   each `c(requests, seconds)`, overriding the published limits.
 #' * `epicollect5.user_agent`: the User-Agent sent with every request.

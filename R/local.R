@@ -18,16 +18,20 @@
 #' ec5_demo_server(stop = TRUE)
 #' # The server is gone; the copy is not.
 #' ec5_local("ec5-demo", dir = dir, base_url = url)
-ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url()) {
+ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url(),
+                      col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   check_slug(slug)
   base_url <- check_base_url(base_url)
   call <- rlang::current_env()
   store <- store_open(con, dir, base_url, slug, create = FALSE)
   on.exit(store_close(store))
-  store_try(store_read_project(store, call), "read", store_where(store), call)
+  store_try(store_read_project(store, call, col_names), "read", store_where(store), call)
 }
 
-store_read_project <- function(store, call) {
+# The copy keeps the export names (its tables do not change with the
+# naming); the naming asked for is applied to the tables read.
+store_read_project <- function(store, call, col_names = "export") {
   stored <- store_project(store)
   if (is.null(stored)) {
     store_missing(store$slug, call)
@@ -46,7 +50,7 @@ store_read_project <- function(store, call) {
     table
   })
   names(tables) <- plan$table
-  out <- new_project_data(tables, project, plan)
+  out <- new_project_data(tables, project, plan, col_names)
   attr(out, "synced_at") <- stored$synced_at
   out
 }
@@ -70,6 +74,11 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' @param slug The project's slug.
 #' @param table A table of the project: a form's name or a branch's export
 #'   name (as in [ec5_project_data()]), or the SQL table's name.
+#' @param col_names The column names of the lazy table: `"export"` (as
+#'   stored) or `"clean"` (see the section Column names of [ec5_entries()];
+#'   the database keeps the export names, the columns are renamed in the
+#'   query). The default is the option `epicollect5.col_names`, else
+#'   `"export"`.
 #' @return A `tbl_sql` (see [dplyr::tbl()]).
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE) && requireNamespace("dbplyr", quietly = TRUE)
@@ -79,8 +88,10 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' ec5_tbl(con, "ec5-demo", "University")
 #' DBI::dbDisconnect(con)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
-ec5_tbl <- function(con, slug, table) {
+ec5_tbl <- function(con, slug, table,
+                    col_names = getOption("epicollect5.col_names", "export")) {
   rlang::check_installed(c("dbplyr", "dplyr"), "for lazy tables of the local copy")
+  col_names <- check_col_names(col_names)
   check_slug(slug)
   call <- rlang::current_env()
   check_store_con(con, call)
@@ -98,5 +109,10 @@ ec5_tbl <- function(con, slug, table) {
       class = "argument"
     )
   }
-  dplyr::tbl(con, state$sql_table[at])
+  lazy <- dplyr::tbl(con, state$sql_table[at])
+  if (col_names == "export") {
+    return(lazy)
+  }
+  export <- colnames(lazy)
+  dplyr::rename(lazy, !!!rlang::set_names(export, clean_names(export)))
 }

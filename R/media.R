@@ -303,8 +303,9 @@ media_types_from_project <- function(files, x, project) {
   }
   inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
   for (table in tables) {
-    for (col in intersect(names(table), inputs$map_to)) {
-      types[files %in% media_file_name(table[[col]])] <- inputs$type[match(col, inputs$map_to)]
+    by_export <- columns_by_export_name(table)
+    for (col in intersect(names(by_export), inputs$map_to)) {
+      types[files %in% media_file_name(table[[by_export[[col]]]])] <- inputs$type[match(col, inputs$map_to)]
     }
   }
   types

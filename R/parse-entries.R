@@ -44,6 +44,7 @@
 #'   export name or ref.
 #' @param map_index The mapping the pages were exported with. The default is
 #'   the project's default mapping.
+#' @inheritParams ec5_entries
 #' @return A tibble with the columns described in [ec5_entries()], and
 #'   attributes `problems` (see [ec5_problems()]) and `provenance` (slug,
 #'   form, branch, map_index, `source = "json"`, time of parsing, the
@@ -65,7 +66,9 @@
 #'    "uploaded_at": "2024-05-01T10:05:00.000Z", "title": "3",
 #'    "1_How_many": 3, "2_When": "01/05/2024"}]}}'
 #' ec5_parse_entries(page, project)
-ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_index = NULL) {
+ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_index = NULL,
+                              col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   pages <- check_pages(json)
   if (!inherits(project, "ec5_project")) {
     if (!(is.raw(project) || rlang::is_string(project))) {
@@ -89,7 +92,7 @@ ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_ind
     fetched_at = Sys.time(),
     total = if (any(!is.na(totals))) max(totals, na.rm = TRUE) else NA_integer_
   )
-  entries_table(parser_finish(parser), cs, provenance)
+  name_columns(entries_table(parser_finish(parser), cs, provenance), col_names)
 }
 
 # Where a table came from: the project, form, branch and mapping of its
@@ -189,12 +192,12 @@ parser_finish <- function(parser) {
 entries_table <- function(out, cs, provenance, call = rlang::caller_env()) {
   columns <- out$columns
   n_row <- if (length(columns)) length(columns[[1]]) else 0L
-  question <- table_columns(cs)$question
-  questions <- which(!is.na(question))
+  label <- table_labels(cs)
+  questions <- which(!is.na(label))
   columns[questions] <- Map(function(x, label) {
     attr(x, "label") <- label
     x
-  }, columns[questions], cs$spec$label[question[questions]])
+  }, columns[questions], label[questions])
   names(columns) <- make.unique(names(columns), sep = "_")
   table <- tibble::new_tibble(columns, nrow = n_row)
   problems <- tibble::as_tibble(out$problems)

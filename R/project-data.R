@@ -13,6 +13,9 @@
 #' @param ... Arguments passed to [ec5_entries()] and [ec5_branch_entries()]
 #'   for every table: `since`, `until`, `date_field`, `map_index`,
 #'   `created_by`.
+#' @param col_names The column names of every table: `"export"` or
+#'   `"clean"` (see the section Column names of [ec5_entries()]). The
+#'   default is the option `epicollect5.col_names`, else `"export"`.
 #' @return An `ec5_project_data` object: a named list of tibbles, one per
 #'   form (named by the form's name) and per branch (named by the branch
 #'   question's export name), with attributes `project` (the [ec5_project()])
@@ -25,7 +28,9 @@
 #' x
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
-                             auth = NULL, base_url = ec5_base_url()) {
+                             auth = NULL, base_url = ec5_base_url(),
+                             col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   check_slug(slug)
   base_url <- check_base_url(base_url)
   if (!rlang::is_bool(branches)) {
@@ -40,7 +45,7 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
     fetch_table(slug, project, plan[i, ], args, auth, call)
   })
   names(tables) <- plan$table
-  new_project_data(tables, project, plan)
+  new_project_data(tables, project, plan, col_names)
 }
 
 # The checked arguments (entries_args()) of every table of a project: all
@@ -130,14 +135,46 @@ project_data_plan <- function(project, forms, branches, call = rlang::caller_env
   plan
 }
 
-new_project_data <- function(tables, project, plan) {
+new_project_data <- function(tables, project, plan, col_names = "export") {
   plan$rows <- vapply(tables, nrow, integer(1))
   structure(
-    tables,
+    lapply(tables, name_columns, col_names = col_names),
     class = c("ec5_project_data", "list"),
     project = project,
     hierarchy = plan[c("table", "kind", "ref", "parent", "rows")]
   )
+}
+
+#' Some tables of project data
+#'
+#' `x[c("University", "Student")]` keeps the tables named (or numbered) and
+#' stays an `ec5_project_data` object: the project, the rows of the
+#' hierarchy of those tables, and the other attributes are kept.
+#'
+#' @param x An `ec5_project_data` object.
+#' @param i Table names, numbers or a logical vector, as for a list.
+#' @return An `ec5_project_data` object.
+#' @keywords internal
+#' @export
+`[.ec5_project_data` <- function(x, i) {
+  tables <- unclass(x)[i]
+  unknown <- is.na(names(tables))
+  if (any(unknown)) {
+    ec5_abort(
+      c("{.arg i} must name tables of the project data.",
+        "x" = "You supplied {.val {i}}.",
+        "i" = "The tables are {.val {names(x)}}."),
+      class = "argument"
+    )
+  }
+  kept <- attributes(x)
+  kept$names <- names(tables)
+  h <- kept$hierarchy
+  kept$hierarchy <- h[match(names(tables), h$table), ]
+  changes <- kept$changes
+  if (!is.null(changes)) kept$changes <- changes[match(names(tables), changes$table), ]
+  attributes(tables) <- kept
+  tables
 }
 
 #' @export

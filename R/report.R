@@ -23,6 +23,8 @@
 #' * `ec5_dictionary()`: the data dictionary (`table`, `column`, `question`,
 #'   `type`, `required`, `answers`), from the definition alone.
 #'
+#' Columns are named as the tables of `x` name them (see the section Column
+#' names of [ec5_entries()]); a location is named as [ec5_as_sf()] takes it.
 #' A location counts as answered when it has a latitude; a branch question
 #' (whose column counts the branch entries of a row) is left out of
 #' `ec5_completeness()`, as its entries have a table of their own.
@@ -99,7 +101,7 @@ ec5_completeness <- function(x) {
     q <- report_questions(x, t)
     q <- q[q$type != "branch", ]
     answered <- vapply(seq_len(nrow(q)), function(i) {
-      sum(is_answered(x[[t]][[answer_columns(q[i, ])]]))
+      sum(is_answered(x[[t]][[q$answer[i]]]))
     }, integer(1))
     entries <- rep(nrow(x[[t]]), nrow(q))
     tibble::tibble(
@@ -122,7 +124,7 @@ ec5_choices <- function(x) {
     q <- report_questions(x, t)
     q <- q[q$type %in% choice_types, ]
     rows <- lapply(seq_len(nrow(q)), function(i) {
-      chosen <- factor(unlist(x[[t]][[q$column[i]]]), levels = q$levels[[i]])
+      chosen <- factor(unlist(x[[t]][[q$answer[i]]]), levels = q$levels[[i]])
       counts <- tabulate(chosen, nbins = length(q$levels[[i]]))
       k <- length(counts)
       tibble::tibble(
@@ -172,6 +174,11 @@ ec5_dictionary <- function(x) {
   plan <- project_data_plan(project, NULL, TRUE)
   parts <- lapply(seq_len(nrow(plan)), function(i) {
     q <- table_questions(project, plan[i, ])
+    # Project data names its columns as its tables do (export or clean).
+    if (inherits(x, "ec5_project_data") && plan$table[i] %in% names(x)) {
+      named <- questions_in_table(q, x[[plan$table[i]]])
+      q$column <- ifelse(is.na(named$column), q$column, named$column)
+    }
     answers <- vapply(q$levels, paste, character(1), collapse = "; ")
     tibble::tibble(
       table = rep(plan$table[i], nrow(q)),
@@ -315,14 +322,26 @@ table_style <- function(x, tables) {
   )
 }
 
-# The questions of one table of project data that it has columns for:
-# column (the export name; a location's columns are lat_<column> etc.),
-# question, type, required, levels.
+# The questions of one table of project data that it has columns for, named
+# as the table names them (see questions_in_table()).
 report_questions <- function(x, table) {
   h <- attr(x, "hierarchy")
   row <- h[match(table, h$table), ]
-  q <- table_questions(attr(x, "project"), row)
-  q[answer_columns(q) %in% names(x[[table]]), ]
+  q <- questions_in_table(table_questions(attr(x, "project"), row), x[[table]])
+  q[!is.na(q$answer), ]
+}
+
+# The questions `q` (table_questions()) with the names of table `t`, of
+# either naming (R/column-names.R): `answer`, the column that holds the
+# answer (a location's latitude), and `column`, the question's column (a
+# location's name as ec5_as_sf() takes it); NA for questions `t` lacks.
+questions_in_table <- function(q, t) {
+  by_export <- columns_by_export_name(t)
+  location <- q$type == "location"
+  q$answer <- unname(by_export[ifelse(location, location_column(q$column), q$column)])
+  locations <- table_locations(t)
+  q$column <- ifelse(location, locations$location[match(q$answer, locations$lat)], q$answer)
+  q
 }
 
 # The questions of one row of a project_data_plan() under the default
@@ -343,14 +362,9 @@ table_questions <- function(project, row) {
 
 choice_types <- c("radio", "dropdown", "checkbox", "searchsingle", "searchmultiple")
 
-# The column that holds a question's answer: a location's latitude.
-answer_columns <- function(q) {
-  ifelse(q$type == "location", paste0("lat_", q$column), q$column)
-}
-
 first_latitude <- function(t, q) {
-  where <- q$column[q$type == "location"]
-  if (length(where)) t[[paste0("lat_", where[1])]]
+  where <- q$answer[q$type == "location"]
+  if (length(where)) t[[where[1]]]
 }
 
 is_answered <- function(col) {

@@ -1,15 +1,21 @@
 #' Turn a table's locations into an sf object
 #'
-#' Makes point geometries (WGS 84, EPSG:4326) from the `lat_<name>` and
-#' `long_<name>` columns of a location question. Requires the sf package.
+#' Makes point geometries (WGS 84, EPSG:4326) from the latitude and
+#' longitude columns of a location question: `lat_<name>` and `long_<name>`
+#' under export names, `<name>_lat` and `<name>_long` under clean names (see
+#' the section Column names of [ec5_entries()]). Requires the sf package.
 #'
 #' @param x A table with location columns, from [ec5_entries()],
-#'   [ec5_branch_entries()] or [ec5_read_csv()].
-#' @param location The location question's export name (the part after
-#'   `lat_`). The default is the first location of the table.
+#'   [ec5_branch_entries()] or [ec5_read_csv()], with export or clean names.
+#' @param location The location question: its export name (the part after
+#'   `lat_`, `14_where`) or, in a table with clean names, its clean name
+#'   (the part before `_lat`, `where`). The default is the first location of
+#'   the table.
 #' @param na_rm Whether to drop rows without a location (`TRUE`), or keep
 #'   them with an empty point (`FALSE`).
-#' @return An `sf` object: the rows of `x` with a `geometry` column.
+#' @return An `sf` tibble (class `c("sf", "tbl_df", "tbl", "data.frame")`):
+#'   the rows of `x` with a `geometry` column; the columns keep their
+#'   labels.
 #' @export
 #' @examplesIf requireNamespace("sf", quietly = TRUE)
 #' x <- data.frame(ec5_uuid = c("a", "b"), lat_where = c(51.5, NA),
@@ -23,10 +29,8 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
       class = "argument"
     )
   }
-  prefix <- location_prefixes()
-  lat <- names(x)[startsWith(names(x), prefix[["latitude"]])]
-  found <- substring(lat, nchar(prefix[["latitude"]]) + 1L)
-  found <- found[paste0(prefix[["longitude"]], found) %in% names(x)]
+  locations <- table_locations(x)
+  found <- locations$location
   location <- location %||% found[1]
   if (!rlang::is_string(location) || !location %in% found) {
     ec5_abort(
@@ -36,15 +40,14 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
       class = "argument"
     )
   }
-  coords <- paste0(prefix[c("longitude", "latitude")], location)
-  long <- x[[coords[1]]]
-  lat <- x[[coords[2]]]
-  missing <- is.na(lat) | is.na(long)
+  at <- match(location, found)
+  coords <- c(locations$long[at], locations$lat[at])
+  missing <- is.na(x[[coords[1]]]) | is.na(x[[coords[2]]])
   if (na_rm) {
     x <- x[!missing, , drop = FALSE]
   }
   sf::st_as_sf(
-    as.data.frame(x),
+    tibble::as_tibble(x),
     coords = coords,
     crs = 4326,
     remove = FALSE,

@@ -57,7 +57,9 @@
 #' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, con = NULL, full = FALSE, auth = NULL,
-                     base_url = ec5_base_url(), dir = ec5_cache_dir()) {
+                     base_url = ec5_base_url(), dir = ec5_cache_dir(),
+                     col_names = getOption("epicollect5.col_names", "export")) {
+  col_names <- check_col_names(col_names)
   check_slug(slug)
   base_url <- check_base_url(base_url)
   if (!rlang::is_bool(full)) {
@@ -68,7 +70,7 @@ ec5_sync <- function(slug, con = NULL, full = FALSE, auth = NULL,
   on.exit(store_close(store))
   auth <- resolve_auth(auth, base_url)
   changes <- store_sync(store, sync_project_tables(store, slug, full, auth, base_url, call))
-  out <- store_try(store_read_project(store, call), "read", store_where(store), call)
+  out <- store_try(store_read_project(store, call, col_names), "read", store_where(store), call)
   attr(out, "changes") <- changes
   out
 }

@@ -43,3 +43,19 @@ entry_key <- function(names) {
   found <- keys[keys %in% names]
   if (length(found)) found[[1]] else NA_character_
 }
+
+# The export name of one part of a location question: `lat_14_where`.
+location_column <- function(question, part = "latitude") {
+  paste0(location_prefixes()[[part]], question)
+}
+
+# The label of each column of the table a column spec makes: the question
+# text, and for a location's parts the question and the part
+# ("where: latitude"); NA for system columns.
+table_labels <- function(cs, columns = table_columns(cs)) {
+  location <- table_layout()$location
+  label <- cs$spec$label[columns$question]
+  part <- !is.na(columns$part)
+  label[part] <- paste0(label[part], ": ", location$label[match(columns$part[part], location$member)])
+  label
+}

@@ -277,6 +277,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// location_parts_cpp
+SEXP location_parts_cpp(SEXP header);
+RcppExport SEXP _epicollect5_location_parts_cpp(SEXP headerSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type header(headerSEXP);
+    rcpp_result_gen = Rcpp::wrap(location_parts_cpp(header));
+    return rcpp_result_gen;
+END_RCPP
+}
 // libcurl_info_cpp
 SEXP libcurl_info_cpp();
 RcppExport SEXP _epicollect5_libcurl_info_cpp() {
@@ -313,6 +323,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_table_layout_cpp", (DL_FUNC) &_epicollect5_table_layout_cpp, 0},
     {"_epicollect5_table_columns_cpp", (DL_FUNC) &_epicollect5_table_columns_cpp, 2},
     {"_epicollect5_csv_header_types_cpp", (DL_FUNC) &_epicollect5_csv_header_types_cpp, 1},
+    {"_epicollect5_location_parts_cpp", (DL_FUNC) &_epicollect5_location_parts_cpp, 1},
     {"_epicollect5_libcurl_info_cpp", (DL_FUNC) &_epicollect5_libcurl_info_cpp, 0},
     {NULL, NULL, 0}
 };

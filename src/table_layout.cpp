@@ -174,13 +174,14 @@ std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
 
 // The rules of the table layout, for R: the system columns (name, type) in
 // the server's order, the key of a form's and of a branch's entries, the six
-// parts of a location (prefix, member of the location object, type), the
+// parts of a location (prefix, member of the location object, type, label), the
 // input types whose columns hold the labels of possible answers, those read
 // as whole numbers, and those that make no column.
 // [[Rcpp::export(rng = false)]]
 SEXP table_layout_cpp() {
   EC5_BEGIN
-  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, choices, integers;
+  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, part_label, choices,
+      integers;
   const std::vector<std::string> no_column(std::begin(ec5::kNoColumnTypes),
                                            std::end(ec5::kNoColumnTypes));
   for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
@@ -191,6 +192,7 @@ SEXP table_layout_cpp() {
     prefix.push_back(p.prefix);
     member.push_back(p.member);
     part_type.push_back(p.type);
+    part_label.push_back(p.label);
   }
   for (const ec5::TypeKind& t : ec5::kTypeKinds) {
     if (t.kind == ec5::ColumnKind::factor || t.kind == ec5::ColumnKind::list) {
@@ -202,12 +204,12 @@ SEXP table_layout_cpp() {
       Rcpp::Named("form") = ec5::key_column(false), Rcpp::Named("branch") = ec5::key_column(true));
   Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type));
   Rcpp::List location = Rcpp::List::create(ec5::r_strings(prefix), ec5::r_strings(member),
-                                           ec5::r_strings(part_type));
+                                           ec5::r_strings(part_type), ec5::r_strings(part_label));
   return Rcpp::List::create(
       Rcpp::Named("system") = ec5::data_frame({"name", "type"}, system, sys_name.size(), false),
       Rcpp::Named("keys") = keys,
       Rcpp::Named("location") =
-          ec5::data_frame({"prefix", "member", "type"}, location, prefix.size(), false),
+          ec5::data_frame({"prefix", "member", "type", "label"}, location, prefix.size(), false),
       Rcpp::Named("choice_types") = ec5::r_strings(choices),
       Rcpp::Named("integer_types") = ec5::r_strings(integers),
       Rcpp::Named("no_column_types") = ec5::r_strings(no_column));
@@ -216,8 +218,9 @@ SEXP table_layout_cpp() {
 
 // The columns of the table a column spec makes, location parts expanded:
 // name, type (of the builder), format and levels (as in the spec; NA and
-// none for system columns and location parts), and question (the spec row
-// the column comes from, NA for system columns).
+// none for system columns and location parts), question (the spec row
+// the column comes from, NA for system columns) and part (the member of a
+// location part, NA for other columns).
 // [[Rcpp::export(rng = false)]]
 SEXP table_columns_cpp(SEXP spec, SEXP options) {
   EC5_BEGIN
@@ -234,6 +237,7 @@ SEXP table_columns_cpp(SEXP spec, SEXP options) {
   Rcpp::CharacterVector name(n), type(n), format(n);
   Rcpp::List levels(n);
   Rcpp::IntegerVector question(n, NA_INTEGER);
+  Rcpp::CharacterVector part(n, NA_STRING);
   size_t row = 0;
   auto add = [&](const ec5::ColumnSpec& s, int q) {
     SET_STRING_ELT(name, row, ec5::r_string(s.name));
@@ -248,6 +252,7 @@ SEXP table_columns_cpp(SEXP spec, SEXP options) {
     if (location[i]) {
       const std::string question_name = ec5::utf8_at(c.name, i);
       for (const ec5::LocationPart& p : ec5::kLocationParts) {
+        SET_STRING_ELT(part, row, ec5::r_string(p.member));
         add(ec5::location_part_spec(p, question_name), q);
       }
       continue;
@@ -260,28 +265,19 @@ SEXP table_columns_cpp(SEXP spec, SEXP options) {
                                        : Rcpp::RObject(Rcpp::CharacterVector(0));
     question[row++] = q;
   }
-  return ec5::data_frame({"name", "type", "format", "levels", "question"},
-                         Rcpp::List::create(name, type, format, levels, question), n, false);
+  return ec5::data_frame({"name", "type", "format", "levels", "question", "part"},
+                         Rcpp::List::create(name, type, format, levels, question, part), n,
+                         false);
   EC5_END
 }
 
-// The builder type of each column of a CSV header that the layout alone
-// decides: system columns, and complete locations (six adjacent columns
-// `lat_X` ... `UTM_Zone_X`); "infer" for the others.
-// [[Rcpp::export(rng = false)]]
-SEXP csv_header_types_cpp(SEXP header) {
-  EC5_BEGIN
-  if (TYPEOF(header) != STRSXP) {
-    throw ec5::Error("argument", "`header` must be a character vector.");
-  }
-  const R_xlen_t n = Rf_xlength(header);
-  std::vector<std::string> names(static_cast<size_t>(n)), types(static_cast<size_t>(n), "infer");
-  for (R_xlen_t j = 0; j < n; ++j) names[j] = ec5::utf8_at(header, j);
-  for (size_t j = 0; j < names.size(); ++j) {
-    for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
-      if (names[j] == c.name) types[j] = c.type;
-    }
-  }
+namespace {
+
+// For each column of `names`, its part (1 to 6, in the order of
+// kLocationParts) when it is one of six adjacent columns `lat_X` ...
+// `UTM_Zone_X` (a complete location), else 0.
+std::vector<int> header_location_parts(const std::vector<std::string>& names) {
+  std::vector<int> parts(names.size(), 0);
   const std::string first = ec5::kLocationParts[0].prefix;
   const size_t width = ec5::kLocationParts.size();
   for (size_t j = 0; j + width <= names.size(); ++j) {
@@ -291,8 +287,50 @@ SEXP csv_header_types_cpp(SEXP header) {
     for (size_t k = 0; k < width && complete; ++k) {
       complete = names[j + k] == ec5::kLocationParts[k].prefix + question;
     }
-    for (size_t k = 0; k < width && complete; ++k) types[j + k] = ec5::kLocationParts[k].type;
+    for (size_t k = 0; k < width && complete; ++k) parts[j + k] = static_cast<int>(k + 1);
+  }
+  return parts;
+}
+
+std::vector<std::string> header_names(SEXP header) {
+  if (TYPEOF(header) != STRSXP) {
+    throw ec5::Error("argument", "`header` must be a character vector.");
+  }
+  std::vector<std::string> names(static_cast<size_t>(Rf_xlength(header)));
+  for (size_t j = 0; j < names.size(); ++j) names[j] = ec5::utf8_at(header, j);
+  return names;
+}
+
+}  // namespace
+
+// The builder type of each column of a CSV header that the layout alone
+// decides: system columns, and complete locations (six adjacent columns
+// `lat_X` ... `UTM_Zone_X`); "infer" for the others.
+// [[Rcpp::export(rng = false)]]
+SEXP csv_header_types_cpp(SEXP header) {
+  EC5_BEGIN
+  const std::vector<std::string> names = header_names(header);
+  std::vector<std::string> types(names.size(), "infer");
+  for (size_t j = 0; j < names.size(); ++j) {
+    for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
+      if (names[j] == c.name) types[j] = c.type;
+    }
+  }
+  const std::vector<int> parts = header_location_parts(names);
+  for (size_t j = 0; j < names.size(); ++j) {
+    if (parts[j] > 0) types[j] = ec5::kLocationParts[parts[j] - 1].type;
   }
   return ec5::r_strings(types);
+  EC5_END
+}
+
+// The location part (1 to 6, as in kLocationParts) of each column of a
+// header with export names, 0 for columns that are not part of a complete
+// location.
+// [[Rcpp::export(rng = false)]]
+SEXP location_parts_cpp(SEXP header) {
+  EC5_BEGIN
+  const std::vector<int> parts = header_location_parts(header_names(header));
+  return Rcpp::IntegerVector(parts.begin(), parts.end());
   EC5_END
 }

@@ -4,7 +4,7 @@
 // the key that identifies an entry. The JSON flattener (entries.cpp) and the
 // CSV reader (csv_columns.cpp) build their tables from it, and R asks it
 // through table_layout_cpp(), table_columns_cpp() and
-// csv_header_types_cpp() instead of restating it.
+// csv_header_types_cpp() and location_parts_cpp() instead of restating it.
 #pragma once
 
 #include <Rcpp.h>
@@ -52,19 +52,21 @@ inline constexpr std::array<SystemColumn, 8> kSystemColumns = {{
 bool is_system_key(std::string_view key);
 
 // The six columns of a location question `X`: `<prefix>X`, filled from the
-// member of the location object, typed as the input type.
+// member of the location object, typed as the input type, and labelled
+// "<question>: <label>".
 struct LocationPart {
   const char* prefix;
   const char* member;
   const char* type;
+  const char* label;
 };
 inline constexpr std::array<LocationPart, 6> kLocationParts = {{
-    {"lat_", "latitude", "decimal"},
-    {"long_", "longitude", "decimal"},
-    {"accuracy_", "accuracy", "decimal"},
-    {"UTM_Northing_", "UTM_Northing", "decimal"},
-    {"UTM_Easting_", "UTM_Easting", "decimal"},
-    {"UTM_Zone_", "UTM_Zone", "text"},
+    {"lat_", "latitude", "decimal", "latitude"},
+    {"long_", "longitude", "decimal", "longitude"},
+    {"accuracy_", "accuracy", "decimal", "accuracy"},
+    {"UTM_Northing_", "UTM_Northing", "decimal", "UTM northing"},
+    {"UTM_Easting_", "UTM_Easting", "decimal", "UTM easting"},
+    {"UTM_Zone_", "UTM_Zone", "text", "UTM zone"},
 }};
 ColumnSpec location_part_spec(const LocationPart& part, const std::string& question);
 

@@ -62,3 +62,15 @@ test_that("branch entries edited, deleted and added between pages are not lost",
   expect_true(all(paste("Edited", 1:8) %in% x$title))
   expect_true(all(after$ec5_branch_uuid %in% x$ec5_branch_uuid))
 })
+
+test_that("branch entries take clean column names, keys kept", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  branch <- p$inputs$ref[p$inputs$type == "branch"][1]
+  x <- ec5_branch_entries("ec5-demo", branch = branch, base_url = srv$url)
+  clean <- ec5_branch_entries("ec5-demo", branch = branch, base_url = srv$url, col_names = "clean")
+  expect_identical(names(clean), clean_names(names(x)))
+  expect_identical(names(clean)[1:2], c("ec5_branch_owner_uuid", "ec5_branch_uuid"))
+  expect_identical(make.names(names(clean)), names(clean))
+  expect_identical(nrow(clean), nrow(x))
+})

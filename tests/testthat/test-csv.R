@@ -695,3 +695,32 @@ test_that("the API path and the CSV path give the same columns for the same entr
     }
   }
 })
+
+test_that("tables with clean names are read, and written back with the export names", {
+  for (name in raw_exports) {
+    path <- csv_fixture(name)
+    x <- read_quietly(path, col_names = "clean")
+    expect_identical(make.names(names(x), unique = TRUE), names(x), label = name)
+    expect_identical(export_names(x), attr(x, "ec5_csv")$header, label = name)
+    out <- withr::local_tempfile(fileext = ".csv")
+    ec5_write_csv(x, out)
+    expect_identical(
+      readBin(out, "raw", file.size(out)), readBin(path, "raw", file.size(path)),
+      label = name
+    )
+  }
+  located <- read_quietly(csv_fixture("nutnet-lbk_csv_height_2021_raw_location.csv"), col_names = "clean")
+  expect_length(grep("_lat$", names(located)), 1L)
+  expect_length(grep("_utm_zone$", names(located)), 1L)
+
+  project <- ec5_project_from_json(birds)
+  clean <- sub("u3,.*", "", birds_csv)
+  json <- sub(',\\s*\\{"ec5_uuid": "u3".*\\]\\}\\}$', "]}}", birds_json)
+  from_json <- ec5_parse_entries(json, project, col_names = "clean")
+  out <- withr::local_tempfile(fileext = ".csv")
+  ec5_write_csv(from_json, out)
+  expect_identical(rawToChar(readBin(out, "raw", file.size(out))), enc2native(clean))
+  from_csv <- ec5_read_csv(local_csv(clean), project, col_names = "clean")
+  expect_identical(names(from_csv), names(from_json))
+  expect_identical(ec5_labels(from_csv), ec5_labels(from_json))
+})

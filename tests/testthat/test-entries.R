@@ -109,8 +109,10 @@ test_that("the table contract holds: system columns, types, labels, provenance",
   p <- ec5_project("ec5-demo", base_url = srv$url)
   cs <- epicollect5:::ec5_column_spec(p)
   for (i in seq_len(nrow(cs$spec))) {
-    col <- if (cs$spec$type[i] == "location") paste0("lat_", cs$spec$name[i]) else cs$spec$name[i]
-    expect_identical(attr(x[[col]], "label"), cs$spec$label[i])
+    location <- cs$spec$type[i] == "location"
+    col <- if (location) paste0("lat_", cs$spec$name[i]) else cs$spec$name[i]
+    label <- if (location) paste0(cs$spec$label[i], ": latitude") else cs$spec$label[i]
+    expect_identical(attr(x[[col]], "label"), label)
   }
   expect_s3_class(x[[cs$spec$name[cs$spec$type == "radio"][1]]], "factor")
   expect_type(x[[cs$spec$name[cs$spec$type == "checkbox"][1]]], "list")
@@ -268,4 +270,26 @@ test_that("a paced wait can show the fetch's pages, entries and time left", {
   expect_equal(epicollect5:::format_duration(c(42)), "42s")
   expect_equal(epicollect5:::format_duration(600), "10m")
   expect_equal(epicollect5:::format_duration(7200), "2h")
+})
+
+test_that("clean column names: syntactic, unique, the same values and labels", {
+  srv <- local_client_server()
+  x <- ec5_entries("ec5-demo", base_url = srv$url)
+  clean <- ec5_entries("ec5-demo", base_url = srv$url, col_names = "clean")
+  expect_identical(names(clean), clean_names(names(x)))
+  expect_identical(make.names(names(clean), unique = TRUE), names(clean))
+  expect_false(any(grepl("^[0-9]", names(clean))))
+  expect_true(all(c("ec5_uuid", "created_at", "uploaded_at", "title", "where_lat", "where_utm_zone") %in% names(clean)))
+  expect_identical(ec5_labels(clean)$label, ec5_labels(x)$label)
+  expect_identical(export_names(clean), names(x))
+  back <- clean
+  for (j in seq_along(back)) attr(back[[j]], "ec5_name") <- NULL
+  names(back) <- names(x)
+  expect_identical(lapply(back, identity), lapply(x, identity))
+  expect_identical(attr(clean, "provenance")$slug, "ec5-demo")
+  withr::local_options(epicollect5.col_names = "clean")
+  expect_named(ec5_entries("ec5-demo", base_url = srv$url, max_entries = 2), names(clean))
+  some <- ec5_entries("ec5-demo", base_url = srv$url, max_entries = 3)
+  expect_snapshot(print(some[c("ec5_uuid", "name", "dob", "where_lat", "where_long", "where_utm_zone")], width = 120))
+  expect_error(ec5_entries("ec5-demo", base_url = srv$url, col_names = "tidy"), class = "ec5_error_argument")
 })

@@ -46,12 +46,21 @@ test_that("ec5_local() says when there is no copy, and checks its arguments", {
   expect_snapshot(ec5_local("ec5-demo", dir = dir, base_url = "http://127.0.0.1:9"), error = TRUE)
 })
 
+# The demo project synced into a temporary SQLite database: the server, the
+# connection and the sync's result.
+local_demo_copy <- function(.local_envir = parent.frame()) {
+  srv <- local_client_server(.local_envir = .local_envir)
+  path <- withr::local_tempfile(fileext = ".sqlite", .local_envir = .local_envir)
+  con <- DBI::dbConnect(RSQLite::SQLite(), path)
+  withr::defer(DBI::dbDisconnect(con), envir = .local_envir)
+  list(srv = srv, con = con, x = ec5_sync("ec5-demo", con = con, base_url = srv$url))
+}
+
 test_that("ec5_tbl() is a lazy table that dplyr verbs run in the database", {
   skip_if_not_installed("dbplyr")
-  srv <- local_client_server()
-  con <- DBI::dbConnect(RSQLite::SQLite(), withr::local_tempfile(fileext = ".sqlite"))
-  on.exit(DBI::dbDisconnect(con))
-  x <- ec5_sync("ec5-demo", con = con, base_url = srv$url)
+  copy <- local_demo_copy()
+  con <- copy$con
+  x <- copy$x
   first <- names(x)[1]
   lazy <- ec5_tbl(con, "ec5-demo", first)
   expect_s3_class(lazy, "tbl_sql")
@@ -62,4 +71,25 @@ test_that("ec5_tbl() is a lazy table that dplyr verbs run in the database", {
   expect_equal(dplyr::collect(dplyr::count(ec5_tbl(con, "ec5-demo", sql)))$n, counted)
   expect_error(ec5_tbl(con, "ec5-demo", "nope"), class = "ec5_error_argument")
   expect_error(ec5_tbl(con, "other", first), class = "ec5_error_not_found")
+})
+
+test_that("the local copy is read with the naming asked for, eagerly or lazily", {
+  skip_if_not_installed("dbplyr")
+  copy <- local_demo_copy()
+  srv <- copy$srv
+  con <- copy$con
+  x <- copy$x
+  local <- ec5_local("ec5-demo", con = con, base_url = srv$url, col_names = "clean")
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
+  for (table in names(fresh)) {
+    expect_identical(without_fetch_time(local[[table]]), without_fetch_time(fresh[[table]]), label = table)
+  }
+  withr::local_options(epicollect5.col_names = "clean")
+  expect_identical(names(ec5_local("ec5-demo", con = con, base_url = srv$url)[[1]]), names(fresh[[1]]))
+  lazy <- ec5_tbl(con, "ec5-demo", names(x)[1])
+  stored <- ec5_tbl(con, "ec5-demo", names(x)[1], col_names = "export")
+  expect_true(all(c("1_Name", "lat_14_where") %in% colnames(stored)))
+  expect_identical(colnames(lazy), clean_names(colnames(stored)))
+  expect_equal(dplyr::collect(dplyr::count(dplyr::filter(lazy, !is.na(where_lat))))$n,
+               sum(!is.na(fresh[[1]]$where_lat)))
 })

@@ -120,6 +120,10 @@ test_that("an .mp4 is audio or video as its question says, in tables and project
   expect_equal(epicollect5:::media_types_from_project(audio, department, p), rep("audio", length(audio)))
   # Without the project, the extension decides.
   expect_equal(unique(epicollect5:::media_types_from_project(audio[grepl("mp4$", audio)], department, NULL)), "video")
+  # Tables with clean names name the same files, typed by the same questions.
+  clean <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
+  expect_setequal(stats::na.omit(epicollect5:::media_names(clean)), stats::na.omit(epicollect5:::media_names(data)))
+  expect_equal(epicollect5:::media_types_from_project(files, clean, p), unname(expected))
 })
 
 test_that("a never-uploaded photo is reported as the placeholder, not saved", {

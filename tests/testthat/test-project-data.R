@@ -101,3 +101,42 @@ test_that("project data prints its hierarchy with row counts", {
   x <- ec5_project_data("proyecto-api-python", auth = server_auth(srv, "proyecto-api-python"), base_url = srv$url)
   expect_snapshot(print(x))
 })
+
+test_that("every table of project data takes clean column names; joins still work", {
+  srv <- local_client_server()
+  auth <- server_auth(srv, "proyecto-api-python")
+  x <- ec5_project_data("proyecto-api-python", auth = auth, base_url = srv$url)
+  clean <- ec5_project_data("proyecto-api-python", auth = auth, base_url = srv$url, col_names = "clean")
+  expect_s3_class(clean, "ec5_project_data")
+  expect_identical(names(clean), names(x))
+  expect_identical(attr(clean, "hierarchy"), attr(x, "hierarchy"))
+  for (table in names(x)) {
+    expect_identical(names(clean[[table]]), clean_names(names(x[[table]])), label = table)
+    expect_identical(make.names(names(clean[[table]])), names(clean[[table]]), label = table)
+  }
+  h <- attr(x, "hierarchy")
+  child <- h$table[h$kind == "form" & !is.na(h$parent)][1]
+  expect_equal(nrow(ec5_join(clean, child)), nrow(x[[child]]))
+  expect_true("title_parent" %in% names(ec5_join(clean, child)))
+})
+
+test_that("[ keeps the project data's class, project and hierarchy", {
+  srv <- local_client_server()
+  x <- ec5_project_data("ec5-demo", base_url = srv$url)
+  two <- names(x)[1:2]
+  y <- x[two]
+  expect_s3_class(y, "ec5_project_data")
+  expect_named(y, two)
+  expect_identical(attr(y, "project"), attr(x, "project"))
+  expect_identical(attr(y, "hierarchy"), attr(x, "hierarchy")[1:2, ])
+  expect_identical(y[[2]], x[[2]])
+  expect_identical(names(x[c(TRUE, FALSE)]), names(x)[c(TRUE, FALSE)])
+  expect_identical(x[], x)
+  expect_identical(names(x[-1]), names(x)[-1])
+  expect_identical(ec5_join(y, two[2]), ec5_join(x, two[2]))
+  expect_snapshot(print(y))
+  expect_snapshot(error = TRUE, {
+    x["Nowhere"]
+    x[99]
+  })
+})

@@ -191,3 +191,23 @@ test_that("every vignette renders on the demo server, quietly and without errors
     }
   }
 })
+
+test_that("the report functions take tables with clean names", {
+  srv <- local_client_server()
+  x <- ec5_project_data("ec5-demo", base_url = srv$url)
+  clean <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
+  expect_identical(ec5_counts(clean), ec5_counts(x))
+  expect_identical(ec5_uploads(clean), ec5_uploads(x))
+  done <- ec5_completeness(clean)
+  expect_identical(done[-2], ec5_completeness(x)[-2])
+  expect_true(all(c("name", "where", "faculties") %in% done$column))
+  chosen <- ec5_choices(clean)
+  expect_identical(chosen[-2], ec5_choices(x)[-2])
+  expect_true("favourite_colour" %in% chosen$column)
+  expect_named(ec5_newest(clean, columns = 2), c("uploaded_at", "title", "name", "age"))
+  dict <- ec5_dictionary(clean)
+  expect_identical(dict[-2], ec5_dictionary(x)[-2])
+  expect_true(all(c("name", "where", "favourite_colour") %in% dict$column))
+  skip_if_not_installed("sf")
+  expect_identical(nrow(located_points(clean)), nrow(located_points(x)))
+})

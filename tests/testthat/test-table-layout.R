@@ -57,3 +57,27 @@ test_that("the key of a table is a branch's key when it has one", {
   expect_identical(entry_key(c("ec5_uuid", "title")), "ec5_uuid")
   expect_identical(entry_key("title"), NA_character_)
 })
+
+test_that("a location's columns are labelled with the question and their part", {
+  expect_identical(table_layout()$location$label, c(
+    "latitude", "longitude", "accuracy", "UTM northing", "UTM easting", "UTM zone"
+  ))
+  p <- contract_project()
+  cs <- ec5_column_spec(p)
+  columns <- table_columns(cs)
+  labels <- table_labels(cs)
+  where <- which(cs$spec$type == "location")[1]
+  at <- which(columns$question == where)
+  expect_identical(columns$part[at], table_layout()$location$member)
+  expect_identical(labels[at], paste0(cs$spec$label[where], ": ", table_layout()$location$label))
+  expect_identical(labels[is.na(columns$question)], rep(NA_character_, sum(is.na(columns$question))))
+  other <- !is.na(columns$question) & is.na(columns$part)
+  expect_identical(labels[other], cs$spec$label[columns$question[other]])
+})
+
+test_that("the parts of complete locations are found in a header", {
+  header <- c("ec5_uuid", "lat_x", "long_x", "accuracy_x", "UTM_Northing_x", "UTM_Easting_x",
+              "UTM_Zone_x", "lat_y", "long_y", "1_a")
+  expect_identical(cpp_check(location_parts_cpp(header)), c(0L, 1:6, 0L, 0L, 0L))
+  expect_error(cpp_check(location_parts_cpp(1)), class = "ec5_error_argument")
+})
