@@ -13,16 +13,17 @@
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
-#' dir <- tempfile("ec5-copy")
-#' ec5_sync("ec5-demo", dir = dir, base_url = url)
+#' path <- tempfile("ec5-copy")
+#' ec5_sync("ec5-demo", path = path, base_url = url)
 #' ec5_demo_server(stop = TRUE)
 #' # The server is gone; the copy is not.
-#' ec5_local("ec5-demo", dir = dir, base_url = url)
-ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url()) {
-  check_slug(slug)
+#' ec5_local("ec5-demo", path = path, base_url = url)
+ec5_local <- function(slug, con = NULL, path = ec5_cache_dir(), base_url = ec5_base_url()) {
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug, base_url)
+  check_store_args(con, path)
   call <- rlang::current_env()
-  store <- store_open(con, dir, base_url, slug, create = FALSE)
+  store <- store_open(con, path, base_url, slug, create = FALSE)
   on.exit(store_close(store))
   store_try(store_read_project(store, call), "read", store_where(store), call)
 }
@@ -67,7 +68,7 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' (one row per answer in the table `<table>__answers`).
 #'
 #' @param con A DBI connection to the database that holds the copy.
-#' @param slug The project's slug.
+#' @param slug The project's slug or URL.
 #' @param table A table of the project: a form's name or a branch's export
 #'   name (as in [ec5_project_data()]), or the SQL table's name.
 #' @return A `tbl_sql` (see [dplyr::tbl()]).
@@ -80,8 +81,10 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' DBI::dbDisconnect(con)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_tbl <- function(con, slug, table) {
+  check_class(con, "DBIConnection", "a DBI connection")
+  slug <- check_slug(slug)
+  check_string(table, must = "the name of a table of the local copy")
   rlang::check_installed(c("dbplyr", "dplyr"), "for lazy tables of the local copy")
-  check_slug(slug)
   call <- rlang::current_env()
   check_store_con(con, call)
   store <- list(con = con, slug = slug, dialect = store_dialect(con))
@@ -89,14 +92,10 @@ ec5_tbl <- function(con, slug, table) {
   if (!nrow(state)) {
     store_missing(slug, call)
   }
-  at <- match(table, state$table_name) %|NA|% match(table, state$sql_table)
-  if (!rlang::is_string(table) || is.na(at)) {
-    ec5_abort(
-      c("{.arg table} must name a table of the local copy of {.val {slug}}.",
-        "x" = "You supplied {.val {format(table)}}.",
-        "i" = "Its tables are {.val {state$table_name}}."),
-      class = "argument"
-    )
+  tables <- state$table_name
+  at <- match(table, tables) %|NA|% match(table, state$sql_table)
+  if (is.na(at)) {
+    check_table_name(table, tables, what = "a table of the local copy")
   }
   dplyr::tbl(con, state$sql_table[at])
 }

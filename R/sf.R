@@ -16,24 +16,24 @@
 #'                 long_where = c(-0.12, NA))
 #' ec5_as_sf(x)
 ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
-  rlang::check_installed("sf", reason = "to make maps of locations.")
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c("{.arg x} must be a table of entries.", "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
+  check_data_frame(x)
+  check_string(location, allow_null = TRUE, must = "the export name of a location question, or {.code NULL}")
+  check_bool(na_rm)
   prefix <- location_prefixes()
   lat <- names(x)[startsWith(names(x), prefix[["latitude"]])]
   found <- substring(lat, nchar(prefix[["latitude"]]) + 1L)
   found <- found[paste0(prefix[["longitude"]], found) %in% names(x)]
   location <- location %||% found[1]
-  if (!rlang::is_string(location) || !location %in% found) {
+  if (!length(found)) {
     ec5_abort(
-      c("{.arg location} must name a location question of {.arg x}.",
-        "x" = if (length(found)) "You supplied {.val {format(location)}}." else "{.arg x} has no location columns.",
-        "i" = if (length(found)) "Its locations are {.val {found}}."),
-      class = "argument"
+      c("{.arg x} must have location columns.", "x" = "It has no {.field lat_} and {.field long_} columns."),
+      class = "argument", argument = "x"
+    )
+  }
+  if (!location %in% found) {
+    abort_argument(
+      location, "location", "the export name of a location question of {.arg x}",
+      bullets = c("i" = "Its locations are {.val {found}}."), call = rlang::current_env()
     )
   }
   coords <- paste0(prefix[c("longitude", "latitude")], location)
@@ -43,6 +43,7 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
   if (na_rm) {
     x <- x[!missing, , drop = FALSE]
   }
+  rlang::check_installed("sf", reason = "to make maps of locations.")
   sf::st_as_sf(
     as.data.frame(x),
     coords = coords,
