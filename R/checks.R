@@ -147,7 +147,7 @@ check_choice <- function(x, arg = rlang::caller_arg(x), values = NULL, allow_nul
   if (!rlang::is_string(x) || !x %in% values) {
     close <- if (rlang::is_string(x)) values[utils::adist(x, values, ignore.case = TRUE) <= 2]
     abort_argument(
-      x, arg, paste0("one of {.val {values}}", if (allow_null) ", or {.code NULL}"),
+      x, arg, paste0(if (allow_null) "{.code NULL} or ", "one of {.or {.val {values}}}"),
       bullets = c("i" = if (length(close)) "Did you mean {.val {close[1]}}?"),
       call = call
     )

@@ -77,7 +77,7 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #'   vector of media file names or URLs.
 #' @param path The folder to write into; created if needed.
 #' @param overwrite Whether to download files that already exist in `path`.
-#' @param slug The project slug; taken from `x` when it is a table from this
+#' @param slug The project slug or URL; taken from `x` when it is a table from this
 #'   package.
 #' @return A tibble with one row per file: `name`, `path`, `status`
 #'   (`"downloaded"`; `"skipped"`, already in `path`; `"placeholder"`, a photo
