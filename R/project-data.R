@@ -85,7 +85,7 @@ project_data_filters <- function(..., call = rlang::caller_env()) {
   unnamed <- length(filters) && (is.null(names(filters)) || !all(nzchar(names(filters))))
   if (length(unknown) || unnamed) {
     ec5_abort(
-      c("{.arg ...} takes only the filters {.arg {allowed}}, by name.",
+      c("{.arg ...} takes only these filters, by name: {.arg {allowed}}.",
         "x" = if (length(unknown)) "You supplied {.arg {unknown}}." else "You supplied an argument without a name."),
       class = "argument", argument = "...", call = call
     )
