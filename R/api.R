@@ -102,44 +102,12 @@ abort_access_denied <- function(bullets, url, call, .envir = parent.frame()) {
 
 json_parse <- function(x) cpp_check(json_parse_cpp(x))
 
-# A project slug is lower case letters, digits and hyphens (API-NOTES.md §1).
-# The server would slugify anything else, but a wrong slug would then spend
-# rate-limit budget on a 404, so we refuse it and suggest the slug.
-check_slug <- function(slug, call = rlang::caller_env()) {
-  if (!rlang::is_string(slug) || !nzchar(slug)) {
-    ec5_abort(
-      c("{.arg slug} must be a single non-empty string.",
-        "x" = "You supplied {.obj_type_friendly {slug}}."),
-      class = "argument", call = call
-    )
-  }
-  if (!grepl("^[a-z0-9]+(-[a-z0-9]+)*$", slug)) {
-    suggestion <- slugify(slug)
-    ec5_abort(
-      c("{.arg slug} must be a project slug: lower case letters, digits and hyphens.",
-        "x" = "You supplied {.val {slug}}.",
-        "i" = if (nzchar(suggestion)) "Did you mean {.val {suggestion}}? The slug is the last part of the project's URL."),
-      class = "argument", call = call
-    )
-  }
-  invisible(slug)
-}
-
-slugify <- function(x) {
-  x <- iconv(x, "UTF-8", "ASCII//TRANSLIT", sub = "")
-  x <- tolower(gsub("[^A-Za-z0-9]+", "-", x))
-  gsub("^-+|-+$", "", x)
-}
-
 # Resolves `auth` for a data function: an explicit ec5_auth, else one built
 # from EC5_CLIENT_ID / EC5_CLIENT_SECRET when set, else NULL (public).
 resolve_auth <- function(auth, base_url, call = rlang::caller_env()) {
-  if (!is.null(auth) && !inherits(auth, "ec5_auth")) {
-    ec5_abort(
-      c("{.arg auth} must be an {.cls ec5_auth} object from {.fn ec5_auth} or {.code NULL}.",
-        "x" = "You supplied {.obj_type_friendly {auth}}."),
-      class = "argument", call = call
-    )
-  }
-  ec5_auth_default(auth, base_url)
+  check_class(
+    auth, "ec5_auth", "an {.cls ec5_auth} object from {.fn ec5_auth}, or {.code NULL}",
+    allow_null = TRUE, call = call
+  )
+  ec5_auth_default(auth, base_url, call = call)
 }

@@ -62,37 +62,41 @@ renviron_hint <- function() {
   )
 }
 
+# Missing or malformed credentials are both an auth and an argument error.
 check_client_id <- function(client_id, call = rlang::caller_env()) {
   if (is.numeric(client_id) && length(client_id) == 1 && !is.na(client_id)) {
     client_id <- format(client_id, scientific = FALSE, trim = TRUE)
   }
-  if (!is.character(client_id) || length(client_id) != 1 || is.na(client_id) ||
-    !nzchar(trimws(client_id))) {
-    ec5_abort(
-      c("A client id is needed for private projects.",
-        "x" = "{.arg client_id} is empty or not a single string.",
-        renviron_hint()
-      ),
-      class = "auth",
-      call = call
+  if (!rlang::is_string(client_id) || !nzchar(trimws(client_id))) {
+    shown <- supplied(client_id)
+    abort_credentials(
+      "A client id is needed for private projects.",
+      "{.arg client_id} must be a single non-empty string; you supplied {shown}.",
+      call
     )
   }
   trimws(client_id)
 }
 
+# The secret is never shown: only that it is empty or NA, or its type.
 check_client_secret <- function(client_secret, call = rlang::caller_env()) {
-  if (!is.character(client_secret) || length(client_secret) != 1 ||
-    is.na(client_secret) || !nzchar(client_secret)) {
-    ec5_abort(
-      c("A client secret is needed for private projects.",
-        "x" = "{.arg client_secret} is empty or not a single string.",
-        renviron_hint()
-      ),
-      class = "auth",
-      call = call
+  if (!rlang::is_string(client_secret) || !nzchar(client_secret)) {
+    shown <- if (rlang::is_string(client_secret) || identical(client_secret, NA_character_)) {
+      supplied(client_secret)
+    } else {
+      cli::format_inline("{.obj_type_friendly {client_secret}}")
+    }
+    abort_credentials(
+      "A client secret is needed for private projects.",
+      "{.arg client_secret} must be a single non-empty string; you supplied {shown}.",
+      call
     )
   }
   invisible()
+}
+
+abort_credentials <- function(what, why, call, .envir = parent.frame()) {
+  ec5_abort(c(what, "x" = why, renviron_hint()), class = c("auth", "argument"), call = call, .envir = .envir)
 }
 
 #' @export
@@ -129,15 +133,6 @@ ec5_auth_default <- function(auth = NULL, base_url = ec5_base_url(),
       return(ec5_auth(base_url = base_url))
     }
     return(NULL)
-  }
-  if (!inherits(auth, "ec5_auth")) {
-    ec5_abort(
-      c("{.arg auth} must be made by {.fn ec5_auth} or be NULL.",
-        "x" = "It is {.obj_type_friendly {auth}}."
-      ),
-      class = "argument",
-      call = call
-    )
   }
   if (!identical(auth$base_url, base_url)) {
     ec5_abort(

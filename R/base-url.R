@@ -32,11 +32,11 @@ check_base_url <- function(url, from = "{.arg base_url}", call = rlang::caller_e
   ok <- is.character(url) && length(url) == 1 && !is.na(url) &&
     grepl("^https?://[^/?#[:space:]]+(/[^?#[:space:]]*)?$", url)
   if (!ok) {
-    shown <- if (is.character(url) && length(url) == 1) url else class(url)[[1]]
+    shown <- supplied(url)
     ec5_abort(
       c(
         paste0("The server address in ", from, " is not a valid URL."),
-        "x" = "Got {.val {shown}}.",
+        "x" = "You supplied {shown}.",
         "i" = "Use an address such as {.url https://five.epicollect.net}."
       ),
       class = "argument",

@@ -33,18 +33,13 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
   args <- entries_args(
-    slug, map_index, uuid, title, since, until,
-    rlang::arg_match(date_field), rlang::arg_match(sort_by),
-    rlang::arg_match(sort_order), max_entries, per_page, base_url,
-    rlang::arg_match(created_by)
+    slug, map_index, uuid, title, since, until, date_field, sort_by,
+    sort_order, max_entries, per_page, base_url, created_by
   )
-  if (missing(branch) || !rlang::is_string(branch)) {
-    ec5_abort(
-      "{.arg branch} must be the question text, export name or ref of a branch question.",
-      class = "argument"
-    )
-  }
-  check_uuid(owner_uuid, "owner_uuid")
+  slug <- args$slug
+  check_form(branch, allow_null = FALSE)
+  check_form(form)
+  check_uuid(owner_uuid)
   auth <- resolve_auth(auth, args$base_url)
   project <- project_get(slug, auth, args$base_url)
   cs <- ec5_column_spec(project, form = form, branch = branch, map_index = map_index)

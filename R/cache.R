@@ -8,8 +8,8 @@
 #' `ec5_cache_info()` lists the local copies; `ec5_cache_clear()` deletes
 #' them.
 #'
-#' @param dir The cache folder.
-#' @param slug Only this project (`NULL`: all).
+#' @param path The cache folder.
+#' @param slug Only these projects: slugs or project URLs (`NULL`: all).
 #' @return `ec5_cache_dir()`: a path. `ec5_cache_info()`: a tibble with one
 #'   row per local copy: `server`, `slug`, `tables`, `rows`, `bytes`,
 #'   `synced_at` (the last sync) and `path` (the SQLite file, for
@@ -22,7 +22,7 @@
 ec5_cache_dir <- function() {
   dir <- getOption("epicollect5.cache_dir")
   if (!is.null(dir)) {
-    return(dir)
+    return(check_path(dir, "epicollect5.cache_dir", must = "a folder path"))
   }
   testing <- identical(Sys.getenv("TESTTHAT"), "true") ||
     nzchar(Sys.getenv("_R_CHECK_PACKAGE_NAME_"))
@@ -34,20 +34,21 @@ ec5_cache_dir <- function() {
 
 #' @rdname ec5_cache_dir
 #' @export
-ec5_cache_info <- function(dir = ec5_cache_dir()) {
-  info <- lapply(cache_files(dir), function(path) {
-    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), path, synchronous = NULL), "open", path, rlang::current_env())
+ec5_cache_info <- function(path = ec5_cache_dir()) {
+  check_path(path, must = "a folder path")
+  info <- lapply(cache_files(path), function(file) {
+    con <- store_try(DBI::dbConnect(RSQLite::SQLite(), file, synchronous = NULL), "open", file, rlang::current_env())
     on.exit(DBI::dbDisconnect(con))
-    store <- list(con = con, slug = sub("[.]sqlite$", "", basename(path)), dialect = "sqlite")
-    state <- store_try(store_tables(store), "read", path, rlang::current_env())
+    store <- list(con = con, slug = sub("[.]sqlite$", "", basename(file)), dialect = "sqlite")
+    state <- store_try(store_tables(store), "read", file, rlang::current_env())
     data.frame(
-      server = basename(dirname(path)),
+      server = basename(dirname(file)),
       slug = store$slug,
       tables = nrow(state),
       rows = sum(state$rows),
-      bytes = file.size(path),
+      bytes = file.size(file),
       synced_at = if (nrow(state)) max(decode_time(state$synced_at)) else .POSIXct(NA_real_, "UTC"),
-      path = path
+      path = file
     )
   })
   empty <- data.frame(
@@ -60,8 +61,12 @@ ec5_cache_info <- function(dir = ec5_cache_dir()) {
 
 #' @rdname ec5_cache_dir
 #' @export
-ec5_cache_clear <- function(slug = NULL, dir = ec5_cache_dir()) {
-  files <- cache_files(dir)
+ec5_cache_clear <- function(slug = NULL, path = ec5_cache_dir()) {
+  call <- rlang::current_env()
+  check_strings(slug, allow_null = TRUE, must = "project slugs or URLs, or {.code NULL}")
+  if (!is.null(slug)) slug <- vapply(slug, function(s) check_slug(s, call = call), "", USE.NAMES = FALSE)
+  check_path(path, must = "a folder path")
+  files <- cache_files(path)
   if (!is.null(slug)) {
     files <- files[sub("[.]sqlite$", "", basename(files)) %in% slug]
   }

@@ -12,15 +12,7 @@ col_names_choices <- c("export", "clean")
 
 # The naming asked for: "export" or "clean".
 check_col_names <- function(col_names, call = rlang::caller_env()) {
-  if (!rlang::is_string(col_names) || !col_names %in% col_names_choices) {
-    ec5_abort(
-      c("{.arg col_names} must be {.or {.val {col_names_choices}}}.",
-        "x" = "You supplied {.val {col_names}}.",
-        "i" = "The default is {.code getOption(\"epicollect5.col_names\", \"export\")}."),
-      class = "argument", call = call
-    )
-  }
-  col_names
+  check_choice(col_names, "col_names", values = col_names_choices, call = call)
 }
 
 # `table` (a tibble with export names) in the naming asked for. The

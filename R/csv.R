@@ -35,7 +35,7 @@
 #' the question's format); a value that does not fit is `NA` and listed by
 #' [ec5_problems()].
 #'
-#' @param file Path to the CSV file.
+#' @param path Path to the CSV file.
 #' @param project Optional: the project definition (an `ec5_project`, e.g.
 #'   from [ec5_project_from_json()]) that types the columns.
 #' @param form,branch,map_index Which form, branch and mapping of `project`
@@ -71,15 +71,19 @@
 #' x
 #' ec5_problems(x)
 #' @export
-ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
+ec5_read_csv <- function(path, project = NULL, form = NULL, branch = NULL,
                          map_index = NULL,
                          col_names = getOption("epicollect5.col_names", "export")) {
+  csv_check_path(path)
+  check_project(project, allow_null = TRUE)
+  check_form(form)
+  check_form(branch)
+  check_count(map_index, min = 0, allow_null = TRUE)
   col_names <- check_col_names(col_names)
-  csv_check_path(file, "file")
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  name_columns(csv_read(file, columns, slug = project$project$slug), col_names)
+  name_columns(csv_read(path, columns, slug = project$project$slug), col_names)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -102,7 +106,10 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
 #'
 #' @param x A data frame of entries, from [ec5_read_csv()] or the JSON
 #'   functions (location as its six columns), with export or clean names
-#'   (the file gets the export names either way).
+#'   (the file gets the export names either way). It must have the entry key
+#'   of an export, `ec5_uuid` (or `ec5_branch_uuid` for branch entries):
+#'   other tables are refused with an error of class `ec5_error_argument`, as
+#'   the file would be no Epicollect5 export.
 #' @param path Path of the file to write; an existing file is replaced.
 #' @param bom Whether to start the file with a UTF-8 byte order mark, as the
 #'   server has since 2020. The default keeps what the file that `x` was read
@@ -122,17 +129,11 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
 #' readLines(path, encoding = "UTF-8")
 #' @export
 ec5_write_csv <- function(x, path, bom = NULL) {
-  if (!is.data.frame(x)) {
-    ec5_abort(c("{.arg x} must be a data frame.", "x" = "It is {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
-  csv_check_path(path, "path", must_exist = FALSE)
+  check_entries_table(x)
+  csv_check_path(path, must_exist = FALSE)
   meta <- attr(x, "ec5_csv")
   if (is.null(bom)) bom <- if (is.logical(meta$bom)) meta$bom else TRUE
-  if (!rlang::is_bool(bom)) {
-    ec5_abort("{.arg bom} must be {.code TRUE} or {.code FALSE}.", class = "argument")
-  }
+  check_bool(bom)
   columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
   # A table with clean names is written with the export names it came with.
   names(columns) <- export_names(x)
@@ -160,10 +161,8 @@ csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env
   table
 }
 
-csv_check_path <- function(path, arg, must_exist = TRUE, call = rlang::caller_env()) {
-  if (!rlang::is_string(path) || !nzchar(path)) {
-    ec5_abort("{.arg {arg}} must be a single file path.", class = "argument", call = call)
-  }
+csv_check_path <- function(path, must_exist = TRUE, call = rlang::caller_env()) {
+  check_path(path, call = call)
   if (dir.exists(path)) {
     ec5_abort("{.file {path}} is a folder, not a file.", class = "io", call = call)
   }

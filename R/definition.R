@@ -35,7 +35,7 @@
 #'   "question": "How many?", "possible_answers": []}]}]}}}'
 #' ec5_project_from_json(json)
 ec5_project_from_json <- function(json) {
-  check_json_text(json, "json")
+  check_json_text(json)
   new_ec5_project(cpp_check(definition_read_cpp(json)))
 }
 
@@ -300,30 +300,4 @@ resolve_branch <- function(project, form_row, branch, mapped, call) {
     )
   }
   inputs[b[1], ]
-}
-
-check_project <- function(project, call) {
-  if (!inherits(project, "ec5_project")) {
-    ec5_abort(
-      c(
-        "{.arg project} must be an {.cls ec5_project}.",
-        "x" = "You supplied {.obj_type_friendly {project}}.",
-        "i" = "Use {.fn ec5_project} or {.fn ec5_project_from_json}."
-      ),
-      class = "argument", call = call
-    )
-  }
-}
-
-check_json_text <- function(json, arg, call = rlang::caller_env()) {
-  ok <- is.raw(json) || (is.character(json) && length(json) == 1L && !is.na(json))
-  if (!ok) {
-    ec5_abort(
-      c(
-        "{.arg {arg}} must be JSON text: a single string or a raw vector.",
-        "x" = "You supplied {.obj_type_friendly {json}}."
-      ),
-      class = "argument", call = call
-    )
-  }
 }

@@ -41,9 +41,9 @@ demo_server <- new.env(parent = emptyenv())
 #' @export
 ec5_demo_server <- function(stop = FALSE, rate_limits = c("relaxed", "production"),
                             set_base_url = FALSE) {
-  check_demo_flag(stop)
-  check_demo_flag(set_base_url)
-  rate_limits <- rlang::arg_match(rate_limits)
+  check_bool(stop)
+  check_bool(set_base_url)
+  rate_limits <- check_choice(rate_limits)
   if (stop) {
     return(demo_server_stop())
   }
@@ -106,14 +106,4 @@ server_component <- function() {
     sys.source(file, envir = server, keep.source = FALSE)
   }
   server
-}
-
-check_demo_flag <- function(x, arg = rlang::caller_arg(x), call = rlang::caller_env()) {
-  if (!rlang::is_bool(x)) {
-    ec5_abort(
-      c("{.arg {arg}} must be {.code TRUE} or {.code FALSE}.",
-        "x" = "It is {.obj_type_friendly {x}}."),
-      class = "argument", call = call
-    )
-  }
 }

@@ -12,6 +12,7 @@
 #' ec5_demo()
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_demo <- function(slug = "ec5-demo") {
+  slug <- check_slug(slug)
   url <- ec5_demo_server()
   cli::cli_h1("epicollect5 demo")
   project <- ec5_project(slug, base_url = url)

@@ -123,12 +123,12 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
   args <- entries_args(
-    slug, map_index, uuid, title, since, until,
-    rlang::arg_match(date_field), rlang::arg_match(sort_by),
-    rlang::arg_match(sort_order), max_entries, per_page, base_url,
-    rlang::arg_match(created_by)
+    slug, map_index, uuid, title, since, until, date_field, sort_by,
+    sort_order, max_entries, per_page, base_url, created_by
   )
-  check_uuid(parent_uuid, "parent_uuid")
+  slug <- args$slug
+  check_form(form)
+  check_uuid(parent_uuid)
   auth <- resolve_auth(auth, args$base_url)
   project <- project_get(slug, auth, args$base_url)
   cs <- ec5_column_spec(project, form = form, map_index = map_index)
@@ -148,23 +148,33 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
   name_columns(fetch_entries(slug, query, cs, args, auth), col_names)
 }
 
+# The choices of the entries functions' arguments, as in their formals.
+entries_choices <- list(
+  date_field = c("uploaded_at", "created_at"),
+  sort_by = c("uploaded_at", "created_at", "title"),
+  sort_order = c("asc", "desc"),
+  created_by = c("keep", "hash", "drop")
+)
+
 # Checks the arguments shared by every entries function and turns them into
 # the query of API-NOTES.md §3.1. Nothing is sent before all of them pass.
 entries_args <- function(slug, map_index, uuid, title, since, until,
                          date_field, sort_by, sort_order, max_entries,
                          per_page, base_url, created_by,
                          call = rlang::caller_env()) {
-  check_slug(slug, call = call)
   base_url <- check_base_url(base_url, call = call)
-  check_count(max_entries, "max_entries", min = 1, allow_inf = TRUE, call = call)
-  check_count(per_page, "per_page", min = 1, max = 1000, call = call)
-  if (!is.null(map_index)) check_count(map_index, "map_index", min = 0, call = call)
-  check_uuid(uuid, "uuid", call = call)
-  if (!is.null(title) && !rlang::is_string(title)) {
-    ec5_abort("{.arg title} must be a single string.", class = "argument", call = call)
-  }
-  since <- as_filter_time(since, "since", end_of_day = FALSE, call = call)
-  until <- as_filter_time(until, "until", end_of_day = TRUE, call = call)
+  slug <- check_slug(slug, base_url, call = call)
+  date_field <- check_choice(date_field, values = entries_choices$date_field, call = call)
+  sort_by <- check_choice(sort_by, values = entries_choices$sort_by, call = call)
+  sort_order <- check_choice(sort_order, values = entries_choices$sort_order, call = call)
+  created_by <- check_choice(created_by, values = entries_choices$created_by, call = call)
+  check_count(max_entries, min = 1, allow_inf = TRUE, call = call)
+  check_count(per_page, min = 1, max = 1000, call = call)
+  check_count(map_index, min = 0, allow_null = TRUE, call = call)
+  check_uuid(uuid, call = call)
+  check_string(title, allow_null = TRUE, allow_empty = TRUE, must = "a single string, or {.code NULL}", call = call)
+  since <- check_time(since, end_of_day = FALSE, call = call)
+  until <- check_time(until, end_of_day = TRUE, call = call)
   if (!is.null(since) && !is.null(until) && since > until) {
     ec5_abort(
       c("{.arg since} must not be after {.arg until}.",
@@ -191,7 +201,7 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
     }
   }
   list(
-    query = query, base_url = base_url, max_entries = max_entries,
+    slug = slug, query = query, base_url = base_url, max_entries = max_entries,
     since = since, until = until, date_field = date_field,
     sort_by = sort_by, sort_order = sort_order, created_by = created_by
   )
@@ -342,74 +352,9 @@ restore_table_attributes <- function(new, old) {
   new
 }
 
-as_filter_time <- function(x, arg, end_of_day, call) {
-  if (is.null(x)) {
-    return(NULL)
-  }
-  # A date without a time means the whole day, whichever way it is written.
-  if (rlang::is_string(x) && grepl("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", x)) {
-    x <- as.Date(x, optional = TRUE)
-  }
-  time <- if (inherits(x, "Date")) {
-    as.POSIXct(format(x), tz = "UTC") + if (end_of_day) 86399 else 0
-  } else if (inherits(x, "POSIXt")) {
-    as.POSIXct(x, tz = "UTC")
-  } else if (rlang::is_string(x)) {
-    parse_iso_time(x)
-  }
-  if (length(time) != 1L || is.na(time)) {
-    ec5_abort(
-      c("{.arg {arg}} must be a date or time.",
-        "x" = "You supplied {.val {format(x)}}.",
-        "i" = "Use a {.cls Date}, a {.cls POSIXct} or an ISO 8601 string such as {.val 2024-05-01} or {.val 2024-05-01T12:00:00Z}."),
-      class = "argument", call = call
-    )
-  }
-  time
-}
-
-parse_iso_time <- function(x) {
-  x <- sub("Z$", "", x)
-  formats <- c("%Y-%m-%dT%H:%M:%OS", "%Y-%m-%d %H:%M:%OS", "%Y-%m-%d")
-  for (f in formats) {
-    time <- as.POSIXct(strptime(x, f, tz = "UTC"))
-    if (!is.na(time)) return(time)
-  }
-  as.POSIXct(NA)
-}
-
 # API-NOTES.md §3.1: "YYYY-MM-DD HH:MM:SS" in UTC is what the server's MySQL
 # compares reliably.
 format_time <- function(x) format(x, "%Y-%m-%d %H:%M:%S", tz = "UTC")
-
-check_count <- function(x, arg, min = 0, max = Inf, allow_inf = FALSE,
-                        call = rlang::caller_env()) {
-  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) &&
-    (x == trunc(x) || (allow_inf && is.infinite(x))) && x >= min && x <= max
-  if (!ok) {
-    range <- if (is.finite(max)) "between {min} and {max}" else "of at least {min}"
-    ec5_abort(
-      c(paste0("{.arg {arg}} must be a whole number ", range, "."),
-        "x" = "You supplied {.val {format(x)}}."),
-      class = "argument", call = call
-    )
-  }
-  invisible(x)
-}
-
-check_uuid <- function(x, arg, call = rlang::caller_env()) {
-  if (is.null(x)) {
-    return(invisible())
-  }
-  if (!rlang::is_string(x) || nchar(x) < 36L) {
-    ec5_abort(
-      c("{.arg {arg}} must be an entry UUID (36 characters).",
-        "x" = "You supplied {.val {format(x)}}."),
-      class = "argument", call = call
-    )
-  }
-  invisible(x)
-}
 
 # A cli progress bar over pages, shown once a fetch needs more than one page.
 # The same progress is published in `fetch_status` so that a paced wait

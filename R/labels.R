@@ -14,12 +14,7 @@
 #' attr(x$b, "label") <- "What is b?"
 #' ec5_labels(x)
 ec5_labels <- function(x) {
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c("{.arg x} must be a data frame.", "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
+  check_data_frame(x, must = "a data frame")
   labels <- vapply(x, function(col) {
     label <- attr(col, "label", exact = TRUE)
     if (rlang::is_string(label)) label else NA_character_

@@ -13,18 +13,19 @@
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
-#' dir <- tempfile("ec5-copy")
-#' ec5_sync("ec5-demo", dir = dir, base_url = url)
+#' path <- tempfile("ec5-copy")
+#' ec5_sync("ec5-demo", path = path, base_url = url)
 #' ec5_demo_server(stop = TRUE)
 #' # The server is gone; the copy is not.
-#' ec5_local("ec5-demo", dir = dir, base_url = url)
-ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url(),
+#' ec5_local("ec5-demo", path = path, base_url = url)
+ec5_local <- function(slug, con = NULL, path = ec5_cache_dir(), base_url = ec5_base_url(),
                       col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
-  check_slug(slug)
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug, base_url)
+  check_store_args(con, path)
   call <- rlang::current_env()
-  store <- store_open(con, dir, base_url, slug, create = FALSE)
+  store <- store_open(con, path, base_url, slug, create = FALSE)
   on.exit(store_close(store))
   store_try(store_read_project(store, call, col_names), "read", store_where(store), call)
 }
@@ -71,7 +72,7 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' (one row per answer in the table `<table>__answers`).
 #'
 #' @param con A DBI connection to the database that holds the copy.
-#' @param slug The project's slug.
+#' @param slug The project's slug or URL.
 #' @param table A table of the project: a form's name or a branch's export
 #'   name (as in [ec5_project_data()]), or the SQL table's name.
 #' @param col_names The column names of the lazy table: `"export"` (as
@@ -90,9 +91,11 @@ local_provenance <- function(slug, cs, args, rows, synced_at) {
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_tbl <- function(con, slug, table,
                     col_names = getOption("epicollect5.col_names", "export")) {
-  rlang::check_installed(c("dbplyr", "dplyr"), "for lazy tables of the local copy")
+  check_class(con, "DBIConnection", "a DBI connection")
+  slug <- check_slug(slug)
+  check_string(table, must = "the name of a table of the local copy")
   col_names <- check_col_names(col_names)
-  check_slug(slug)
+  rlang::check_installed(c("dbplyr", "dplyr"), "for lazy tables of the local copy")
   call <- rlang::current_env()
   check_store_con(con, call)
   store <- list(con = con, slug = slug, dialect = store_dialect(con))
@@ -100,14 +103,10 @@ ec5_tbl <- function(con, slug, table,
   if (!nrow(state)) {
     store_missing(slug, call)
   }
-  at <- match(table, state$table_name) %|NA|% match(table, state$sql_table)
-  if (!rlang::is_string(table) || is.na(at)) {
-    ec5_abort(
-      c("{.arg table} must name a table of the local copy of {.val {slug}}.",
-        "x" = "You supplied {.val {format(table)}}.",
-        "i" = "Its tables are {.val {state$table_name}}."),
-      class = "argument"
-    )
+  tables <- state$table_name
+  at <- match(table, tables) %|NA|% match(table, state$sql_table)
+  if (is.na(at)) {
+    check_table_name(table, tables, what = "a table of the local copy")
   }
   lazy <- dplyr::tbl(con, state$sql_table[at])
   if (col_names == "export") {

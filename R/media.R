@@ -11,9 +11,9 @@
 #' @param format `"entry_original"` for the photo as uploaded, or
 #'   `"entry_thumb"` for a 100x100 thumbnail. Audio and video are always
 #'   fetched as uploaded.
-#' @param dest A file path to write to, or `NULL` to return the bytes.
+#' @param path A file path to write to, or `NULL` to return the bytes.
 #' @param type `"photo"`, `"audio"` or `"video"`; guessed when `NULL`.
-#' @return The path written (invisibly), or a raw vector when `dest` is
+#' @return The path written (invisibly), or a raw vector when `path` is
 #'   `NULL`.
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
@@ -24,26 +24,23 @@
 #' length(bytes)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
-                      dest = NULL, type = NULL, auth = NULL,
+                      path = NULL, type = NULL, auth = NULL,
                       base_url = ec5_base_url()) {
-  check_slug(slug)
-  format <- rlang::arg_match(format)
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug, base_url)
+  format <- check_choice(format)
+  must <- "a media file name or URL from an entries table"
+  check_string(name, must = must)
   file <- media_file_name(name)
   if (is.na(file)) {
-    ec5_abort(
-      c("{.arg name} must be a media file name or URL from an entries table.",
-        "x" = "You supplied {.val {format(name)}}."),
-      class = "argument"
-    )
+    abort_argument(name, "name", must, call = rlang::current_env())
   }
+  check_choice(type, values = c("photo", "audio", "video"), allow_null = TRUE)
   type <- type %||% media_type(file)
-  if (!is.null(dest) && !rlang::is_string(dest)) {
-    ec5_abort("{.arg dest} must be a file path or {.code NULL}.", class = "argument")
-  }
+  check_path(path, allow_null = TRUE, must = "a file path, or {.code NULL}")
   auth <- resolve_auth(auth, base_url)
   project <- project_get(slug, auth, base_url)
-  target <- if (is.null(dest)) tempfile("ec5-media-") else dest
+  target <- if (is.null(path)) tempfile("ec5-media-") else path
   result <- media_fetch(slug, file, type, format, target, project, auth, base_url)
   if (!identical(result$status, "downloaded")) {
     ec5_abort(
@@ -51,20 +48,20 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
       class = if (identical(result$status, "placeholder")) "not_found" else "io"
     )
   }
-  if (is.null(dest)) {
+  if (is.null(path)) {
     on.exit(unlink(target))
     return(readBin(target, "raw", file.size(target)))
   }
-  invisible(dest)
+  invisible(path)
 }
 
 #' Download the media files of a table
 #'
 #' Downloads every photo, audio and video file named in a table from
 #' [ec5_entries()], [ec5_branch_entries()] or [ec5_project_data()] (or in a
-#' character vector of file names) into `dir`. Each file is written to a
+#' character vector of file names) into the folder `path`. Each file is written to a
 #' temporary name and renamed only when complete, so an interrupted or failed
-#' download leaves no partial file; files already in `dir` are skipped unless
+#' download leaves no partial file; files already in `path` are skipped unless
 #' `overwrite` is `TRUE`, so a second run downloads only what is missing. A
 #' photo the device never uploaded comes back from the server as a
 #' placeholder image; it is reported, not saved. One failed file does not
@@ -78,12 +75,12 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #' @inheritParams ec5_media
 #' @param x A table of entries, an `ec5_project_data` object, or a character
 #'   vector of media file names or URLs.
-#' @param dir The folder to write into; created if needed.
-#' @param overwrite Whether to download files that already exist in `dir`.
-#' @param slug The project slug; taken from `x` when it is a table from this
+#' @param path The folder to write into; created if needed.
+#' @param overwrite Whether to download files that already exist in `path`.
+#' @param slug The project slug or URL; taken from `x` when it is a table from this
 #'   package.
 #' @return A tibble with one row per file: `name`, `path`, `status`
-#'   (`"downloaded"`; `"skipped"`, already in `dir`; `"placeholder"`, a photo
+#'   (`"downloaded"`; `"skipped"`, already in `path`; `"placeholder"`, a photo
 #'   the device never uploaded; `"missing"`, an audio or video file the device
 #'   never uploaded; or `"failed"`), `bytes` and `error`.
 #' @export
@@ -92,25 +89,21 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
 #' ec5_media_download(students[1:3, ], tempfile("media"), base_url = url)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
-ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
+ec5_media_download <- function(x, path, format = c("entry_original", "entry_thumb"),
                                overwrite = FALSE, slug = NULL, auth = NULL,
                                base_url = ec5_base_url()) {
-  format <- rlang::arg_match(format)
-  if (!rlang::is_bool(overwrite)) {
-    ec5_abort("{.arg overwrite} must be {.code TRUE} or {.code FALSE}.", class = "argument")
-  }
-  if (!rlang::is_string(dir) || !nzchar(dir)) {
-    ec5_abort("{.arg dir} must be a folder path.", class = "argument")
-  }
-  slug <- slug %||% media_slug(x)
-  check_slug(slug)
+  check_media_source(x)
+  check_path(path, must = "a folder path")
+  format <- check_choice(format)
+  check_bool(overwrite)
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug %||% media_slug(x), base_url)
   files <- unique(media_names(x))
   files <- files[!is.na(files)]
-  if (!dir.exists(dir) && !dir.create(dir, recursive = TRUE)) {
-    ec5_abort("Could not create folder {.file {dir}}.", class = "io")
+  if (!dir.exists(path) && !dir.create(path, recursive = TRUE)) {
+    ec5_abort("Could not create folder {.file {path}}.", class = "io")
   }
-  paths <- file.path(dir, media_local_name(files, format))
+  paths <- file.path(path, media_local_name(files, format))
   wanted <- overwrite | !media_whole(paths, files)
   auth <- resolve_auth(auth, base_url)
   # With every file at hand, nothing is asked of the server, not even the definition.
@@ -257,20 +250,12 @@ media_local_name <- function(file, format) {
   if (format == "entry_thumb") paste0("thumb_", file) else file
 }
 
-media_names <- function(x, call = rlang::caller_env()) {
+media_names <- function(x) {
   if (is.character(x)) {
     return(media_file_name(x))
   }
   if (inherits(x, "ec5_project_data")) {
-    return(unlist(lapply(x, media_names, call = call), use.names = FALSE))
-  }
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c("{.arg x} must be a table of entries, project data or a character vector of file names.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument",
-      call = call
-    )
+    return(unlist(lapply(x, media_names), use.names = FALSE))
   }
   cols <- Filter(is.character, x)
   unlist(lapply(cols, media_file_name), use.names = FALSE)
@@ -284,9 +269,9 @@ media_slug <- function(x, call = rlang::caller_env()) {
   }
   if (is.null(slug)) {
     ec5_abort(
-      c("Cannot tell which project {.arg x} comes from.", "i" = "Give {.arg slug}."),
-      class = "argument",
-      call = call
+      c("{.arg slug} is needed: {.arg x} does not say which project it comes from.",
+        "i" = "Tables from {.fn ec5_entries} and the other functions of epicollect5 say it; for file names, give {.arg slug}."),
+      class = "argument", argument = "slug", call = call
     )
   }
   slug

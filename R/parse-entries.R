@@ -70,16 +70,17 @@ ec5_parse_entries <- function(json, project, form = NULL, branch = NULL, map_ind
                               col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
   pages <- check_pages(json)
+  must <- "an {.cls ec5_project} or the JSON of a project definition"
+  if (missing(project)) {
+    abort_missing("project", must, call = rlang::current_env())
+  }
+  if (!inherits(project, "ec5_project") && !(is.raw(project) || rlang::is_string(project))) {
+    abort_argument(project, "project", must, call = rlang::current_env())
+  }
+  check_form(form)
+  check_form(branch)
+  check_count(map_index, min = 0, allow_null = TRUE)
   if (!inherits(project, "ec5_project")) {
-    if (!(is.raw(project) || rlang::is_string(project))) {
-      ec5_abort(
-        c(
-          "{.arg project} must be an {.cls ec5_project} or the JSON of a project definition.",
-          "x" = "You supplied {.obj_type_friendly {project}}."
-        ),
-        class = "argument"
-      )
-    }
     project <- ec5_project_from_json(project)
   }
   cs <- ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
@@ -115,19 +116,20 @@ provenance <- function(slug, cs, source, ...) {
 
 # The pages as a list of strings and raw vectors.
 check_pages <- function(json, call = rlang::caller_env()) {
+  must <- "entries pages as text: a character vector, a raw vector, or a list of those"
+  if (missing(json)) {
+    abort_missing("json", must, call = call)
+  }
   pages <- if (is.raw(json)) list(json) else as.list(json)
   ok <- (is.character(json) || is.raw(json) || is.list(json)) &&
     all(vapply(pages, function(p) {
       is.raw(p) || (is.character(p) && length(p) == 1L && !is.na(p))
     }, logical(1)))
   if (!ok) {
-    ec5_abort(
-      c(
-        "{.arg json} must be entries pages as text: a character vector, a raw vector, or a list of those.",
-        "x" = "You supplied {.obj_type_friendly {json}}.",
-        "i" = "To read a file, use {.code readBin(path, \"raw\", file.size(path))} first."
-      ),
-      class = "argument", call = call
+    abort_argument(
+      json, "json", must,
+      bullets = c("i" = "To read a file, use {.code readBin(path, \"raw\", file.size(path))} first."),
+      call = call
     )
   }
   pages

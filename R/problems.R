@@ -32,15 +32,7 @@ ec5_problems <- function(x) {
     })
     return(do.call(rbind, c(list(tibble::add_column(empty_problems(), table = character(0), .before = 1)), parts)))
   }
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c(
-        "{.arg x} must be a table of entries.",
-        "x" = "You supplied {.obj_type_friendly {x}}."
-      ),
-      class = "argument"
-    )
-  }
+  check_data_frame(x, must = "a table of entries or an {.cls ec5_project_data} object")
   problems <- attr(x, "problems", exact = TRUE)
   if (is.null(problems)) {
     return(empty_problems())

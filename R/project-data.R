@@ -31,11 +31,10 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
                              auth = NULL, base_url = ec5_base_url(),
                              col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
-  check_slug(slug)
   base_url <- check_base_url(base_url)
-  if (!rlang::is_bool(branches)) {
-    ec5_abort("{.arg branches} must be {.code TRUE} or {.code FALSE}.", class = "argument")
-  }
+  slug <- check_slug(slug, base_url)
+  check_strings(forms, allow_null = TRUE, must = "the names, slugs or refs of forms, or {.code NULL}")
+  check_bool(branches)
   call <- rlang::current_env()
   args <- do.call(table_args, c(list(slug, base_url), project_data_filters(...), call = call))
   auth <- resolve_auth(auth, base_url)
@@ -59,11 +58,9 @@ table_args <- function(slug, base_url, since = NULL, until = NULL,
                        call = rlang::caller_env()) {
   args <- entries_args(
     slug, map_index, uuid = NULL, title = NULL, since = since, until = until,
-    date_field = rlang::arg_match0(date_field, c("uploaded_at", "created_at"), error_call = call),
-    sort_by = "uploaded_at", sort_order = sort_order, max_entries = max_entries, per_page = per_page,
-    base_url = base_url,
-    created_by = rlang::arg_match0(created_by, c("keep", "hash", "drop"), error_call = call),
-    call = call
+    date_field = date_field, sort_by = "uploaded_at", sort_order = sort_order,
+    max_entries = max_entries, per_page = per_page, base_url = base_url,
+    created_by = created_by, call = call
   )
   args$one_page <- one_page
   args
@@ -90,11 +87,12 @@ project_data_filters <- function(..., call = rlang::caller_env()) {
   filters <- list(...)
   allowed <- c("since", "until", "date_field", "map_index", "created_by")
   unknown <- setdiff(names(filters), allowed)
-  if (length(unknown) || (length(filters) && is.null(names(filters)))) {
+  unnamed <- length(filters) && (is.null(names(filters)) || !all(nzchar(names(filters))))
+  if (length(unknown) || unnamed) {
     ec5_abort(
-      c("{.arg ...} takes only the filters {.arg {allowed}}.",
-        "x" = "Unknown: {.arg {unknown}}."),
-      class = "argument", call = call
+      c("{.arg ...} takes only these filters, by name: {.arg {allowed}}.",
+        "x" = if (length(unknown)) "You supplied {.arg {unknown}}." else "You supplied an argument without a name."),
+      class = "argument", argument = "...", call = call
     )
   }
   filters
@@ -231,12 +229,16 @@ table_depth <- function(h, i) {
 ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
   check_project_data(x)
   h <- attr(x, "hierarchy")
-  check_table_name(child, h$table, "child")
+  check_table_name(child, h$table)
+  if (!is.null(parent)) check_table_name(parent, h$table)
+  check_string(suffix, must = "a single non-empty string")
   parent <- parent %||% h$parent[match(child, h$table)]
   if (is.na(parent)) {
-    ec5_abort("Table {.val {child}} is a top form: it has no parent.", class = "argument")
+    abort_argument(
+      child, "child", "a table with a parent: a child form or a branch",
+      shown = "You supplied {ec5_shown}, a top form.", call = rlang::current_env()
+    )
   }
-  check_table_name(parent, h$table, "parent")
   kid <- x[[child]]
   key <- if ("ec5_branch_owner_uuid" %in% names(kid)) "ec5_branch_owner_uuid" else "ec5_parent_uuid"
   up <- x[[parent]]
@@ -246,25 +248,4 @@ ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
   names(extra)[clash] <- paste0(names(extra)[clash], suffix)
   out <- tibble::as_tibble(c(kid, extra))
   restore_table_attributes(out, kid)
-}
-
-check_project_data <- function(x, call = rlang::caller_env()) {
-  if (!inherits(x, "ec5_project_data")) {
-    ec5_abort(
-      c("{.arg x} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument", call = call
-    )
-  }
-}
-
-check_table_name <- function(name, tables, arg, call = rlang::caller_env()) {
-  if (!rlang::is_string(name) || !name %in% tables) {
-    ec5_abort(
-      c("{.arg {arg}} must name a table of the project data.",
-        "x" = "You supplied {.val {format(name)}}.",
-        "i" = "The tables are {.val {tables}}."),
-      class = "argument", call = call
-    )
-  }
 }

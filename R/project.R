@@ -8,7 +8,11 @@
 #' rate-limit budget.
 #'
 #' @param slug The project slug: the last part of the project's URL, e.g.
-#'   `"ec5-demo"` for `https://five.epicollect.net/project/ec5-demo`.
+#'   `"ec5-demo"` for `https://five.epicollect.net/project/ec5-demo`. The URL
+#'   itself will do too, as copied from the browser (any page of the
+#'   project) or from an API request: the slug is read from it. A URL on a
+#'   server other than `base_url` is refused, as requests (and credentials)
+#'   only go to `base_url`.
 #' @param auth An [ec5_auth()] object for a private project. The default,
 #'   `NULL`, uses `EC5_CLIENT_ID` and `EC5_CLIENT_SECRET` when they are set
 #'   and no credentials otherwise (enough for public projects).
@@ -25,8 +29,8 @@
 #' ec5_project("ec5-demo", base_url = url)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project <- function(slug, auth = NULL, base_url = ec5_base_url()) {
-  check_slug(slug)
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug, base_url)
   auth <- resolve_auth(auth, base_url)
   project_get(slug, auth, base_url)
 }

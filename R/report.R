@@ -78,7 +78,7 @@ ec5_counts <- function(x) {
 #' @export
 ec5_uploads <- function(x, unit = c("week", "day", "month")) {
   check_project_data(x)
-  unit <- rlang::arg_match(unit)
+  unit <- check_choice(unit)
   parts <- lapply(names(x), function(t) {
     day <- as.Date(x[[t]]$uploaded_at)
     period <- period_start(day[!is.na(day)], unit)
@@ -145,10 +145,10 @@ ec5_choices <- function(x) {
 #' @export
 ec5_newest <- function(x, table = names(x)[1], n = 10, columns = 6, width = 40) {
   check_project_data(x)
-  check_table_name(table, names(x), "table")
-  check_count(n, "n", min = 1)
-  check_count(columns, "columns", min = 1)
-  check_count(width, "width", min = 5)
+  check_table_name(table, names(x))
+  check_count(n, min = 1)
+  check_count(columns, min = 1)
+  check_count(width, min = 5)
   t <- x[[table]]
   t <- t[order(t$uploaded_at, decreasing = TRUE, na.last = TRUE), ]
   t <- utils::head(t, n)
@@ -163,14 +163,11 @@ ec5_newest <- function(x, table = names(x)[1], n = 10, columns = 6, width = 40) 
 #' @rdname ec5_report
 #' @export
 ec5_dictionary <- function(x) {
+  check_class(
+    x, c("ec5_project_data", "ec5_project"),
+    "an {.cls ec5_project_data} object from {.fn ec5_project_data} or an {.cls ec5_project} from {.fn ec5_project}"
+  )
   project <- if (inherits(x, "ec5_project_data")) attr(x, "project") else x
-  if (!inherits(project, "ec5_project")) {
-    ec5_abort(
-      c("{.arg x} must be an {.cls ec5_project_data} or {.cls ec5_project} object.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
   plan <- project_data_plan(project, NULL, TRUE)
   parts <- lapply(seq_len(nrow(plan)), function(i) {
     q <- table_questions(project, plan[i, ])
@@ -210,8 +207,9 @@ ec5_dictionary <- function(x) {
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_uploads_plot <- function(x, tables = NULL) {
   check_project_data(x)
-  tables <- tables %||% names(x)[vapply(x, function(t) any(!is.na(t$uploaded_at)), logical(1))]
+  check_strings(tables, allow_null = TRUE, must = "the names of tables of {.arg x}, or {.code NULL}")
   for (t in tables) check_table_name(t, names(x), "tables")
+  tables <- tables %||% names(x)[vapply(x, function(t) any(!is.na(t$uploaded_at)), logical(1))]
   if (!length(tables)) {
     ec5_abort("No table of {.arg x} has entries to draw.", class = "argument")
   }
@@ -249,6 +247,7 @@ ec5_uploads_plot <- function(x, tables = NULL) {
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_map_plot <- function(x, main = NULL) {
   check_project_data(x)
+  check_string(main, allow_null = TRUE, allow_empty = TRUE, must = "a single string, or {.code NULL}")
   rlang::check_installed(c("sf", "maps"), reason = "to draw maps of locations.")
   points <- located_points(x)
   if (is.null(points)) {

@@ -16,16 +16,12 @@
 #' ec5_search_projects("EC5", base_url = url)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_search_projects <- function(name, exact = FALSE, base_url = ec5_base_url()) {
-  if (!rlang::is_string(name) || !nzchar(name) || grepl("/", name, fixed = TRUE)) {
-    ec5_abort(
-      c("{.arg name} must be a non-empty string without {.val /}.",
-        "x" = "You supplied {.val {format(name)}}."),
-      class = "argument"
-    )
+  must <- "the start of a project name: a non-empty string without {.val /}"
+  check_string(name, must = must)
+  if (grepl("/", name, fixed = TRUE)) {
+    abort_argument(name, "name", must, call = rlang::current_env())
   }
-  if (!rlang::is_bool(exact)) {
-    ec5_abort("{.arg exact} must be {.code TRUE} or {.code FALSE}.", class = "argument")
-  }
+  check_bool(exact)
   base_url <- check_base_url(base_url)
   hits <- ec5_api_json(
     base_url, paste0("/api/projects/", utils::URLencode(name, reserved = TRUE)),

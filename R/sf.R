@@ -22,22 +22,22 @@
 #'                 long_where = c(-0.12, NA))
 #' ec5_as_sf(x)
 ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
-  rlang::check_installed("sf", reason = "to make maps of locations.")
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c("{.arg x} must be a table of entries.", "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
+  check_data_frame(x)
+  check_string(location, allow_null = TRUE, must = "the name of a location question, or {.code NULL}")
+  check_bool(na_rm)
   locations <- table_locations(x)
   found <- locations$location
   location <- location %||% found[1]
-  if (!rlang::is_string(location) || !location %in% found) {
+  if (!length(found)) {
     ec5_abort(
-      c("{.arg location} must name a location question of {.arg x}.",
-        "x" = if (length(found)) "You supplied {.val {format(location)}}." else "{.arg x} has no location columns.",
-        "i" = if (length(found)) "Its locations are {.val {found}}."),
-      class = "argument"
+      c("{.arg x} must have location columns.", "x" = "It has no latitude and longitude columns."),
+      class = "argument", argument = "x"
+    )
+  }
+  if (!location %in% found) {
+    abort_argument(
+      location, "location", "the name of a location question of {.arg x}",
+      bullets = c("i" = "Its locations are {.val {found}}."), call = rlang::current_env()
     )
   }
   at <- match(location, found)
@@ -46,6 +46,7 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
   if (na_rm) {
     x <- x[!missing, , drop = FALSE]
   }
+  rlang::check_installed("sf", reason = "to make maps of locations.")
   sf::st_as_sf(
     tibble::as_tibble(x),
     coords = coords,

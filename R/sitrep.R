@@ -12,6 +12,7 @@
 #' @examples
 #' ec5_sitrep()
 ec5_sitrep <- function(base_url = ec5_base_url()) {
+  base_url <- check_base_url(base_url)
   curl <- cpp_check(libcurl_info_cpp())
   id <- Sys.getenv("EC5_CLIENT_ID")
   secret <- Sys.getenv("EC5_CLIENT_SECRET")

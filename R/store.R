@@ -21,7 +21,7 @@ store_open <- function(con, dir, base_url, slug, create = TRUE, call = rlang::ca
   owned <- is.null(con)
   path <- NA_character_
   if (owned) {
-    path <- store_path(dir, base_url, slug, call)
+    path <- store_path(dir, base_url, slug)
     if (!create && !file.exists(path)) {
       store_missing(slug, call)
     }
@@ -51,10 +51,7 @@ store_close <- function(store) {
 
 # One SQLite file per server and project, so that clearing a copy is deleting
 # a file and two projects never wait for each other's lock.
-store_path <- function(dir, base_url, slug, call = rlang::caller_env()) {
-  if (!rlang::is_string(dir) || !nzchar(dir)) {
-    ec5_abort("{.arg dir} must be a folder path.", class = "argument", call = call)
-  }
+store_path <- function(dir, base_url, slug) {
   file.path(dir, server_key(base_url), paste0(slug, ".sqlite"))
 }
 
@@ -62,14 +59,9 @@ server_key <- function(base_url) {
   slugify(sub("^https?://", "", base_url))
 }
 
+# The connection is checked as an argument by check_store_args(); this finds
+# it closed.
 check_store_con <- function(con, call) {
-  if (!inherits(con, "DBIConnection")) {
-    ec5_abort(
-      c("{.arg con} must be a DBI connection, or {.code NULL} for the local SQLite copy.",
-        "x" = "You supplied {.obj_type_friendly {con}}."),
-      class = "argument", call = call
-    )
-  }
   if (!DBI::dbIsValid(con)) {
     ec5_abort(
       c("The database connection {.arg con} is closed.",

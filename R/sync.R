@@ -2,7 +2,7 @@
 #'
 #' The first call downloads every form and branch of a project (like
 #' [ec5_project_data()], safe against changes during the fetch, see
-#' [ec5_entries()]) into a database: by default an SQLite file under `dir`,
+#' [ec5_entries()]) into a database: by default an SQLite file under `path`,
 #' or any DBI connection `con` (for example a PostgreSQL database a team
 #' shares). Later calls ask the server only for entries uploaded or edited
 #' since the newest one already stored (`uploaded_at`, inclusive) and upsert
@@ -37,9 +37,9 @@
 #'
 #' @inheritParams ec5_project_data
 #' @param con A DBI connection to the database that holds the copy, or
-#'   `NULL` for an SQLite file per project under `dir`.
+#'   `NULL` for an SQLite file per project under `path`.
 #' @param full Whether to fetch everything again instead of only what is new.
-#' @param dir The folder of the SQLite copies (when `con` is `NULL`); see
+#' @param path The folder of the SQLite copies (when `con` is `NULL`); see
 #'   [ec5_cache_dir()].
 #' @return An `ec5_project_data` object as [ec5_local()] reads it after the
 #'   sync, with an extra attribute `changes`: a tibble with one row per
@@ -50,25 +50,24 @@
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
-#' dir <- tempfile("ec5-sync")
-#' x <- ec5_sync("ec5-demo", dir = dir, base_url = url)
+#' path <- tempfile("ec5-sync")
+#' x <- ec5_sync("ec5-demo", path = path, base_url = url)
 #' attr(x, "changes")
 #' # Nothing new: one request per table, nothing inserted or deleted.
-#' attr(ec5_sync("ec5-demo", dir = dir, base_url = url), "changes")
+#' attr(ec5_sync("ec5-demo", path = path, base_url = url), "changes")
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_sync <- function(slug, con = NULL, full = FALSE, auth = NULL,
-                     base_url = ec5_base_url(), dir = ec5_cache_dir(),
+                     base_url = ec5_base_url(), path = ec5_cache_dir(),
                      col_names = getOption("epicollect5.col_names", "export")) {
   col_names <- check_col_names(col_names)
-  check_slug(slug)
   base_url <- check_base_url(base_url)
-  if (!rlang::is_bool(full)) {
-    ec5_abort("{.arg full} must be {.code TRUE} or {.code FALSE}.", class = "argument")
-  }
-  call <- rlang::current_env()
-  store <- store_open(con, dir, base_url, slug)
-  on.exit(store_close(store))
+  slug <- check_slug(slug, base_url)
+  check_store_args(con, path)
+  check_bool(full)
   auth <- resolve_auth(auth, base_url)
+  call <- rlang::current_env()
+  store <- store_open(con, path, base_url, slug)
+  on.exit(store_close(store))
   changes <- store_sync(store, sync_project_tables(store, slug, full, auth, base_url, call))
   out <- store_try(store_read_project(store, call, col_names), "read", store_where(store), call)
   attr(out, "changes") <- changes

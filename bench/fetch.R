@@ -192,7 +192,7 @@ setup_runs <- function(setup) {
   on.exit(unlink(dir, recursive = TRUE), add = TRUE)
   full_minimum <- function(x) sum(pmax(1, ceiling(table_rows(x) / 1000)))
   one_per_table <- function(x) length(x)
-  sync <- function() ec5_sync(setup$slug, dir = dir, base_url = url)
+  sync <- function() ec5_sync(setup$slug, path = dir, base_url = url)
   plan <- list(
     project_data = function() run("project_data", server, function() {
       ec5_project_data(setup$slug, base_url = url)

@@ -94,7 +94,7 @@ upsert <- function() {
 }
 cases <- list(
   upsert = upsert,
-  local = function() ec5_local(slug, dir = dir, base_url = base_url),
+  local = function() ec5_local(slug, path = dir, base_url = base_url),
   readRDS = function() readRDS(rds)
 )
 rounds <- as.integer(Sys.getenv("EC5_BENCH_ROUNDS", "5"))
@@ -106,7 +106,7 @@ times <- do.call(rbind, lapply(seq_len(rounds), function(round) {
   }))
 }))
 ns$store_close(store)
-back <- ec5_local(slug, dir = dir, base_url = base_url)[[1]]
+back <- ec5_local(slug, path = dir, base_url = base_url)[[1]]
 stopifnot(nrow(back) == nrow(table), identical(back$title[back$ec5_uuid %in% edits$ec5_uuid], edits$title))
 
 median_by <- function(x) tapply(x, factor(times$case, names(cases)), stats::median)

@@ -254,7 +254,7 @@ test_that("bad arguments are refused before any request", {
     quote(ec5_branch_entries("ec5-demo", base_url = url)),
     quote(ec5_project("ec5_demo", base_url = url)),
     quote(ec5_project_data("Ec5 Demo", base_url = url)),
-    quote(ec5_sync("ec5 demo", dir = tempfile(), base_url = url)),
+    quote(ec5_sync("ec5 demo", path = tempfile(), base_url = url)),
     quote(ec5_media("EC5-DEMO", "x_1.jpg", base_url = url))
   )
   for (call in calls) {
@@ -266,15 +266,4 @@ test_that("bad arguments are refused before any request", {
   expect_snapshot(error = TRUE, ec5_entries("ec5-demo", per_page = 1001, base_url = url))
   expect_snapshot(error = TRUE, ec5_entries("ec5-demo", max_entries = 0, base_url = url))
   expect_snapshot(error = TRUE, ec5_entries("ec5-demo", since = "2024-05-02", until = "2024-05-01", base_url = url))
-})
-
-test_that("check_slug() accepts slugs and suggests one for a project name", {
-  expect_invisible(epicollect5:::check_slug("ec5-demo"))
-  expect_invisible(epicollect5:::check_slug("a1-b2-c3"))
-  for (bad in c("EC5 Demo", "-demo", "demo-", "de--mo", "d\u00e9mo", "a/b")) {
-    expect_error(epicollect5:::check_slug(bad), class = "ec5_error_argument", label = bad)
-  }
-  expect_equal(epicollect5:::slugify("EC5 Démo: été"), "ec5-demo-ete")
-  expect_snapshot(error = TRUE, epicollect5:::check_slug("Démo Project 2"))
-  expect_snapshot(error = TRUE, epicollect5:::check_slug("!!!"))
 })

@@ -337,7 +337,6 @@ test_that("ec5_auth_default() builds from the environment, or returns NULL", {
   expect_identical(auth$client_id, "7")
   expect_identical(auth$base_url, "https://a.org")
   expect_identical(ec5_auth_default(auth, "https://a.org"), auth)
-  expect_error(ec5_auth_default(list(), "https://a.org"), class = "ec5_error_argument")
   expect_error(ec5_auth_default(auth, "https://b.org"), class = "ec5_error_argument")
 })
 

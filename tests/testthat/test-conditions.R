@@ -207,15 +207,15 @@ test_that("no secret or token appears in any output, condition or written file",
   sweep(ec5_join(data, names(data)[2]))
   sweep(ec5_as_sf(x))
   # Local copies and media.
-  sweep(ec5_sync(slug, dir = store, auth = auth, base_url = url))
+  sweep(ec5_sync(slug, path = store, auth = auth, base_url = url))
   srv$entries(slug, action = "add")
-  sweep(ec5_sync(slug, dir = store, auth = auth, base_url = url))
+  sweep(ec5_sync(slug, path = store, auth = auth, base_url = url))
   sweep(ec5_cache_info(store))
   sweep(ec5_cache_info())
   sweep(ec5_media_download(data, media, auth = auth, base_url = url))
   photo <- list.files(media)[1]
   sweep(ec5_media(slug, photo, auth = auth, base_url = url))
-  sweep(ec5_media(slug, photo, dest = file.path(media, "copy.jpg"), auth = auth, base_url = url))
+  sweep(ec5_media(slug, photo, path = file.path(media, "copy.jpg"), auth = auth, base_url = url))
   srv$faults(type = "redirect", path = "^/api/export/media/", times = 1)
   sweep(ec5_media(slug, photo, auth = auth, base_url = url))
   # CSV out and in, JSON parsing offline.
@@ -257,7 +257,7 @@ test_that("no secret or token appears in any output, condition or written file",
     srv$clear_faults()
   }
   srv$faults(type = "error", status = 503, path = "^/api/export/entries/", times = 10)
-  sweep(ec5_sync(slug, dir = store, auth = auth, base_url = url))
+  sweep(ec5_sync(slug, path = store, auth = auth, base_url = url))
   sweep(ec5_entries(slug, auth = auth, base_url = url))
   srv$clear_faults()
   srv$faults(type = "drop", path = "^/api/export/media/", times = 10)
@@ -312,7 +312,7 @@ test_that("no secret or token appears in any output, condition or written file",
     }
   }
   # Clearing the copy shows nothing either.
-  cleared <- paste(sweep_capture(ec5_cache_clear(slug, dir = store)), collapse = "\n")
+  cleared <- paste(sweep_capture(ec5_cache_clear(slug, path = store)), collapse = "\n")
   expect_match(cleared, slug, fixed = TRUE)
   for (secret in c(secrets, tokens, "eyJ0eXAi")) {
     expect_false(grepl(secret, cleared, fixed = TRUE))

@@ -6,8 +6,8 @@ test_that("ec5_local() equals ec5_project_data() table by table for every projec
   dir <- withr::local_tempdir()
   for (slug in component$srv_catalogue()$slug) {
     auth <- if (slug %in% srv$clients$slug) server_auth(srv, slug)
-    suppressWarnings(ec5_sync(slug, dir = dir, auth = auth, base_url = srv$url))
-    local <- ec5_local(slug, dir = dir, base_url = srv$url)
+    suppressWarnings(ec5_sync(slug, path = dir, auth = auth, base_url = srv$url))
+    local <- ec5_local(slug, path = dir, base_url = srv$url)
     fresh <- suppressWarnings(ec5_project_data(slug, auth = auth, base_url = srv$url))
     expect_identical(names(local), names(fresh), label = slug)
     for (table in names(fresh)) {
@@ -22,11 +22,11 @@ test_that("the copy is read with no network, and gives the time of the last sync
   srv <- local_client_server()
   dir <- withr::local_tempdir()
   before <- Sys.time()
-  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  x <- ec5_sync("ec5-demo", path = dir, base_url = srv$url)
   url <- srv$url
   srv$process$stop()
-  expect_error(ec5_sync("ec5-demo", dir = dir, base_url = url), class = "ec5_error_transport")
-  local <- ec5_local("ec5-demo", dir = dir, base_url = url)
+  expect_error(ec5_sync("ec5-demo", path = dir, base_url = url), class = "ec5_error_transport")
+  local <- ec5_local("ec5-demo", path = dir, base_url = url)
   expect_identical(without_times(local), without_times(x))
   synced_at <- attr(local, "synced_at")
   expect_s3_class(synced_at, "POSIXct")
@@ -37,13 +37,13 @@ test_that("the copy is read with no network, and gives the time of the last sync
 
 test_that("ec5_local() says when there is no copy, and checks its arguments", {
   dir <- withr::local_tempdir()
-  expect_error(ec5_local("ec5-demo", dir = dir, base_url = "http://127.0.0.1:9"), class = "ec5_error_not_found")
+  expect_error(ec5_local("ec5-demo", path = dir, base_url = "http://127.0.0.1:9"), class = "ec5_error_not_found")
   expect_false(file.exists(file.path(dir, "127-0-0-1-9", "ec5-demo.sqlite")))
   con <- DBI::dbConnect(RSQLite::SQLite(), ":memory:")
   on.exit(DBI::dbDisconnect(con))
   expect_error(ec5_local("ec5-demo", con = con, base_url = "http://127.0.0.1:9"), class = "ec5_error_not_found")
   expect_error(ec5_local("ec5-demo", con = "db"), class = "ec5_error_argument")
-  expect_snapshot(ec5_local("ec5-demo", dir = dir, base_url = "http://127.0.0.1:9"), error = TRUE)
+  expect_snapshot(ec5_local("ec5-demo", path = dir, base_url = "http://127.0.0.1:9"), error = TRUE)
 })
 
 # The demo project synced into a temporary SQLite database: the server, the

@@ -261,7 +261,7 @@ test_that("ec5_media() returns the bytes or writes dest", {
   # A public media URL from the table works as the name.
   expect_identical(ec5_media("ec5-demo", url, base_url = srv$url), expected)
   dest <- withr::local_tempfile(fileext = ".jpg")
-  expect_identical(ec5_media("ec5-demo", photo, dest = dest, base_url = srv$url), dest)
+  expect_identical(ec5_media("ec5-demo", photo, path = dest, base_url = srv$url), dest)
   expect_identical(readBin(dest, "raw", file.size(dest)), expected)
   expect_identical(
     ec5_media("ec5-demo", photo, format = "entry_thumb", base_url = srv$url),
@@ -313,7 +313,7 @@ test_that("an interrupted or failed download leaves no file behind", {
   expect_equal(list.files(dir, all.files = TRUE, no.. = TRUE), present[1])
   # ec5_media() with dest: no file either.
   dest <- file.path(dir, "one.jpg")
-  expect_error(ec5_media("ec5-demo", present[2], dest = dest, base_url = srv$url), class = "ec5_error_server")
+  expect_error(ec5_media("ec5-demo", present[2], path = dest, base_url = srv$url), class = "ec5_error_server")
   expect_false(file.exists(dest))
   srv$clear_faults()
   # The local server answers a fault before it counts the request against
@@ -334,7 +334,7 @@ test_that("media arguments are checked before any request", {
   mark <- log_marker(srv)
   url <- srv$url
   expect_error(ec5_media("ec5-demo", "notes.txt", base_url = url), class = "ec5_error_argument")
-  expect_error(ec5_media("ec5-demo", "a_1.jpg", dest = 1, base_url = url), class = "ec5_error_argument")
+  expect_error(ec5_media("ec5-demo", "a_1.jpg", path = 1, base_url = url), class = "ec5_error_argument")
   expect_error(ec5_media("ec5-demo", "a_1.jpg", format = "big", base_url = url))
   expect_error(ec5_media_download(list(1), dir, slug = "ec5-demo", base_url = url), class = "ec5_error_argument")
   expect_error(ec5_media_download("a_1.jpg", "", slug = "ec5-demo", base_url = url), class = "ec5_error_argument")

@@ -9,7 +9,7 @@ local_copy <- function(con, slug = "ec5-demo", dir = NULL, url) {
   if (is.null(dir)) {
     without_times(ec5_local(slug, con = con, base_url = url))
   } else {
-    without_times(ec5_local(slug, dir = dir, base_url = url))
+    without_times(ec5_local(slug, path = dir, base_url = url))
   }
 }
 
@@ -136,7 +136,7 @@ sync_child <- function(srv, dir, full = FALSE, schema = NULL, slug = "ec5-demo")
                             dbname = pg$dbname, timezone = "UTC", timezone_out = "UTC")
       DBI::dbExecute(con, paste("SET search_path TO", schema))
     }
-    x <- epicollect5::ec5_sync(slug, con = con, full = full, dir = dir, base_url = url)
+    x <- epicollect5::ec5_sync(slug, con = con, full = full, path = dir, base_url = url)
     attr(x, "changes")
   }, args = list(
     slug = slug, url = srv$url, dir = dir, full = full, schema = schema,
@@ -151,7 +151,7 @@ test_store("two processes syncing one project at once end with one exact copy", 
   dir <- withr::local_tempdir()
   schema <- attr(con, "ec5_schema")
   first <- if (backend == "sqlite") {
-    ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+    ec5_sync("ec5-demo", path = dir, base_url = srv$url)
   } else {
     ec5_sync("ec5-demo", con = con, base_url = srv$url)
   }
@@ -180,7 +180,7 @@ test_store("a sync killed with -9 at any moment leaves the previous copy whole",
   read <- function() {
     if (backend == "sqlite") local_copy(NULL, dir = dir, url = srv$url) else local_copy(con, url = srv$url)
   }
-  if (backend == "sqlite") ec5_sync("ec5-demo", dir = dir, base_url = srv$url) else ec5_sync("ec5-demo", con = con, base_url = srv$url)
+  if (backend == "sqlite") ec5_sync("ec5-demo", path = dir, base_url = srv$url) else ec5_sync("ec5-demo", con = con, base_url = srv$url)
   before <- read()
   tables <- length(before)
   srv$entries("ec5-demo", action = "add")
@@ -200,7 +200,7 @@ test_store("a sync killed with -9 at any moment leaves the previous copy whole",
     expect_identical(read(), before, label = paste("killed after", requests, "requests"))
   }
   srv$clear_faults()
-  x <- if (backend == "sqlite") ec5_sync("ec5-demo", dir = dir, base_url = srv$url) else ec5_sync("ec5-demo", con = con, base_url = srv$url)
+  x <- if (backend == "sqlite") ec5_sync("ec5-demo", path = dir, base_url = srv$url) else ec5_sync("ec5-demo", con = con, base_url = srv$url)
   expect_identical(read(), fresh_copy(srv))
   # No stray file: the killed syncs' journal (which SQLite rolls back, or
   # ignores when nothing was written) is gone after the next sync.
