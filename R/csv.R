@@ -127,6 +127,7 @@ ec5_write_csv <- function(x, path, bom = NULL) {
     ec5_abort("{.arg bom} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
   columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
+  columns <- csv_writer_placeholders(columns)
   kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
   formats <- csv_writer_formats(columns, meta)
   bytes <- cpp_check(csv_write_cpp(columns, names(x), kinds, formats, nrow(x), bom))
@@ -238,7 +239,8 @@ csv_plan <- function(header) {
   n <- length(header)
   plan <- data.frame(
     name = header, type = cpp_check(csv_header_types_cpp(header)), format = NA_character_,
-    candidates = NA_character_, label = NA_character_, stringsAsFactors = FALSE
+    candidates = NA_character_, label = NA_character_, min = NA_real_, max = NA_real_,
+    stringsAsFactors = FALSE
   )
   plan$levels <- rep(list(character()), n)
   plan
@@ -268,6 +270,8 @@ csv_plan_spec <- function(header, columns, layout, key, call) {
   plan$format[found] <- q$format
   plan$levels[found] <- q$levels
   plan$label[found] <- columns$spec$label[q$question]
+  plan$min[found] <- as.double(columns$spec$min[q$question] %||% NA_real_)
+  plan$max[found] <- as.double(columns$spec$max[q$question] %||% NA_real_)
   csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
   plan
 }
@@ -294,15 +298,15 @@ csv_infer <- function(plan, cells) {
   plan$type[todo] <- inferred$type
   plan$format[todo] <- inferred$format
   plan$candidates[todo] <- inferred$candidates
+  plan$min[todo] <- inferred$min
+  plan$max[todo] <- inferred$max
   list(plan = plan, problems = inferred$problems)
 }
 
-# Sets the question label and the date format on the converted columns.
+# Sets the question label, the date format and the integer mark on the
+# converted columns.
 csv_annotate <- function(values, plan) {
-  for (j in which(!is.na(plan$label))) attr(values[[j]], "label") <- plan$label[[j]]
-  dates <- which(vapply(values, inherits, logical(1), what = "Date"))
-  for (j in dates) attr(values[[j]], "ec5_format") <- plan$format[[j]]
-  values
+  Map(annotate_column, values, plan$label, plan$type, plan$format)
 }
 
 csv_problem_rows <- function(row = integer(), column = character(),
@@ -379,10 +383,25 @@ csv_provenance <- function(file, columns, slug) {
 
 # --- writing ------------------------------------------------------------------
 
-# How the C++ writer renders each column, from its class.
+# A missing value of a system column that the server fills with a
+# placeholder (`created_by`: "n/a") is written as the placeholder.
+csv_writer_placeholders <- function(columns) {
+  system <- table_layout()$system
+  filled <- system[nzchar(system$placeholder) & system$name %in% names(columns), ]
+  for (i in seq_len(nrow(filled))) {
+    col <- columns[[filled$name[[i]]]]
+    if (is.character(col)) columns[[filled$name[[i]]]][is.na(col)] <- filled$placeholder[[i]]
+  }
+  columns
+}
+
+# How the C++ writer renders each column, from its class; a double holding
+# an integer question (its `ec5_type`, or the type recorded when the file
+# was read) is written as digits.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
   integer_types <- table_layout()$integer_types
-  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types]
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types] |
+    vapply(columns, function(col) identical(attr(col, "ec5_type", exact = TRUE), "integer"), logical(1))
   kinds <- vapply(seq_along(columns), function(j) {
     col <- columns[[j]]
     if (is.factor(col)) {

@@ -189,12 +189,12 @@ parser_finish <- function(parser) {
 entries_table <- function(out, cs, provenance, call = rlang::caller_env()) {
   columns <- out$columns
   n_row <- if (length(columns)) length(columns[[1]]) else 0L
-  question <- table_columns(cs)$question
-  questions <- which(!is.na(question))
-  columns[questions] <- Map(function(x, label) {
-    attr(x, "label") <- label
-    x
-  }, columns[questions], cs$spec$label[question[questions]])
+  layout <- table_columns(cs)
+  questions <- which(!is.na(layout$question))
+  columns[questions] <- Map(
+    annotate_column, columns[questions], cs$spec$label[layout$question[questions]],
+    layout$type[questions], layout$format[questions]
+  )
   names(columns) <- make.unique(names(columns), sep = "_")
   table <- tibble::new_tibble(columns, nrow = n_row)
   problems <- tibble::as_tibble(out$problems)

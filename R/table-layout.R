@@ -43,3 +43,19 @@ entry_key <- function(names) {
   found <- keys[keys %in% names]
   if (length(found)) found[[1]] else NA_character_
 }
+
+# The attributes of a question column, the same whichever path made the table
+# (JSON, CSV, local copy): `label` (the question), `ec5_format` on a Date
+# (its datetime_format, the layout ec5_write_csv() writes it in) and
+# `ec5_type = "integer"` on an integer question held as a double (its values
+# are written as digits, as the server writes them, never as `9.2e+18`).
+column_attributes <- c("label", "ec5_format", "ec5_type")
+
+annotate_column <- function(x, label, type, format) {
+  if (!is.na(label)) attr(x, "label") <- label
+  if (inherits(x, "Date") && !is.na(format)) attr(x, "ec5_format") <- format
+  if (is.double(x) && !is.object(x) && type %in% table_layout()$integer_types) {
+    attr(x, "ec5_type") <- "integer"
+  }
+  x
+}
