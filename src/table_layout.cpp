@@ -211,11 +211,11 @@ std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
 
 }  // namespace ec5
 
-// The rules of the table layout, for R: the system columns (name, type) in
-// the server's order, the key of a form's and of a branch's entries, the six
-// parts of a location (prefix, member of the location object, type), the
-// input types whose columns hold the labels of possible answers, those read
-// as whole numbers, and those that make no column.
+// The rules of the table layout, for R: the system columns (name, type,
+// placeholder) in the server's order, the key of a form's and of a branch's
+// entries, the six parts of a location (prefix, member of the location
+// object, type), the input types whose columns hold the labels of possible
+// answers, those read as whole numbers, and those that make no column.
 // [[Rcpp::export(rng = false)]]
 SEXP table_layout_cpp() {
   EC5_BEGIN

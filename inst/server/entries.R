@@ -55,7 +55,7 @@ srv_rows_for_form <- function(project, form, parents, start, n) {
   uploaded <- srv_upload_batches(created)
   entries <- srv_new_rows(project, form$inputs, "entry", form$ref, created, uploaded)
   entries$parent_uuid <- parent
-  entries$parent_form_ref <- if (is.null(parents)) "" else parents$form_ref[1]
+  entries$parent_form_ref <- rep(if (is.null(parents)) "" else parents$form_ref[1], nrow(entries))
   branches <- lapply(srv_form_branches(form), function(branch) {
     srv_rows_for_branch(project, form$ref, branch, entries)
   })
