@@ -32,8 +32,12 @@
 #'
 #' With `project`, each column gets the type of its question, exactly as the
 #' JSON export gives it (factors, list columns for multiple answers, Dates in
-#' the question's format); a value that does not fit is `NA` and listed by
-#' [ec5_problems()].
+#' the question's format, integers typed by the question's bounds, choice
+#' answers decoded from HTML entities such as `R&amp;D`); a value that does
+#' not fit is `NA` and listed by [ec5_problems()]. Without `project`, an
+#' integer column is an R integer when its values fit 32 bits, and choice
+#' answers are kept as written. Either way `created_by`'s placeholder
+#' `"n/a"` is `NA`.
 #'
 #' @param file Path to the CSV file.
 #' @param project Optional: the project definition (an `ec5_project`, e.g.
@@ -87,9 +91,15 @@ ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
 #' Values are written in the server's text forms: date-times as
 #' `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC), Dates in their question's format
 #' (attribute `ec5_format`, else the format recorded when the file was read,
-#' else `dd/MM/YYYY`), numbers as PHP prints them (`34.6`, `1.0E-5`),
-#' factors as their labels, the answers of a list column joined with `", "`
-#' (a label holding a comma wrapped in quotes), and `NA` as an empty cell.
+#' else `dd/MM/YYYY`), integer questions as digits (also those held as
+#' doubles, marked `ec5_type = "integer"`: `9223372036854775807`, the
+#' server's largest, never `9.2233720368548E+18`), other numbers as PHP
+#' prints them (`34.6`, `1.0E-5`), factors as their labels, the answers of a
+#' list column joined with `", "` (a label holding a comma wrapped in
+#' quotes), a missing `created_by` as the server's `n/a`, and `NA` as an
+#' empty cell. Choice answers are written as the decoded text the table
+#' holds (`R&D`), where the server writes the stored text (`R&amp;D`);
+#' [ec5_read_csv()] reads both to the same value.
 #'
 #' The file is written to a temporary file in the same folder, then renamed:
 #' it is either complete or not there.
