@@ -32,8 +32,12 @@
 #'
 #' With `project`, each column gets the type of its question, exactly as the
 #' JSON export gives it (factors, list columns for multiple answers, Dates in
-#' the question's format); a value that does not fit is `NA` and listed by
-#' [ec5_problems()].
+#' the question's format, integers typed by the question's bounds, choice
+#' answers decoded from HTML entities such as `R&amp;D`); a value that does
+#' not fit is `NA` and listed by [ec5_problems()]. Without `project`, an
+#' integer column is an R integer when its values fit 32 bits, and choice
+#' answers are kept as written. Either way `created_by`'s placeholder
+#' `"n/a"` is `NA`.
 #'
 #' @param path Path to the CSV file.
 #' @param project Optional: the project definition (an `ec5_project`, e.g.
@@ -97,9 +101,15 @@ ec5_read_csv <- function(path, project = NULL, form = NULL, branch = NULL,
 #' Values are written in the server's text forms: date-times as
 #' `YYYY-MM-DDTHH:MM:SS.sssZ` (UTC), Dates in their question's format
 #' (attribute `ec5_format`, else the format recorded when the file was read,
-#' else `dd/MM/YYYY`), numbers as PHP prints them (`34.6`, `1.0E-5`),
-#' factors as their labels, the answers of a list column joined with `", "`
-#' (a label holding a comma wrapped in quotes), and `NA` as an empty cell.
+#' else `dd/MM/YYYY`), integer questions as digits (also those held as
+#' doubles, marked `ec5_type = "integer"`: `9223372036854775807`, the
+#' server's largest, never `9.2233720368548E+18`), other numbers as PHP
+#' prints them (`34.6`, `1.0E-5`), factors as their labels, the answers of a
+#' list column joined with `", "` (a label holding a comma wrapped in
+#' quotes), a missing `created_by` as the server's `n/a`, and `NA` as an
+#' empty cell. Choice answers are written as the decoded text the table
+#' holds (`R&D`), where the server writes the stored text (`R&amp;D`);
+#' [ec5_read_csv()] reads both to the same value.
 #'
 #' The file is written to a temporary file in the same folder, then renamed:
 #' it is either complete or not there.
@@ -135,6 +145,7 @@ ec5_write_csv <- function(x, path, bom = NULL) {
   if (is.null(bom)) bom <- if (is.logical(meta$bom)) meta$bom else TRUE
   check_bool(bom)
   columns <- lapply(x, function(col) if (inherits(col, "POSIXlt")) as.POSIXct(col) else col)
+  columns <- csv_writer_placeholders(columns)
   # A table with clean names is written with the export names it came with.
   names(columns) <- export_names(x)
   kinds <- csv_writer_kinds(columns, meta, call = rlang::current_env())
@@ -246,7 +257,8 @@ csv_plan <- function(header) {
   n <- length(header)
   plan <- data.frame(
     name = header, type = cpp_check(csv_header_types_cpp(header)), format = NA_character_,
-    candidates = NA_character_, label = NA_character_, stringsAsFactors = FALSE
+    candidates = NA_character_, label = NA_character_, min = NA_real_, max = NA_real_,
+    stringsAsFactors = FALSE
   )
   plan$levels <- rep(list(character()), n)
   plan
@@ -277,6 +289,8 @@ csv_plan_spec <- function(header, columns, layout, key, call) {
   plan$format[found] <- q$format
   plan$levels[found] <- q$levels
   plan$label[found] <- q$label
+  plan$min[found] <- as.double(columns$spec$min[q$question] %||% NA_real_)
+  plan$max[found] <- as.double(columns$spec$max[q$question] %||% NA_real_)
   csv_warn_unmatched(header[!found & plan$type == "infer"], setdiff(questions$name, header), call)
   plan
 }
@@ -303,15 +317,15 @@ csv_infer <- function(plan, cells) {
   plan$type[todo] <- inferred$type
   plan$format[todo] <- inferred$format
   plan$candidates[todo] <- inferred$candidates
+  plan$min[todo] <- inferred$min
+  plan$max[todo] <- inferred$max
   list(plan = plan, problems = inferred$problems)
 }
 
-# Sets the question label and the date format on the converted columns.
+# Sets the question label, the date format and the integer mark on the
+# converted columns.
 csv_annotate <- function(values, plan) {
-  for (j in which(!is.na(plan$label))) attr(values[[j]], "label") <- plan$label[[j]]
-  dates <- which(vapply(values, inherits, logical(1), what = "Date"))
-  for (j in dates) attr(values[[j]], "ec5_format") <- plan$format[[j]]
-  values
+  Map(annotate_column, values, plan$label, plan$type, plan$format)
 }
 
 csv_problem_rows <- function(row = integer(), column = character(),
@@ -388,10 +402,25 @@ csv_provenance <- function(file, columns, slug) {
 
 # --- writing ------------------------------------------------------------------
 
-# How the C++ writer renders each column, from its class.
+# A missing value of a system column that the server fills with a
+# placeholder (`created_by`: "n/a") is written as the placeholder.
+csv_writer_placeholders <- function(columns) {
+  system <- table_layout()$system
+  filled <- system[nzchar(system$placeholder) & system$name %in% names(columns), ]
+  for (i in seq_len(nrow(filled))) {
+    col <- columns[[filled$name[[i]]]]
+    if (is.character(col)) columns[[filled$name[[i]]]][is.na(col)] <- filled$placeholder[[i]]
+  }
+  columns
+}
+
+# How the C++ writer renders each column, from its class; a double holding
+# an integer question (its `ec5_type`, or the type recorded when the file
+# was read) is written as digits.
 csv_writer_kinds <- function(columns, meta, call = rlang::caller_env()) {
   integer_types <- table_layout()$integer_types
-  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types]
+  whole <- names(columns) %in% meta$columns$name[meta$columns$type %in% integer_types] |
+    vapply(columns, function(col) identical(attr(col, "ec5_type", exact = TRUE), "integer"), logical(1))
   kinds <- vapply(seq_along(columns), function(j) {
     col <- columns[[j]]
     if (is.factor(col)) {

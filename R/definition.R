@@ -7,6 +7,19 @@
 #' `meta`, as the formbuilder saves it). When the JSON carries no mapping,
 #' the EC5_AUTO mapping is generated exactly as the server would.
 #'
+#' @section Texts:
+#' The server stores question texts and possible answers with HTML entities
+#' (`R&amp;D`, `&lt;5 years`). They are decoded here, once, so question
+#' texts, possible answers, the export labels of answers, factor levels and
+#' column labels read `R&D` and `<5 years`, and the choice answers of
+#' entries are decoded to match. A readme question is HTML (a paragraph,
+#' bold text, line breaks); its `question` is its plain text, tags removed
+#' and line breaks kept. No other question text is HTML: a `<` in it is
+#' one the person who built the form typed, and it is kept. Free-text
+#' answers are stored as typed and are never decoded. Export names (the
+#' EC5_AUTO `map_to`) are made from the stored text, as the server makes
+#' them.
+#'
 #' @param json The JSON text: a single string or a raw vector (for example
 #'   `readBin(path, "raw", file.size(path))`).
 #' @return An `ec5_project` object: a list with
@@ -18,8 +31,9 @@
 #'     and branches before their children (ref, form_ref, parent_ref (the
 #'     enclosing group or branch), branch_ref (the owning branch), type,
 #'     question, map_to (the export name under the default mapping),
-#'     datetime_format, is_title, is_required, possible_answers (a list of
-#'     tibbles answer_ref, answer));
+#'     datetime_format, min and max (the numeric bounds of an integer or
+#'     decimal question, `NA` when unset), is_title, is_required,
+#'     possible_answers (a list of tibbles answer_ref, answer));
 #'   * `mappings`: a tibble (map_index, name, is_default, generated);
 #'   * `mapping_inputs`: a tibble (map_index, input_ref, map_to, hide,
 #'     answers: named character vectors answer_ref -> export label);
@@ -147,7 +161,8 @@ print.ec5_project <- function(x, ...) {
 #' @param branch A branch question's text, export name or ref; `NULL` for the
 #'   form itself.
 #' @param map_index A mapping index; `NULL` is the default mapping.
-#' @return A list: `spec` (a tibble name, type, format, levels, label, ref),
+#' @return A list: `spec` (a tibble name, type, format, levels, min, max
+#'   (the bounds that type an integer question), label, ref),
 #'   `options` (mode, child, private), `form_ref`, `form_name`, `branch_ref`,
 #'   `branch_name`, `map_index`, `parent_form_ref`.
 #' @noRd
@@ -205,6 +220,8 @@ spec_rows <- function(inputs, mapped) {
     type = inputs$type,
     format = inputs$datetime_format,
     levels = unname(levels),
+    min = inputs$min,
+    max = inputs$max,
     label = inputs$question,
     ref = inputs$ref
   )

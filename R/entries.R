@@ -32,17 +32,39 @@
 #' @section Columns:
 #' System columns come first: `ec5_uuid`, `ec5_parent_uuid` (child forms),
 #' `created_at` and `uploaded_at` (POSIXct, UTC), `created_by` (private
-#' projects: the uploader's e-mail) and `title`. Then one column per question,
-#' in the order of the form, named by the export name of the mapping used.
-#' Types follow the definition: integers, decimals, dates (Date when the
-#' question's format has day, month and year), times (character), choice
-#' questions as factors whose levels are the possible answers, checkbox and
-#' search questions as list columns, locations as six columns (`lat_`,
-#' `long_`, `accuracy_`, `UTM_Northing_`, `UTM_Easting_`, `UTM_Zone_`), and a
-#' branch question as the number of its branch entries. Each question column
-#' carries its question text as its `label` attribute (see [ec5_labels()]).
-#' Values that cannot be converted become `NA` and are listed by
-#' [ec5_problems()].
+#' projects: the uploader's e-mail; `NA` where the server sends its
+#' placeholder `"n/a"` for an unknown uploader) and `title`. Then one column
+#' per question, in the order of the form, named by the export name of the
+#' mapping used.
+#'
+#' @section Column types:
+#' Types come from the project definition alone, never from the values
+#' fetched, so a table of no rows (an empty form, a window with no entries)
+#' has the same column types as a full one:
+#' * an integer question is an R integer when its `min` and `max` both bound
+#'   it within 32 bits, and a double otherwise (no `max`, say; the server
+#'   stores up to 64 bits), exact up to 2^53 and marked with attribute
+#'   `ec5_type = "integer"` so that [ec5_write_csv()] writes it as digits. A
+#'   value beyond 32 bits in a question bounded within them (the bounds
+#'   changed after it was uploaded) is `NA` and a problem;
+#' * decimals are doubles;
+#' * a date is a `Date` when the question's format has day, month and year
+#'   (attribute `ec5_format` holds the format), else character, as are
+#'   times;
+#' * radio and dropdown questions are factors whose levels are the possible
+#'   answers; checkbox and search questions are list columns of character
+#'   vectors;
+#' * a location is six columns (`lat_`, `long_`, `accuracy_`,
+#'   `UTM_Northing_`, `UTM_Easting_` doubles and `UTM_Zone_` character);
+#' * a branch question is the number of its branch entries (integer);
+#' * every other question is character.
+#'
+#' Each question column carries its question text as its `label` attribute
+#' (see [ec5_labels()]). The server keeps HTML entities in question texts and
+#' possible answers (`R&amp;D`); labels, levels and choice answers are
+#' decoded (`R&D`), free-text answers are kept as typed (see
+#' [ec5_project_from_json()]). Values that cannot be converted become `NA`
+#' and are listed by [ec5_problems()].
 #'
 #' @section Column names:
 #' With `col_names = "export"` (the default) columns have the names of the

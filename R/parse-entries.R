@@ -13,8 +13,13 @@
 #' values. `""`, `null` and a missing key are `NA`. Besides the plain cases,
 #' these conversions are made on purpose:
 #' * integer and decimal questions accept numbers sent as text (`"17"`);
-#'   an integer column is an R integer when every value fits, else a double
-#'   (exact up to 2^53);
+#'   an integer column is an R integer when the question's `min` and `max`
+#'   bound it within 32 bits, else a double (exact up to 2^53), whatever the
+#'   values (see Column types in [ec5_entries()]);
+#' * choice answers are decoded from the HTML entities the server sends them
+#'   with (`R&amp;D` is `R&D`, a level of the factor); free text is kept as
+#'   sent;
+#' * the uploader placeholder `"n/a"` in `created_by` is `NA`;
 #' * a phone number (or any text question) sent as a JSON number becomes its
 #'   text;
 #' * a checkbox or search answer sent as a single string is read as one
@@ -26,7 +31,8 @@
 #' * when a key appears twice in one entry, the last value counts.
 #'
 #' These become `NA` and a row of [ec5_problems()]: a non-integral or
-#' out-of-range (beyond 64 bits) integer, text that is not a number, a date
+#' out-of-range (beyond 64 bits, or beyond 32 bits for a question bounded
+#' within them) integer, text that is not a number, a date
 #' or time that does not match its question's format exactly (`11/9/21` for
 #' `dd/MM/YYYY`; `31/02/2024`), a choice label that is not one of the
 #' question's answers, an object or `true` where text is expected, and text
@@ -194,12 +200,13 @@ parser_finish <- function(parser) {
 entries_table <- function(out, cs, provenance, call = rlang::caller_env()) {
   columns <- out$columns
   n_row <- if (length(columns)) length(columns[[1]]) else 0L
-  label <- table_labels(cs)
-  questions <- which(!is.na(label))
-  columns[questions] <- Map(function(x, label) {
-    attr(x, "label") <- label
-    x
-  }, columns[questions], label[questions])
+  layout <- table_columns(cs)
+  label <- table_labels(cs, layout)
+  questions <- which(!is.na(layout$question))
+  columns[questions] <- Map(
+    annotate_column, columns[questions], label[questions],
+    layout$type[questions], layout$format[questions]
+  )
   names(columns) <- make.unique(names(columns), sep = "_")
   table <- tibble::new_tibble(columns, nrow = n_row)
   problems <- tibble::as_tibble(out$problems)

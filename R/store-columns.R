@@ -141,7 +141,7 @@ store_decode <- function(rows, answers, proto, key) {
   columns <- lapply(names(proto), function(column) {
     p <- proto[[column]]
     x <- if (is.list(p)) decode_answers(answers, column, rows[[key]], key, levels) else decode_column(rows[[column]], p)
-    attr(x, "label") <- attr(p, "label", exact = TRUE)
+    for (a in column_attributes) attr(x, a) <- attr(p, a, exact = TRUE)
     x
   })
   names(columns) <- names(proto)
@@ -159,7 +159,8 @@ decode_column <- function(x, proto) {
     return(if (is.character(x) || is.logical(x)) as.Date(as.character(x)) else structure(as.double(unclass(x)), class = "Date"))
   }
   if (is.integer(proto)) {
-    return(decode_integer(x))
+    # Databases may return a 64-bit integer.
+    return(as.integer(as.double(x)))
   }
   if (is.double(proto)) {
     return(as.double(x))
@@ -168,15 +169,6 @@ decode_column <- function(x, proto) {
     return(as.logical(x))
   }
   as.character(x)
-}
-
-# An integer question is an R integer when every value fits, else a double
-# (the parser's representation, src/columns.cpp IntegerColumn); databases
-# return either, or a 64-bit integer.
-decode_integer <- function(x) {
-  x <- as.double(x)
-  fits <- is.na(x) | (x > -2147483648 & x <= 2147483647)
-  if (all(fits)) as.integer(x) else x
 }
 
 # The answers of one list column, split by row (character(0) for a row

@@ -5,8 +5,9 @@
 
 #' The rules of the table layout
 #'
-#' @return A list: `system` (a data frame name, type of the system columns in
-#'   the server's order), `keys` (the key column of a `form`'s and of a
+#' @return A list: `system` (a data frame name, type, placeholder of the
+#'   system columns in the server's order; placeholder is the value the
+#'   server sends for "unknown", read as `NA`, or ""), `keys` (the key column of a `form`'s and of a
 #'   `branch`'s entries), `location` (a data frame prefix, member, type of the
 #'   six parts of a location), `choice_types` (input types whose columns
 #'   hold answer labels), `integer_types` (input types read as whole
@@ -58,4 +59,20 @@ table_labels <- function(cs, columns = table_columns(cs)) {
   part <- !is.na(columns$part)
   label[part] <- paste0(label[part], ": ", location$label[match(columns$part[part], location$member)])
   label
+}
+
+# The attributes of a question column, the same whichever path made the table
+# (JSON, CSV, local copy): `label` (the question), `ec5_format` on a Date
+# (its datetime_format, the layout ec5_write_csv() writes it in) and
+# `ec5_type = "integer"` on an integer question held as a double (its values
+# are written as digits, as the server writes them, never as `9.2e+18`).
+column_attributes <- c("label", "ec5_format", "ec5_type")
+
+annotate_column <- function(x, label, type, format) {
+  if (!is.na(label)) attr(x, "label") <- label
+  if (inherits(x, "Date") && !is.na(format)) attr(x, "ec5_format") <- format
+  if (is.double(x) && !is.object(x) && type %in% table_layout()$integer_types) {
+    attr(x, "ec5_type") <- "integer"
+  }
+  x
 }

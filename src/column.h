@@ -83,10 +83,12 @@ class Column {
 
 // The builders, one per kind.
 // Text as sent; with a datetime_format (time, partial dates) it must match.
+// `placeholder` (the server's word for "unknown", "" for none) is NA.
 std::unique_ptr<Column> text_column(std::string name, Problems* problems,
-                                    std::string format = "");
-// Integers: an R integer when every value fits, else a double.
-std::unique_ptr<Column> integer_column(std::string name, Problems* problems);
+                                    std::string format = "", std::string placeholder = "");
+// Integers: an R integer, or with `whole` a double (exact to 2^53). The
+// table layout decides which from the definition, never from the values.
+std::unique_ptr<Column> integer_column(std::string name, Problems* problems, bool whole);
 std::unique_ptr<Column> decimal_column(std::string name, Problems* problems);
 // Dates in a datetime_format with day, month and year.
 std::unique_ptr<Column> date_column(std::string name, Problems* problems, std::string format);

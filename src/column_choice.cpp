@@ -13,6 +13,18 @@ namespace ec5 {
 
 namespace {
 
+// The label of a choice answer as the levels hold it: the server maps an
+// answer to its text as stored, HTML entities and all (`R&amp;D`), and the
+// definition's labels are decoded (definition.cpp). `buffer` holds the
+// decoded text when there were entities.
+std::string_view answer_label(const char* p, size_t n, std::string& buffer) {
+  const std::string_view label(p, n);
+  if (!may_hold_entities(label)) return label;
+  buffer.clear();
+  decode_entities(label, buffer);
+  return buffer;
+}
+
 // radio / dropdown: integer codes into the levels (the mapped labels, first
 // copy of a duplicated label wins).
 class FactorColumn : public Column {
@@ -30,7 +42,7 @@ class FactorColumn : public Column {
   void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();
-    auto it = code_.find(std::string_view(p, n));
+    auto it = code_.find(answer_label(p, n, buffer_));
     if (it == code_.end()) {
       problem_text(expected(), p, n);
       append_na();
@@ -61,6 +73,7 @@ class FactorColumn : public Column {
   std::vector<std::string> levels_;  // stable: code_ keys point into it
   std::unordered_map<std::string_view, int> code_;
   std::vector<int> codes_;
+  std::string buffer_;
 };
 
 // checkbox / searchsingle / searchmultiple: a character vector per row.
@@ -152,7 +165,8 @@ class ListColumn : public Column {
     if (n == 0) {
       elements_.push_na();
     } else {
-      elements_.push(p, n);
+      const std::string_view label = answer_label(p, n, buffer_);
+      elements_.push(label.data(), label.size());
     }
   }
   void split_labels(const char* p, size_t n) {
@@ -185,6 +199,7 @@ class ListColumn : public Column {
   StringStore elements_;
   std::vector<size_t> row_end_;
   std::vector<bool> failed_;
+  std::string buffer_;
 };
 
 }  // namespace

@@ -11,17 +11,18 @@ namespace ec5 {
 
 namespace {
 
-// Integers; the R vector is integer when every value fits int32, else double
-// (exact up to 2^53). Non-integral values and values beyond 64 bits are
-// problems.
+// Integers: an R integer, or with `whole` a double (exact up to 2^53), as
+// the table layout decided. Non-integral values, values beyond 64 bits and,
+// for an R integer, values beyond 32 bits are problems.
 class IntegerColumn : public Column {
  public:
-  using Column::Column;
+  IntegerColumn(std::string name, Problems* problems, bool whole)
+      : Column(std::move(name), problems), whole_(whole) {}
 
   void append_json(const rapidjson::Value& v) override {
     if (append_json_scalar(v)) return;
     if (!v.IsNumber() || !append_number(json_number(v))) {
-      problem_json("integer", v);
+      problem_json(expected(), v);
       append_na();
     }
   }
@@ -29,7 +30,7 @@ class IntegerColumn : public Column {
     if (n == 0) return append_na();
     Number x;
     if (!parse_number_text(p, n, &x) || !append_number(x)) {
-      problem_text("integer", p, n);
+      problem_text(expected(), p, n);
       append_na();
     }
   }
@@ -45,13 +46,8 @@ class IntegerColumn : public Column {
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
-    bool fits = true;
-    for (size_t i = 0; i < n && fits; ++i) {
-      size_t r = source_row(keep, i);
-      fits = na_[r] || (values_[r] > INT32_MIN && values_[r] <= INT32_MAX);
-    }
     names->push_back(name());
-    if (fits) {
+    if (!whole_) {
       Rcpp::IntegerVector x(n);
       for (size_t i = 0; i < n; ++i) {
         size_t r = source_row(keep, i);
@@ -69,14 +65,20 @@ class IntegerColumn : public Column {
   }
 
  private:
+  std::string expected() const override {
+    return whole_ ? "integer" : "integer from -2147483647 to 2147483647";
+  }
   bool append_number(const Number& x) {
     int64_t v;
     if (!number_to_int64(x, &v)) return false;
+    // INT32_MIN is R's NA_integer_.
+    if (!whole_ && (v <= INT32_MIN || v > INT32_MAX)) return false;
     values_.push_back(v);
     na_.push_back(false);
     return true;
   }
 
+  bool whole_;
   std::vector<int64_t> values_;
   std::vector<bool> na_;
 };
@@ -175,8 +177,8 @@ class DateTimeColumn : public DoubleColumn {
 
 }  // namespace
 
-std::unique_ptr<Column> integer_column(std::string name, Problems* problems) {
-  return std::make_unique<IntegerColumn>(std::move(name), problems);
+std::unique_ptr<Column> integer_column(std::string name, Problems* problems, bool whole) {
+  return std::make_unique<IntegerColumn>(std::move(name), problems, whole);
 }
 
 std::unique_ptr<Column> decimal_column(std::string name, Problems* problems) {

@@ -14,12 +14,14 @@ namespace {
 // formats.
 class TextColumn : public Column {
  public:
-  TextColumn(std::string name, Problems* problems, std::string format = "")
-      : Column(std::move(name), problems), format_(std::move(format)) {}
+  TextColumn(std::string name, Problems* problems, std::string format, std::string placeholder)
+      : Column(std::move(name), problems),
+        format_(std::move(format)),
+        placeholder_(std::move(placeholder)) {}
 
   void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
   void append_text(const char* p, size_t n) override {
-    if (n == 0) {
+    if (n == 0 || (!placeholder_.empty() && placeholder_ == std::string_view(p, n))) {
       append_na();
     } else if (!valid_text(p, n)) {
       problem_text("UTF-8 text", p, n);
@@ -54,13 +56,16 @@ class TextColumn : public Column {
   }
 
   std::string format_;
+  std::string placeholder_;
   StringStore values_;
 };
 
 }  // namespace
 
-std::unique_ptr<Column> text_column(std::string name, Problems* problems, std::string format) {
-  return std::make_unique<TextColumn>(std::move(name), problems, std::move(format));
+std::unique_ptr<Column> text_column(std::string name, Problems* problems, std::string format,
+                                    std::string placeholder) {
+  return std::make_unique<TextColumn>(std::move(name), problems, std::move(format),
+                                      std::move(placeholder));
 }
 
 }  // namespace ec5

@@ -4,6 +4,7 @@
 // into a table (table.h), as the JSON path does.
 #include <Rcpp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -63,17 +64,27 @@ struct Verdict {
   std::string type = "text";
   std::string format;
   std::string candidates;
+  // An integer column's bounds: with no definition, the values are all
+  // there is, so they bound it (table_layout.h column_kind()).
+  double min = NA_REAL, max = NA_REAL;
 };
 
 // Counts, over the non-empty values of a column, how many match each form.
 struct Census {
   std::size_t n = 0;
   bool integer = true, decimal = true, date_shaped = true, time_shaped = true;
+  double min = R_PosInf, max = R_NegInf;
   std::array<std::size_t, 3> dates{}, times{};
 
   void add(std::string_view s) {
     ++n;
     integer = integer && is_canonical_integer(s);
+    if (integer) {
+      Number x;
+      parse_number_text(s.data(), s.size(), &x);
+      min = std::min(min, number_to_double(x));
+      max = std::max(max, number_to_double(x));
+    }
     decimal = decimal && is_canonical_decimal(s);
     date_shaped = date_shaped && looks_like_date(s);
     time_shaped = time_shaped && looks_like_time(s);
@@ -127,6 +138,8 @@ Verdict infer(SEXP col, const std::string& column, Problems& problems) {
   if (n == 0) return v;
   if (census.integer) {
     v.type = "integer";
+    v.min = census.min;
+    v.max = census.max;
     return v;
   }
   if (census.decimal) {
@@ -170,6 +183,7 @@ Verdict infer(SEXP col, const std::string& column, Problems& problems) {
 std::vector<ColumnSpec> plan_specs(const Rcpp::List& plan) {
   const Rcpp::CharacterVector name = plan["name"], type = plan["type"], format = plan["format"];
   const Rcpp::List levels = plan["levels"];
+  const Rcpp::NumericVector min = plan["min"], max = plan["max"];
   std::vector<ColumnSpec> specs(static_cast<std::size_t>(name.size()));
   for (R_xlen_t j = 0; j < name.size(); ++j) {
     ColumnSpec& spec = specs[static_cast<std::size_t>(j)];
@@ -177,6 +191,9 @@ std::vector<ColumnSpec> plan_specs(const Rcpp::List& plan) {
     spec.type = Rcpp::as<std::string>(type[j]);
     if (STRING_ELT(format, j) != NA_STRING) spec.format = Rcpp::as<std::string>(format[j]);
     spec.levels = Rcpp::as<std::vector<std::string>>(levels[j]);
+    spec.placeholder = system_placeholder(spec.name);
+    spec.min = REAL(min)[j];
+    spec.max = REAL(max)[j];
   }
   return specs;
 }
@@ -214,7 +231,8 @@ void convert_cells(const Rcpp::List& columns, Table& table) {
 
 // Infers the type of each of the named character columns: "integer",
 // "decimal", "date" or "time" (with its format), or "text" (with the candidate
-// formats when the dates fit more than one). Values that spoil a column of
+// formats when the dates fit more than one), and the smallest and largest
+// value of an integer column (NA for others). Values that spoil a column of
 // dates or times are returned as problems.
 // [[Rcpp::export(rng = false)]]
 SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
@@ -222,15 +240,19 @@ SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
   using namespace ec5::csv;
   const R_xlen_t n = columns.size();
   Rcpp::CharacterVector type(n), format(n), candidates(n);
+  Rcpp::NumericVector min(n), max(n);
   ec5::Problems problems;
   for (R_xlen_t j = 0; j < n; ++j) {
     const Verdict v = infer(columns[j], Rcpp::as<std::string>(names[j]), problems);
     type[j] = v.type;
+    min[j] = v.min;
+    max[j] = v.max;
     format[j] = v.format.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.format);
     candidates[j] = v.candidates.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.candidates);
   }
   return Rcpp::List::create(Rcpp::Named("type") = type, Rcpp::Named("format") = format,
                             Rcpp::Named("candidates") = candidates,
+                            Rcpp::Named("min") = min, Rcpp::Named("max") = max,
                             Rcpp::Named("problems") = problems.to_data_frame(nullptr, nullptr));
   EC5_END
 }

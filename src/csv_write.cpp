@@ -102,7 +102,8 @@ class Column {
         // 1594933091.933 is stored as ...932.99998.
         return format_timestamp(std::llround(v * 1000.0), out);
       case Kind::whole:
-        if (v == std::floor(v) && std::fabs(v) < 9.2e18) return format_whole(v, out);
+        // An integer question: digits, as the server writes a PHP int.
+        if (std::isfinite(v) && v == std::floor(v)) return format_whole(v, out);
         return format_php_float(v, out);
       default:
         return format_php_float(v, out);

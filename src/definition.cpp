@@ -63,6 +63,34 @@ OptString field(const rapidjson::Value& object, const char* name) {
   return text_of(json_member(object, name));
 }
 
+// Text the server may send with HTML entities (question texts, possible
+// answers and their mapped labels, API-NOTES.md §4.2), decoded.
+OptString decoded(OptString text) {
+  if (text && may_hold_entities(*text)) text = decode_entities(*text);
+  return text;
+}
+
+OptString decoded_field(const rapidjson::Value& object, const char* name) {
+  return decoded(field(object, name));
+}
+
+// A question's text as readable text: a readme is HTML (its markup stored as
+// entities), every other question plain text with entities.
+OptString question_text(const OptString& stored, const OptString& type) {
+  if (type != "readme" || !stored) return decoded(stored);
+  return html_to_text(*stored);
+}
+
+// A numeric bound (`min`, `max`): a number or numeric text; null, "" and
+// anything else are no bound (NA).
+double bound_of(const rapidjson::Value* v) {
+  if (v && v->IsString()) {
+    Number x;
+    return parse_number_text(v->GetString(), v->GetStringLength(), &x) ? number_to_double(x) : NA_REAL;
+  }
+  return json_number_or(v, NA_REAL);
+}
+
 // PHP truthiness, as the server reads these flags: missing, null, false, 0,
 // "" and "0" are false.
 bool truthy(const rapidjson::Value* v) {
@@ -116,6 +144,9 @@ struct Answer {
 
 struct Input {
   OptString ref, form_ref, parent_ref, branch_ref, type, question, datetime_format;
+  // The question as stored: the server names columns from it, entities and all.
+  OptString stored_question;
+  double min = NA_REAL, max = NA_REAL;
   bool is_title = false, is_required = false;
   std::vector<Answer> answers;
 };
@@ -147,14 +178,17 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     in.parent_ref = parent;
     in.branch_ref = branch;
     in.type = field(v, "type");
-    in.question = field(v, "question");
+    in.stored_question = field(v, "question");
+    in.question = question_text(in.stored_question, in.type);
     in.datetime_format = field(v, "datetime_format");
+    in.min = bound_of(json_member(v, "min"));
+    in.max = bound_of(json_member(v, "max"));
     in.is_title = truthy(json_member(v, "is_title"));
     in.is_required = truthy(json_member(v, "is_required"));
     const rapidjson::Value* answers = json_member(v, "possible_answers");
     if (answers && answers->IsArray()) {
       for (const rapidjson::Value& a : answers->GetArray()) {
-        in.answers.push_back({field(a, "answer_ref"), field(a, "answer")});
+        in.answers.push_back({field(a, "answer_ref"), decoded_field(a, "answer")});
       }
     }
     OptString type = in.type;
@@ -227,7 +261,7 @@ void read_mapped_input(int map_index, const std::string& ref, const rapidjson::V
   in.map_to = field(v, "map_to");
   in.hide = truthy(json_member(v, "hide"));
   each_member(json_member(v, "possible_answers"), [&in](const std::string& answer_ref, const rapidjson::Value& a) {
-    in.answers.emplace_back(answer_ref, field(a, "map_to"));
+    in.answers.emplace_back(answer_ref, decoded_field(a, "map_to"));
   });
   out->inputs.push_back(std::move(in));
   for (const char* nested : {"group", "branch"}) {
@@ -277,7 +311,7 @@ Mappings generate_mapping(const Definition& def) {
     if (in.type == "readme" || !in.ref) continue;
     MappedInput m;
     m.input_ref = *in.ref;
-    m.map_to = auto_map_to(++counter, in.question.value_or(""));
+    m.map_to = auto_map_to(++counter, in.stored_question.value_or(""));
     for (const Answer& a : in.answers) {
       if (a.ref) m.answers.emplace_back(*a.ref, a.text);
     }
@@ -361,6 +395,7 @@ SEXP answers_frame(const std::vector<Answer>& answers) {
 SEXP inputs_frame(const Definition& def) {
   size_t n = def.inputs.size();
   std::vector<OptString> ref(n), form_ref(n), parent(n), branch(n), type(n), question(n), format(n);
+  std::vector<double> min(n), max(n);
   std::vector<bool> is_title(n), is_required(n);
   Rcpp::List answers(n);
   for (size_t i = 0; i < n; ++i) {
@@ -372,16 +407,19 @@ SEXP inputs_frame(const Definition& def) {
     type[i] = in.type;
     question[i] = in.question;
     format[i] = in.datetime_format;
+    min[i] = in.min;
+    max[i] = in.max;
     is_title[i] = in.is_title;
     is_required[i] = in.is_required;
     answers[i] = answers_frame(in.answers);
   }
   return data_frame({"ref", "form_ref", "parent_ref", "branch_ref", "type", "question",
-                     "datetime_format", "is_title", "is_required", "possible_answers"},
+                     "datetime_format", "min", "max", "is_title", "is_required",
+                     "possible_answers"},
                     Rcpp::List::create(r_strings(ref), r_strings(form_ref), r_strings(parent),
                                        r_strings(branch), r_strings(type), r_strings(question),
-                                       r_strings(format), r_flags(is_title), r_flags(is_required),
-                                       answers),
+                                       r_strings(format), r_doubles(min), r_doubles(max),
+                                       r_flags(is_title), r_flags(is_required), answers),
                     n, false);
 }
 

@@ -22,7 +22,7 @@ struct TypeKind {
 // Input types that are not text. A date is a Date only when its format has
 // a day, a month and a year (column_kind()).
 constexpr TypeKind kTypeKinds[] = {
-    {"integer", ColumnKind::integer},   {"branch", ColumnKind::integer},
+    {"integer", ColumnKind::whole},     {"branch", ColumnKind::integer},
     {"decimal", ColumnKind::decimal},   {"date", ColumnKind::date},
     {"datetime", ColumnKind::datetime}, {"radio", ColumnKind::factor},
     {"dropdown", ColumnKind::factor},   {"checkbox", ColumnKind::list},
@@ -76,20 +76,34 @@ SEXP spec_column(SEXP spec, const char* name, SEXPTYPE type) {
   return x;
 }
 
+// `min` or `max` of the spec: a double column, or none (no bounds).
+SEXP spec_bounds(SEXP spec, const char* name) {
+  SEXP x = list_elt(spec, name);
+  return Rf_isNull(x) ? x : spec_column(spec, name, REALSXP);
+}
+
+double bound_at(SEXP bounds, R_xlen_t i) {
+  return Rf_isNull(bounds) ? std::numeric_limits<double>::quiet_NaN() : REAL(bounds)[i];
+}
+
 }  // namespace
 
 // The columns of `spec` after checking them: name, type, format, levels.
 struct SpecColumns {
-  SEXP name, type, format, levels;
+  SEXP name, type, format, levels, min, max;
   R_xlen_t n;
 };
 
 SpecColumns spec_columns(SEXP spec) {
   if (TYPEOF(spec) != VECSXP) throw Error("argument", "The column spec must be a data frame.");
   SpecColumns c{spec_column(spec, "name", STRSXP), spec_column(spec, "type", STRSXP),
-                spec_column(spec, "format", STRSXP), spec_column(spec, "levels", VECSXP), 0};
+                spec_column(spec, "format", STRSXP), spec_column(spec, "levels", VECSXP),
+                spec_bounds(spec, "min"), spec_bounds(spec, "max"), 0};
   c.n = Rf_xlength(c.name);
-  if (Rf_xlength(c.type) != c.n || Rf_xlength(c.format) != c.n || Rf_xlength(c.levels) != c.n) {
+  const bool bounds_fit = (Rf_isNull(c.min) || Rf_xlength(c.min) == c.n) &&
+                          (Rf_isNull(c.max) || Rf_xlength(c.max) == c.n);
+  if (Rf_xlength(c.type) != c.n || Rf_xlength(c.format) != c.n || Rf_xlength(c.levels) != c.n ||
+      !bounds_fit) {
     throw Error("argument", "The columns of the column spec differ in length.");
   }
   return c;
@@ -98,7 +112,10 @@ SpecColumns spec_columns(SEXP spec) {
 std::vector<ColumnSpec> system_specs(const TableOptions& options) {
   std::vector<ColumnSpec> out;
   for (const SystemColumn& c : kSystemColumns) {
-    if (present(c.presence, options)) out.push_back({c.name, c.type, "", {}});
+    if (!present(c.presence, options)) continue;
+    ColumnSpec spec{c.name, c.type, "", {}};
+    spec.placeholder = c.placeholder;
+    out.push_back(std::move(spec));
   }
   return out;
 }
@@ -113,6 +130,24 @@ ColumnSpec location_part_spec(const LocationPart& part, const std::string& quest
   return {part.prefix + question, part.type, "", {}};
 }
 
+const char* system_placeholder(std::string_view name) {
+  for (const SystemColumn& c : kSystemColumns) {
+    if (name == c.name) return c.placeholder;
+  }
+  return "";
+}
+
+bool bounded_within_int32(double min, double max) {
+  // INT32_MIN is R's NA_integer_.
+  return min > -2147483648.0 && max <= 2147483647.0 && min <= max;
+}
+
+ColumnKind column_kind(const ColumnSpec& spec) {
+  const ColumnKind kind = column_kind(spec.type, spec.format);
+  if (kind == ColumnKind::whole && bounded_within_int32(spec.min, spec.max)) return ColumnKind::integer;
+  return kind;
+}
+
 ColumnKind column_kind(const std::string& type, const std::string& format) {
   for (const TypeKind& t : kTypeKinds) {
     if (type != t.type) continue;
@@ -123,9 +158,11 @@ ColumnKind column_kind(const std::string& type, const std::string& format) {
 }
 
 std::unique_ptr<Column> make_column(const ColumnSpec& spec, Problems* problems) {
-  switch (column_kind(spec.type, spec.format)) {
+  switch (column_kind(spec)) {
     case ColumnKind::integer:
-      return integer_column(spec.name, problems);
+      return integer_column(spec.name, problems, false);
+    case ColumnKind::whole:
+      return integer_column(spec.name, problems, true);
     case ColumnKind::decimal:
       return decimal_column(spec.name, problems);
     case ColumnKind::date:
@@ -143,7 +180,7 @@ std::unique_ptr<Column> make_column(const ColumnSpec& spec, Problems* problems) 
   }
   // Times and partial dates keep their format: values must match it.
   const bool formatted = spec.type == "date" || spec.type == "time";
-  return text_column(spec.name, problems, formatted ? spec.format : "");
+  return text_column(spec.name, problems, formatted ? spec.format : "", spec.placeholder);
 }
 
 TableOptions table_options(SEXP options) {
@@ -161,6 +198,8 @@ std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
   const SpecColumns c = spec_columns(spec);
   for (R_xlen_t i = 0; i < c.n; ++i) {
     ColumnSpec s{utf8_at(c.name, i), utf8_at(c.type, i), utf8_at(c.format, i), {}};
+    s.min = bound_at(c.min, i);
+    s.max = bound_at(c.max, i);
     SEXP lv = VECTOR_ELT(c.levels, i);
     if (TYPEOF(lv) == STRSXP) {
       for (R_xlen_t k = 0; k < Rf_xlength(lv); ++k) s.levels.push_back(utf8_at(lv, k));
@@ -172,21 +211,23 @@ std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
 
 }  // namespace ec5
 
-// The rules of the table layout, for R: the system columns (name, type) in
-// the server's order, the key of a form's and of a branch's entries, the six
-// parts of a location (prefix, member of the location object, type, label), the
-// input types whose columns hold the labels of possible answers, those read
-// as whole numbers, and those that make no column.
+// The rules of the table layout, for R: the system columns (name, type,
+// placeholder) in the server's order, the key of a form's and of a branch's
+// entries, the six parts of a location (prefix, member of the location
+// object, type, label), the input types whose columns hold the labels of
+// possible answers, those read as whole numbers, and those that make no column.
 // [[Rcpp::export(rng = false)]]
 SEXP table_layout_cpp() {
   EC5_BEGIN
-  std::vector<std::string> sys_name, sys_type, prefix, member, part_type, part_label, choices,
+  std::vector<std::string> sys_name, sys_type, sys_placeholder, prefix, member, part_type,
+      part_label, choices,
       integers;
   const std::vector<std::string> no_column(std::begin(ec5::kNoColumnTypes),
                                            std::end(ec5::kNoColumnTypes));
   for (const ec5::SystemColumn& c : ec5::kSystemColumns) {
     sys_name.push_back(c.name);
     sys_type.push_back(c.type);
+    sys_placeholder.push_back(c.placeholder);
   }
   for (const ec5::LocationPart& p : ec5::kLocationParts) {
     prefix.push_back(p.prefix);
@@ -198,15 +239,19 @@ SEXP table_layout_cpp() {
     if (t.kind == ec5::ColumnKind::factor || t.kind == ec5::ColumnKind::list) {
       choices.push_back(t.type);
     }
-    if (t.kind == ec5::ColumnKind::integer) integers.push_back(t.type);
+    if (t.kind == ec5::ColumnKind::integer || t.kind == ec5::ColumnKind::whole) {
+      integers.push_back(t.type);
+    }
   }
   Rcpp::CharacterVector keys = Rcpp::CharacterVector::create(
       Rcpp::Named("form") = ec5::key_column(false), Rcpp::Named("branch") = ec5::key_column(true));
-  Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type));
+  Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type),
+                                         ec5::r_strings(sys_placeholder));
   Rcpp::List location = Rcpp::List::create(ec5::r_strings(prefix), ec5::r_strings(member),
                                            ec5::r_strings(part_type), ec5::r_strings(part_label));
   return Rcpp::List::create(
-      Rcpp::Named("system") = ec5::data_frame({"name", "type"}, system, sys_name.size(), false),
+      Rcpp::Named("system") =
+          ec5::data_frame({"name", "type", "placeholder"}, system, sys_name.size(), false),
       Rcpp::Named("keys") = keys,
       Rcpp::Named("location") =
           ec5::data_frame({"prefix", "member", "type", "label"}, location, prefix.size(), false),

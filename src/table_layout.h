@@ -10,6 +10,7 @@
 #include <Rcpp.h>
 
 #include <array>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,26 +27,36 @@ struct ColumnSpec {
   std::string type;
   std::string format;  // datetime_format, "" when none
   std::vector<std::string> levels;
+  // The question's `min` and `max` (NaN: none), which decide whether an
+  // integer question is an R integer (column_kind()).
+  double min = std::numeric_limits<double>::quiet_NaN();
+  double max = std::numeric_limits<double>::quiet_NaN();
+  // A value the server sends for "unknown", read as NA ("" when none).
+  std::string placeholder;
 };
 
 // The system columns in the order the server sends them, with the tables
-// that have them.
+// that have them and the placeholder the server sends for an unknown value
+// (API-NOTES.md §3.4: `created_by` is "n/a" when the uploader is unknown).
 enum class Presence { top_or_child_form, child_form, branch, always, private_project };
 struct SystemColumn {
   const char* name;
   const char* type;
   Presence presence;
+  const char* placeholder;
 };
 inline constexpr std::array<SystemColumn, 8> kSystemColumns = {{
-    {"ec5_uuid", "text", Presence::top_or_child_form},
-    {"ec5_parent_uuid", "text", Presence::child_form},
-    {"ec5_branch_owner_uuid", "text", Presence::branch},
-    {"ec5_branch_uuid", "text", Presence::branch},
-    {"created_at", "datetime", Presence::always},
-    {"uploaded_at", "datetime", Presence::always},
-    {"created_by", "text", Presence::private_project},
-    {"title", "text", Presence::always},
+    {"ec5_uuid", "text", Presence::top_or_child_form, ""},
+    {"ec5_parent_uuid", "text", Presence::child_form, ""},
+    {"ec5_branch_owner_uuid", "text", Presence::branch, ""},
+    {"ec5_branch_uuid", "text", Presence::branch, ""},
+    {"created_at", "datetime", Presence::always, ""},
+    {"uploaded_at", "datetime", Presence::always, ""},
+    {"created_by", "text", Presence::private_project, "n/a"},
+    {"title", "text", Presence::always, ""},
 }};
+// The placeholder of a system column, "" for other columns.
+const char* system_placeholder(std::string_view name);
 
 // Keys of an entry that are never reported as unknown: the system columns
 // and `ec5_branch_ref`, the 2017 branch format.
@@ -71,12 +82,18 @@ inline constexpr std::array<LocationPart, 6> kLocationParts = {{
 ColumnSpec location_part_spec(const LocationPart& part, const std::string& question);
 
 // The column builder of a type: text, textarea, phone, barcode, photo,
-// audio, video, time, partial dates -> character; integer, branch -> integer
-// (double if needed); decimal -> double; date with day, month and year ->
+// audio, video, time, partial dates -> character; branch (a count) ->
+// integer; integer -> integer when the question's `min` and `max` bound it
+// within 32 bits, else `whole` (a double of whole numbers, exact to 2^53):
+// the definition decides, never the values, so a table of no rows has the
+// types of a full one; decimal -> double; date with day, month and year ->
 // Date; radio, dropdown -> factor; checkbox, search* -> list of character;
 // location -> 6 columns; datetime -> POSIXct UTC. Unknown types are text.
-enum class ColumnKind { text, integer, decimal, date, datetime, factor, list, location };
+enum class ColumnKind { text, integer, whole, decimal, date, datetime, factor, list, location };
 ColumnKind column_kind(const std::string& type, const std::string& format);
+ColumnKind column_kind(const ColumnSpec& spec);
+// Whether bounds `min` and `max` keep every value an R integer can hold.
+bool bounded_within_int32(double min, double max);
 std::unique_ptr<Column> make_column(const ColumnSpec& spec, Problems* problems);
 
 // What `options` (mode, child, private; from ec5_column_spec()) select.

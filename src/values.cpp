@@ -166,6 +166,138 @@ std::string describe_json(const rapidjson::Value& v) {
   return "null";
 }
 
+namespace {
+
+// The UTF-8 bytes of code point `c`; false for one no text may hold (NUL,
+// surrogates, beyond U+10FFFF).
+bool append_code_point(unsigned long c, std::string& out) {
+  if (c == 0 || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return false;
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xC0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xE0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+  return true;
+}
+
+// `&#N;` or `&#xH;` (`ref` is what lies between `&#` and `;`).
+bool append_numeric_reference(std::string_view ref, std::string& out) {
+  const bool hex = !ref.empty() && (ref[0] == 'x' || ref[0] == 'X');
+  if (hex) ref.remove_prefix(1);
+  if (ref.empty() || ref.size() > 7) return false;
+  unsigned long c = 0;
+  for (char ch : ref) {
+    int digit = -1;
+    if (is_digit(ch)) {
+      digit = ch - '0';
+    } else if (hex && ch >= 'a' && ch <= 'f') {
+      digit = ch - 'a' + 10;
+    } else if (hex && ch >= 'A' && ch <= 'F') {
+      digit = ch - 'A' + 10;
+    }
+    if (digit < 0) return false;
+    c = c * (hex ? 16 : 10) + static_cast<unsigned long>(digit);
+  }
+  return append_code_point(c, out);
+}
+
+struct NamedEntity {
+  std::string_view name;
+  const char* text;
+};
+constexpr NamedEntity kNamedEntities[] = {
+    {"amp", "&"},  {"lt", "<"},   {"gt", ">"},
+    {"quot", "\""}, {"apos", "'"}, {"nbsp", "\xC2\xA0"},
+};
+
+// Decodes the entity at `text[0] == '&'`; returns the bytes consumed, 0
+// when there is none.
+std::size_t decode_entity(std::string_view text, std::string& out) {
+  const std::size_t semi = text.find(';', 1);
+  if (semi == std::string_view::npos || semi > 10) return 0;
+  const std::string_view ref = text.substr(1, semi - 1);
+  if (!ref.empty() && ref[0] == '#') return append_numeric_reference(ref.substr(1), out) ? semi + 1 : 0;
+  for (const NamedEntity& e : kNamedEntities) {
+    if (ref == e.name) {
+      out += e.text;
+      return semi + 1;
+    }
+  }
+  return 0;
+}
+
+bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Tags whose end is the end of a line of text.
+bool ends_line(std::string_view tag) {
+  std::string name;
+  for (char c : tag) {
+    if (c == '/' && name.empty()) continue;
+    if (!is_ascii_letter(c) && !(is_digit(c) && !name.empty())) break;
+    name += static_cast<char>(c | 0x20);
+  }
+  static const char* const kLineTags[] = {"br", "p", "div", "li", "h1", "h2", "h3",
+                                          "h4", "h5", "h6", "tr", "ul", "ol"};
+  for (const char* t : kLineTags) {
+    if (name == t) return name == "br" || tag.find('/') == 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+void decode_entities(std::string_view text, std::string& out) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t amp = text.find('&', i);
+    if (amp == std::string_view::npos) {
+      out.append(text.substr(i));
+      return;
+    }
+    out.append(text.substr(i, amp - i));
+    const std::size_t used = decode_entity(text.substr(amp), out);
+    if (used == 0) out += '&';
+    i = amp + (used == 0 ? 1 : used);
+  }
+}
+
+std::string decode_entities(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  decode_entities(text, out);
+  return out;
+}
+
+std::string html_to_text(std::string_view stored) {
+  const std::string html = decode_entities(stored);
+  std::string text;
+  for (std::size_t i = 0; i < html.size();) {
+    const char next = i + 1 < html.size() ? html[i + 1] : '\0';
+    const bool tag = html[i] == '<' && (is_ascii_letter(next) || next == '/' || next == '!');
+    const std::size_t close = tag ? html.find('>', i) : std::string::npos;
+    if (close == std::string::npos) {
+      text += html[i++];
+      continue;
+    }
+    if (ends_line(std::string_view(html).substr(i + 1, close - i - 1))) text += '\n';
+    i = close + 1;
+  }
+  std::string out = decode_entities(text);
+  const char* blanks = " \t\r\n";
+  const std::size_t first = out.find_first_not_of(blanks);
+  if (first == std::string::npos) return std::string();
+  return out.substr(first, out.find_last_not_of(blanks) - first + 1);
+}
+
 // --- numbers ------------------------------------------------------------------------
 
 bool parse_number_text(const char* p, std::size_t n, Number* out) {
@@ -307,6 +439,14 @@ void format_php_float(double x, std::string& out) {
 }
 
 void format_whole(double x, std::string& out) {
+  if (x >= kInt64Limit) {
+    out += "9223372036854775807";
+    return;
+  }
+  if (x <= -kInt64Limit) {
+    out += "-9223372036854775808";
+    return;
+  }
   char buf[400];
   std::snprintf(buf, sizeof buf, "%.0f", x == 0 ? 0.0 : x);
   out += buf;

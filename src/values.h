@@ -35,6 +35,26 @@ bool valid_text(const char* p, std::size_t n);
 std::string describe_text(const char* p, std::size_t n);
 std::string describe_json(const rapidjson::Value& v);
 
+// HTML entities, which the server keeps in question texts and possible
+// answers, and so in the mapped labels of choice answers (API-NOTES.md §4.2):
+// `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&nbsp;` and numeric
+// references (`&#39;`, `&#x27;`) become their characters, in one pass
+// (`&amp;lt;` becomes `&lt;`); anything else, a bare `&` among it, is kept.
+// Free-text answers are stored as typed and are never decoded.
+void decode_entities(std::string_view text, std::string& out);
+std::string decode_entities(std::string_view text);
+// Whether decode_entities() could change the text (it holds a `&`).
+inline bool may_hold_entities(std::string_view text) {
+  return text.find('&') != std::string_view::npos;
+}
+
+// A readme question's text as plain text: the readme is HTML with its
+// markup stored as entities (`&lt;p&gt;Read this&lt;/p&gt;`). Tags are
+// removed, a line break or the end of a paragraph, heading, list item or
+// division becomes a newline, entities inside the text are decoded and
+// blanks at either end are trimmed.
+std::string html_to_text(std::string_view stored);
+
 // --- numbers ------------------------------------------------------------------------
 
 // A JSON number or numeric text, kept exactly as parsed.
@@ -61,7 +81,9 @@ double json_number_or(const rapidjson::Value* v, double fallback);
 // PHP's `(string)$float` with the default `precision` of 14 (what fputcsv
 // writes for a float): `34.6`, `0.0001`, `1.0E-5`, `1.0E+15`.
 void format_php_float(double x, std::string& out);
-// A whole number as integer digits (what fputcsv writes for a PHP int).
+// A whole number as integer digits (what fputcsv writes for a PHP int);
+// beyond 64 bits the server's saturated value (PHP casts with `(int)`), so
+// 2^63 is written `9223372036854775807`, never `9.2233720368548E+18`.
 void format_whole(double x, std::string& out);
 
 // Whether the value a text parses to is written back as exactly that text:

@@ -55,7 +55,7 @@ srv_rows_for_form <- function(project, form, parents, start, n) {
   uploaded <- srv_upload_batches(created)
   entries <- srv_new_rows(project, form$inputs, "entry", form$ref, created, uploaded)
   entries$parent_uuid <- parent
-  entries$parent_form_ref <- if (is.null(parents)) "" else parents$form_ref[1]
+  entries$parent_form_ref <- rep(if (is.null(parents)) "" else parents$form_ref[1], nrow(entries))
   branches <- lapply(srv_form_branches(form), function(branch) {
     srv_rows_for_branch(project, form$ref, branch, entries)
   })
@@ -227,12 +227,19 @@ srv_pick_text <- function() {
   ))
 }
 
+# The server checks an answer against the question's `min` and `max` on
+# upload; without them any number goes, beyond 32 and even 64 bits. (A
+# bounded question gets its largest value instead, which keeps the random
+# stream, and so every other generated answer, as it was.)
 srv_generate_integer <- function(input) {
-  if (stats::runif(1) < 0.06) {
-    return(srv_pick(list("3000000000", "-2147483649", "9007199254740993", "99999999999999999999")))
-  }
   low <- suppressWarnings(as.integer(input$min %||% NA))
   high <- suppressWarnings(as.integer(input$max %||% NA))
+  if (stats::runif(1) < 0.06) {
+    if (!is.na(low) && !is.na(high)) {
+      return(as.character(high))
+    }
+    return(srv_pick(list("3000000000", "-2147483649", "9007199254740993", "99999999999999999999")))
+  }
   value <- sample(seq(if (is.na(low)) 0L else low, if (is.na(high)) 120L else high), 1)
   # Uploads store text; bulk uploads and old rows store numbers.
   if (stats::runif(1) < 0.25) value else as.character(value)

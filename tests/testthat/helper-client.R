@@ -47,6 +47,11 @@ count_requests <- function(log, prefix) {
 # by value. `spec` is the column spec of the table.
 expected_column <- function(entries, key, type, format, levels) {
   values <- lapply(entries, function(e) e[[key]])
+  # The server maps choices to their stored text, entities and all; the
+  # client decodes them as it decodes the definition's labels.
+  if (type %in% c("radio", "dropdown", "checkbox", "searchsingle", "searchmultiple")) {
+    values <- lapply(values, unescape_html)
+  }
   blank <- vapply(values, function(v) is.null(v) || identical(v, ""), logical(1))
   scalar <- function(f, na) {
     out <- rep(na, length(values))
@@ -70,6 +75,19 @@ expected_column <- function(entries, key, type, format, levels) {
     }),
     scalar(function(v) format(v, scientific = FALSE), NA_character_)
   )
+}
+
+# The entities the local server's definitions hold, decoded (`&amp;` last).
+unescape_html <- function(x) {
+  if (!is.character(x) && !is.list(x)) {
+    return(x)
+  }
+  entities <- c("&lt;" = "<", "&gt;" = ">", "&quot;" = "\"", "&amp;" = "&")
+  decode <- function(v) {
+    for (e in names(entities)) v <- gsub(e, entities[[e]], v, fixed = TRUE)
+    v
+  }
+  if (is.list(x)) lapply(x, decode) else decode(x)
 }
 
 expected_location <- function(entries, key, part) {

@@ -22,11 +22,13 @@ fixture_project <- function(name = "pyepicollect_export_project_private_proyecto
 }
 
 # A question for make_project(): `answers` are labels (refs a1, a2, ... are
-# made up), `group` / `branch` lists of further questions.
-q <- function(type, question, format = NULL, answers = NULL, group = NULL, branch = NULL) {
+# made up), `group` / `branch` lists of further questions, `min` and `max`
+# its bounds (as the server sends them: a number, numeric text or "").
+q <- function(type, question, format = NULL, answers = NULL, group = NULL, branch = NULL,
+              min = NULL, max = NULL) {
   list(
     type = type, question = question, datetime_format = format,
-    answers = answers, group = group, branch = branch
+    answers = answers, group = group, branch = branch, min = min, max = max
   )
 }
 
@@ -39,7 +41,7 @@ make_project_json <- function(forms, access = "public", slug = "test-project",
     kids <- function(list) lapply(seq_along(list), function(i) input(list[[i]], paste0(ref, "_q", i)))
     list(
       ref = ref, type = x$type, question = x$question,
-      datetime_format = x$datetime_format,
+      datetime_format = x$datetime_format, min = x$min, max = x$max,
       is_title = FALSE, is_required = FALSE,
       possible_answers = lapply(seq_along(x$answers), function(i) {
         list(answer_ref = paste0("a", i), answer = x$answers[[i]])

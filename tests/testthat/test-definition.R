@@ -15,7 +15,7 @@ test_that("an export response becomes an ec5_project", {
   inputs <- p$inputs
   expect_named(inputs, c(
     "ref", "form_ref", "parent_ref", "branch_ref", "type", "question", "map_to",
-    "datetime_format", "is_title", "is_required", "possible_answers"
+    "datetime_format", "min", "max", "is_title", "is_required", "possible_answers"
   ))
   # Depth-first, definition order: a group or branch before its children.
   expect_equal(inputs$type, c(
@@ -384,4 +384,81 @@ test_that("questions missing from the mapping or with empty names are left out",
     ))
   ))
   expect_equal(ec5_column_spec(ec5_project_from_json(json))$spec$name, "a")
+})
+
+# --- texts: HTML entities ---------------------------------------------------------
+
+test_that("question texts and possible answers are decoded once, export names made from the stored text", {
+  p <- make_project(list(F = list(
+    q("radio", "Budget &amp; staff &lt;5", answers = c(
+      "R&amp;D", "Arts &amp;amp; more", "&#39;quoted&#x27; &quot;x&quot;", "AT&T", "&bogus; &#0; &"
+    ))
+  )))
+  expect_identical(p$inputs$question, "Budget & staff <5")
+  expect_identical(p$inputs$possible_answers[[1]]$answer, c(
+    "R&D", "Arts &amp; more", "'quoted' \"x\"", "AT&T", "&bogus; &#0; &"
+  ))
+  # The server names the column from the text it stores, entities and all.
+  expect_identical(p$inputs$map_to, "1_Budget_amp_staff_l")
+  expect_identical(unname(p$mapping_inputs$answers[[1]][1:2]), c("R&D", "Arts &amp; more"))
+  cs <- ec5_column_spec(p)
+  expect_identical(cs$spec$label, "Budget & staff <5")
+  expect_identical(cs$spec$levels[[1]][1:2], c("R&D", "Arts &amp; more"))
+})
+
+test_that("mapped answer labels of a stored mapping are decoded too", {
+  json <- make_project_json(
+    list(F = list(q("radio", "Pick", answers = c("A &amp; B", "C")))),
+    meta = list(project_mapping = list(list(
+      name = "EC5_AUTO", map_index = 0L, is_default = TRUE,
+      forms = list(p_f1 = list(p_f1_q1 = list(
+        map_to = "1_Pick", hide = FALSE, group = list(), branch = list(),
+        possible_answers = list(a1 = list(map_to = "A &amp; B"), a2 = list(map_to = "C &lt; D"))
+      )))
+    )))
+  )
+  p <- ec5_project_from_json(json)
+  expect_identical(unname(p$mapping_inputs$answers[[1]]), c("A & B", "C < D"))
+  expect_identical(ec5_column_spec(p)$spec$levels[[1]], c("A & B", "C < D"))
+})
+
+test_that("a readme question is its plain text; other questions keep a typed <", {
+  p <- make_project(list(F = list(
+    q("readme", paste0(
+      "&lt;p&gt;&lt;b&gt;Read&lt;/b&gt; this &amp;amp; that&lt;br&gt;next&lt;/p&gt;",
+      "&lt;p&gt;a &amp;lt; b&amp;nbsp;c&lt;/p&gt;"
+    )),
+    q("text", "&lt;b&gt; is not bold here")
+  )))
+  expect_identical(p$inputs$question, c("Read this & that\nnext\na < b\u00a0c", "<b> is not bold here"))
+})
+
+test_that("no real definition keeps an entity or a tag in a question or an answer", {
+  files <- list.files(dirname(definition_file("ec5-demo.json")), "\\.json$")
+  for (f in files) {
+    p <- fixture_project(f)
+    answers <- unlist(lapply(p$inputs$possible_answers, `[[`, "answer"))
+    texts <- c(p$inputs$question, answers, unlist(p$mapping_inputs$answers))
+    expect_false(any(grepl("&(amp|lt|gt|quot|#[0-9]+);|</?p>", texts)), label = f)
+  }
+  demo <- fixture_project("ec5-demo.json")
+  expect_identical(demo$inputs$question[1], "Describe one university per entry.")
+  expect_true("R&D" %in% unlist(lapply(demo$inputs$possible_answers, `[[`, "answer")))
+  survey <- fixture_project("formbuilder_project_hinganghat-wardha-ddr_large_jumps.json")
+  readme <- survey$inputs$question[survey$inputs$type == "readme"]
+  expect_false(any(grepl("<", readme, fixed = TRUE)))
+})
+
+# --- numeric bounds ------------------------------------------------------------------
+
+test_that("min and max are read as numbers, NA when unset", {
+  p <- make_project(list(F = list(
+    q("integer", "a", min = 16, max = "95"),
+    q("integer", "b", min = "", max = NULL),
+    q("decimal", "c", min = "0.5", max = "x")
+  )))
+  expect_identical(p$inputs$min, c(16, NA, 0.5))
+  expect_identical(p$inputs$max, c(95, NA, NA))
+  cs <- ec5_column_spec(p)
+  expect_identical(cs$spec$min, c(16, NA, 0.5))
 })

@@ -205,7 +205,13 @@ test_that("private projects: created_by kept, hashed or dropped", {
   auth <- server_auth(srv, "proyecto-api-python")
   kept <- ec5_entries("proyecto-api-python", auth = auth, base_url = srv$url)
   expect_true("created_by" %in% names(kept))
+  # The server's placeholder for an unknown uploader is NA, never a person.
+  sent <- vapply(server_entries(srv, "proyecto-api-python", auth = auth), `[[`, "", "created_by")
+  expect_gt(sum(sent == "n/a"), 0)
+  expect_identical(sum(is.na(kept$created_by)), sum(sent == "n/a"))
+  expect_false("n/a" %in% kept$created_by)
   hashed <- ec5_entries("proyecto-api-python", created_by = "hash", auth = auth, base_url = srv$url)
+  expect_identical(is.na(hashed$created_by), is.na(kept$created_by))
   expect_false(any(hashed$created_by %in% kept$created_by[!is.na(kept$created_by)]))
   expect_equal(
     as.vector(table(match(hashed$created_by, unique(hashed$created_by)))),

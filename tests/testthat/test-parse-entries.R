@@ -9,8 +9,11 @@ test_that("the 2017 docs page of a public form is typed", {
   ))
   expect_equal(x$ec5_uuid[1], "39f51e6d-6438-76ba-e63c-82b6b387c041")
   expect_equal(x$`1_Name`, c("Megan Fox", "Jim Carrey", "Nicholas Cage"), ignore_attr = TRUE)
-  expect_identical(as.vector(x$`2_Age`), c(30L, 55L, 53L))
-  expect_equal(x$`3_Date_of_birth`, as.Date(c("1986-05-16", "1962-01-17", "2017-01-07")), ignore_attr = "label")
+  # An integer question without bounds may hold any number: a double.
+  expect_identical(as.vector(x$`2_Age`), c(30, 55, 53))
+  expect_equal(x$`3_Date_of_birth`, as.Date(c("1986-05-16", "1962-01-17", "2017-01-07")),
+               ignore_attr = c("label", "ec5_format"))
+  expect_identical(attr(x$`3_Date_of_birth`, "ec5_format"), "dd/MM/YYYY")
   expect_s3_class(x$`4_Sex`, "factor")
   expect_equal(levels(x$`4_Sex`), c("Female", "Male"))
   expect_equal(as.character(x$`4_Sex`), c("Female", "Male", "Male"))
@@ -246,7 +249,7 @@ parse_one <- function(..., project = contract_project()) {
   parse_quietly(page_json(entry_json(uuid(1), ...)), project)
 }
 
-test_that("integers: numbers and numeric text; int32 or double; others are problems", {
+test_that("integers: numbers and numeric text; others are problems", {
   values <- c("42", '"17"', "30.0", '" 8 "', '"+5"', '"007"', "-0", '""', "null", "4.5",
               '"abc"', "true", "{}", "[]", "1180591620717411303424", '"1180591620717411303424"',
               "1e3", '"1e400"')
@@ -254,7 +257,7 @@ test_that("integers: numbers and numeric text; int32 or double; others are probl
     entry_json(uuid(i), `1_int` = values[i])
   }, "")), contract_project())
   expect_identical(as.vector(x$`1_int`), c(
-    42L, 17L, 30L, 8L, 5L, 7L, 0L, NA, NA, NA, NA, NA, NA, NA, NA, NA, 1000L, NA
+    42, 17, 30, 8, 5, 7, 0, NA, NA, NA, NA, NA, NA, NA, NA, NA, 1000, NA
   ))
   p <- ec5_problems(x)
   expect_equal(p$row, c(10:16, 18L))
@@ -290,9 +293,11 @@ test_that("dates are read by their declared format, strictly", {
     entry_json(uuid(3), `3_dmy` = '"29/02/2020"', `4_mdy` = '"02/29/2021"', `5_ymd` = "19860516",
                `6_my` = "5", `7_dm` = '""')
   )), contract_project())
-  expect_equal(x$`3_dmy`, as.Date(c("1986-05-16", NA, "2020-02-29")), ignore_attr = "label")
-  expect_equal(x$`4_mdy`, as.Date(c("1986-05-16", NA, NA)), ignore_attr = "label")
-  expect_equal(x$`5_ymd`, as.Date(c("1986-05-16", NA, NA)), ignore_attr = "label")
+  expect_equal(x$`3_dmy`, as.Date(c("1986-05-16", NA, "2020-02-29")), ignore_attr = c("label", "ec5_format"))
+  expect_equal(x$`4_mdy`, as.Date(c("1986-05-16", NA, NA)), ignore_attr = c("label", "ec5_format"))
+  expect_equal(x$`5_ymd`, as.Date(c("1986-05-16", NA, NA)), ignore_attr = c("label", "ec5_format"))
+  # Each Date keeps its question's format, which ec5_write_csv() writes it in.
+  expect_identical(attr(x$`4_mdy`, "ec5_format"), "MM/dd/YYYY")
   # Partial dates stay text, checked against their format.
   expect_equal(x$`6_my`, c("05/1986", NA, NA), ignore_attr = TRUE)
   expect_equal(x$`7_dm`, c("29/02", NA, NA), ignore_attr = TRUE)
@@ -428,7 +433,7 @@ test_that("keys are matched whatever their order from one entry to the next", {
   ))
   x <- suppressWarnings(ec5_parse_entries(page, contract_project()))
   expect_identical(x$ec5_uuid, paste0("u", 1:5))
-  expect_identical(as.vector(x$`1_int`), c(1L, 2L, NA, 5L, 6L))
+  expect_identical(as.vector(x$`1_int`), c(1, 2, NA, 5, 6))
   expect_identical(as.vector(x$`16_text`), c("a", "b", "c", "d", "e"))
   expect_identical(as.vector(x$`2_dec`), c(1.5, 2.5, 3.5, NA, 6.5))
 })
@@ -536,4 +541,90 @@ test_that("the project may be given as its JSON", {
     json_fixture("pyepicollect_export_project_private_proyecto-api-python.json")
   )
   expect_equal(nrow(x), 2L)
+})
+
+# --- types from the definition alone ------------------------------------------------
+
+# Integer questions with every kind of bounds the server sends.
+bounds_project <- function() {
+  make_project(list(F = list(
+    q("integer", "none"),
+    q("integer", "min only", min = 0),
+    q("integer", "age", min = 16, max = 95),
+    q("integer", "text bounds", min = "-5", max = "5"),
+    q("integer", "empty bounds", min = "", max = ""),
+    q("integer", "na floor", min = -2147483648, max = 0),
+    q("integer", "wide", min = 0, max = 3e9),
+    q("branch", "kids", branch = list(q("text", "kid")))
+  )))
+}
+
+test_that("an integer question's type follows its bounds, never its values", {
+  p <- bounds_project()
+  names <- c("1_none", "2_min_only", "3_age", "4_text_bounds", "5_empty_bounds",
+             "6_na_floor", "7_wide", "8_kids")
+  types <- c("double", "double", "integer", "integer", "double", "double", "double", "integer")
+  small <- entry_json(uuid(1), `1_none` = 1, `2_min_only` = 2, `3_age` = 30, `4_text_bounds` = '"-5"',
+                      `5_empty_bounds` = 4, `6_na_floor` = -6, `7_wide` = 7, `8_kids` = 2)
+  big <- entry_json(uuid(2), `1_none` = "3000000000", `2_min_only` = "9223372036854775807",
+                    `3_age` = 95, `7_wide` = "3000000000", `8_kids` = 0)
+  for (json in list(character(0), page_json(small), page_json(c(small, big)))) {
+    x <- ec5_parse_entries(json, p)
+    expect_identical(vapply(x[names], typeof, ""), stats::setNames(types, names))
+    expect_identical(ec5_problems(x)$row, integer(0))
+  }
+  x <- ec5_parse_entries(page_json(c(small, big)), p)
+  expect_identical(as.vector(x$`1_none`), c(1, 3e9))
+  expect_identical(as.vector(x$`3_age`), c(30L, 95L))
+  expect_identical(attr(x$`1_none`, "ec5_type"), "integer")
+  expect_null(attr(x$`3_age`, "ec5_type"))
+})
+
+test_that("a value beyond 32 bits in a question bounded within them is a problem, not a new type", {
+  p <- bounds_project()
+  page <- page_json(entry_json(uuid(1), `3_age` = "3000000000", `4_text_bounds` = "-2147483648"))
+  expect_warning(x <- ec5_parse_entries(page, p), class = "ec5_warning_problems")
+  expect_type(x$`3_age`, "integer")
+  expect_identical(as.vector(x$`3_age`), NA_integer_)
+  expect_identical(as.vector(x$`4_text_bounds`), NA_integer_)
+  problems <- ec5_problems(x)
+  expect_identical(problems$column, c("3_age", "4_text_bounds"))
+  expect_identical(problems$expected, rep("integer from -2147483647 to 2147483647", 2))
+  expect_identical(problems$actual, c("3000000000", "-2147483648"))
+})
+
+test_that("the server's n/a uploader is NA", {
+  p <- make_project(list(F = list(q("text", "Name"))), access = "private")
+  page <- page_json(c(
+    sub('"title"', '"created_by":"n/a","title"', entry_json(uuid(1), `1_Name` = '"n/a"')),
+    sub('"title"', '"created_by":"a@example.org","title"', entry_json(uuid(2)))
+  ))
+  x <- ec5_parse_entries(page, p)
+  expect_identical(x$created_by, c(NA, "a@example.org"))
+  # Only the uploader: an answer "n/a" is an answer.
+  expect_identical(as.vector(x$`1_Name`), c("n/a", NA))
+  expect_identical(nrow(ec5_problems(x)), 0L)
+})
+
+# --- texts: HTML entities -------------------------------------------------------
+
+test_that("choice answers are decoded to the definition's labels; free text is kept as typed", {
+  p <- make_project(list(F = list(
+    q("radio", "Field", answers = c("R&amp;D", "Law &lt;&gt; order")),
+    q("checkbox", "Fields", answers = c("R&amp;D", "Law &lt;&gt; order")),
+    q("searchsingle", "One", answers = c("A &quot;B&quot;")),
+    q("text", "Notes")
+  )))
+  page <- page_json(c(
+    entry_json(uuid(1), `1_Field` = '"R&amp;D"', `2_Fields` = '["R&amp;D", "Law &lt;&gt; order"]',
+               `3_One` = '["A &quot;B&quot;"]', `4_Notes` = '"R&amp;D & more"'),
+    entry_json(uuid(2), `1_Field` = '"Law <> order"', `2_Fields` = '["R&D"]', `3_One` = "[]")
+  ))
+  x <- ec5_parse_entries(page, p)
+  expect_identical(levels(x$`1_Field`), c("R&D", "Law <> order"))
+  expect_identical(as.character(x$`1_Field`), c("R&D", "Law <> order"))
+  expect_identical(x$`2_Fields`, list(c("R&D", "Law <> order"), "R&D"), ignore_attr = TRUE)
+  expect_identical(x$`3_One`, list("A \"B\"", character(0)), ignore_attr = TRUE)
+  expect_identical(as.vector(x$`4_Notes`), c("R&amp;D & more", NA))
+  expect_identical(nrow(ec5_problems(x)), 0L)
 })

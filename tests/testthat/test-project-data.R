@@ -140,3 +140,23 @@ test_that("[ keeps the project data's class, project and hierarchy", {
     x[99]
   })
 })
+
+test_that("an empty project has the column types of a full one, on every project served", {
+  full <- local_client_server()
+  empty <- local_client_server(entries = 0L)
+  types <- function(table) vapply(table, function(col) paste(c(class(col), typeof(col)), collapse = "/"), "")
+  for (slug in component$srv_catalogue()$slug) {
+    tables <- lapply(list(full, empty), function(srv) {
+      auth <- if (slug %in% srv$clients$slug) server_auth(srv, slug)
+      suppressWarnings(ec5_project_data(slug, auth = auth, base_url = srv$url))
+    })
+    h <- attr(tables[[1]], "hierarchy")
+    expect_true(all(vapply(tables[[2]][h$table], nrow, 1L) == 0L), label = slug)
+    for (table in h$table) {
+      expect_identical(types(tables[[2]][[table]]), types(tables[[1]][[table]]),
+                       label = paste(slug, table))
+      expect_identical(lapply(tables[[2]][[table]], attributes),
+                       lapply(tables[[1]][[table]], attributes), label = paste(slug, table))
+    }
+  }
+})

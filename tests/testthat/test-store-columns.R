@@ -51,9 +51,12 @@ test_that("SQLite keeps readable times and dates, choices as codes, and answers 
   expect_equal(answers$answer, c("Tree, high", "Field", "Field", NA))
 })
 
-test_that("an integer column is an integer again when every value fits", {
-  expect_identical(epicollect5:::decode_integer(c(1, NA, -5)), c(1L, NA, -5L))
-  expect_identical(epicollect5:::decode_integer(c(1, 2^31)), c(1, 2^31))
-  expect_identical(epicollect5:::decode_integer(logical()), integer())
+test_that("a stored column comes back with its prototype's type, whatever the values", {
+  decode <- epicollect5:::decode_column
+  expect_identical(decode(c(1, NA, -5), 0L), c(1L, NA, -5L))
+  expect_identical(decode(logical(), 0L), integer())
+  whole <- structure(double(), ec5_type = "integer")
+  expect_identical(decode(c(1L, NA, 7L), whole), c(1, NA, 7))
+  expect_identical(decode(c(1, 2^62), whole), c(1, 2^62))
 })
 

@@ -6,6 +6,9 @@ test_that("the layout lists the system columns, keys, location parts and choice 
   ))
   expect_identical(layout$system$type[layout$system$name %in% c("created_at", "uploaded_at")],
                    c("datetime", "datetime"))
+  # The server's word for an unknown uploader (API-NOTES.md §3.4).
+  expect_identical(layout$system$placeholder[layout$system$name == "created_by"], "n/a")
+  expect_true(all(layout$system$placeholder[layout$system$name != "created_by"] == ""))
   expect_identical(layout$keys, c(form = "ec5_uuid", branch = "ec5_branch_uuid"))
   expect_identical(layout$location$prefix,
                    c("lat_", "long_", "accuracy_", "UTM_Northing_", "UTM_Easting_", "UTM_Zone_"))
