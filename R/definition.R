@@ -18,8 +18,9 @@
 #'     and branches before their children (ref, form_ref, parent_ref (the
 #'     enclosing group or branch), branch_ref (the owning branch), type,
 #'     question, map_to (the export name under the default mapping),
-#'     datetime_format, is_title, is_required, possible_answers (a list of
-#'     tibbles answer_ref, answer));
+#'     datetime_format, is_title, is_required, min and max (the limits of a
+#'     number question, as text), possible_answers (a list of tibbles
+#'     answer_ref, answer));
 #'   * `mappings`: a tibble (map_index, name, is_default, generated);
 #'   * `mapping_inputs`: a tibble (map_index, input_ref, map_to, hide,
 #'     answers: named character vectors answer_ref -> export label);

@@ -115,7 +115,7 @@ struct Answer {
 };
 
 struct Input {
-  OptString ref, form_ref, parent_ref, branch_ref, type, question, datetime_format;
+  OptString ref, form_ref, parent_ref, branch_ref, type, question, datetime_format, min, max;
   bool is_title = false, is_required = false;
   std::vector<Answer> answers;
 };
@@ -151,6 +151,8 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     in.datetime_format = field(v, "datetime_format");
     in.is_title = truthy(json_member(v, "is_title"));
     in.is_required = truthy(json_member(v, "is_required"));
+    in.min = field(v, "min");
+    in.max = field(v, "max");
     const rapidjson::Value* answers = json_member(v, "possible_answers");
     if (answers && answers->IsArray()) {
       for (const rapidjson::Value& a : answers->GetArray()) {
@@ -360,7 +362,8 @@ SEXP answers_frame(const std::vector<Answer>& answers) {
 
 SEXP inputs_frame(const Definition& def) {
   size_t n = def.inputs.size();
-  std::vector<OptString> ref(n), form_ref(n), parent(n), branch(n), type(n), question(n), format(n);
+  std::vector<OptString> ref(n), form_ref(n), parent(n), branch(n), type(n), question(n), format(n),
+      min(n), max(n);
   std::vector<bool> is_title(n), is_required(n);
   Rcpp::List answers(n);
   for (size_t i = 0; i < n; ++i) {
@@ -374,14 +377,17 @@ SEXP inputs_frame(const Definition& def) {
     format[i] = in.datetime_format;
     is_title[i] = in.is_title;
     is_required[i] = in.is_required;
+    min[i] = in.min;
+    max[i] = in.max;
     answers[i] = answers_frame(in.answers);
   }
   return data_frame({"ref", "form_ref", "parent_ref", "branch_ref", "type", "question",
-                     "datetime_format", "is_title", "is_required", "possible_answers"},
+                     "datetime_format", "is_title", "is_required", "min", "max",
+                     "possible_answers"},
                     Rcpp::List::create(r_strings(ref), r_strings(form_ref), r_strings(parent),
                                        r_strings(branch), r_strings(type), r_strings(question),
                                        r_strings(format), r_flags(is_title), r_flags(is_required),
-                                       answers),
+                                       r_strings(min), r_strings(max), answers),
                     n, false);
 }
 

@@ -15,7 +15,7 @@ test_that("an export response becomes an ec5_project", {
   inputs <- p$inputs
   expect_named(inputs, c(
     "ref", "form_ref", "parent_ref", "branch_ref", "type", "question", "map_to",
-    "datetime_format", "is_title", "is_required", "possible_answers"
+    "datetime_format", "is_title", "is_required", "min", "max", "possible_answers"
   ))
   # Depth-first, definition order: a group or branch before its children.
   expect_equal(inputs$type, c(
