@@ -41,6 +41,7 @@
 #' @param form,branch,map_index Which form, branch and mapping of `project`
 #'   the file was exported with; the defaults are the top form, no branch and
 #'   the default mapping.
+#' @inheritParams ec5_entries
 #' @return A tibble with the entries, one row per entry (a duplicated
 #'   `ec5_uuid`, or `ec5_branch_uuid` for a branch, keeps its last copy).
 #'   Attributes: `problems` (see [ec5_problems()]; rows with `row = NA`
@@ -68,12 +69,13 @@
 #' ec5_problems(x)
 #' @export
 ec5_read_csv <- function(file, project = NULL, form = NULL, branch = NULL,
-                         map_index = NULL) {
+                         map_index = NULL, tz = "UTC") {
   csv_check_path(file, "file")
+  check_tz(tz)
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  csv_read(file, columns, slug = project$project$slug)
+  in_tz(csv_read(file, columns, slug = project$project$slug), tz)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -433,4 +435,16 @@ csv_writer_formats <- function(columns, meta) {
   }, character(1), USE.NAMES = FALSE)
   formats <- ifelse(is.na(own), recorded, own)
   ifelse(is.na(formats), "dd/MM/YYYY", formats)
+}
+
+# Each cell of one column as the CSV writer renders it, unquoted: the text
+# forms of the website's export for other file formats (the answers of a
+# list column joined with ", ").
+csv_cells <- function(col, name, call = rlang::caller_env()) {
+  columns <- stats::setNames(list(col), name)
+  kind <- csv_writer_kinds(columns, NULL, call = call)
+  cells <- cpp_check(csv_cells_cpp(col, name, kind, csv_writer_formats(columns, NULL), length(col)),
+                     call = call)
+  cells[!nzchar(cells)] <- NA_character_
+  cells
 }

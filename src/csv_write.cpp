@@ -192,3 +192,23 @@ SEXP csv_write_cpp(Rcpp::List columns, Rcpp::CharacterVector names,
   return bytes;
   EC5_END
 }
+
+// The text of each cell of one column as the CSV writer renders it, without
+// the field quoting: for other writers that need the website's text forms
+// (the answers of a list column joined with ", ").
+// [[Rcpp::export(rng = false)]]
+SEXP csv_cells_cpp(SEXP column, std::string name, std::string kind, std::string format,
+                   double nrow) {
+  EC5_BEGIN
+  ec5::csv::Column col(column, name, kind, format);
+  const auto n = static_cast<R_xlen_t>(nrow);
+  Rcpp::CharacterVector out(n);
+  std::string field;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    field.clear();
+    col.cell(i, field);
+    out[i] = Rcpp::String(field, CE_UTF8);
+  }
+  return out;
+  EC5_END
+}
