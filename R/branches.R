@@ -29,7 +29,9 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                sort_order = c("asc", "desc"),
                                max_entries = Inf, per_page = 1000L,
                                created_by = c("keep", "hash", "drop"),
+                               tz = "UTC",
                                auth = NULL, base_url = ec5_base_url()) {
+  check_tz(tz)
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
@@ -51,5 +53,5 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
   query$form_ref <- cs$form_ref
   query$branch_ref <- cs$branch_ref
   query$branch_owner_uuid <- owner_uuid
-  fetch_entries(slug, query, cs, args, auth)
+  in_tz(fetch_entries(slug, query, cs, args, auth), tz)
 }

@@ -71,6 +71,9 @@
 #'   private project: `"keep"` them, `"hash"` them (a stable pseudonym per
 #'   address, so entries of one person can still be grouped) or `"drop"` the
 #'   column.
+#' @param tz The time zone date-times are shown in (their `tzone`
+#'   attribute; the instants do not change), `"UTC"` by default; see
+#'   [OlsonNames()].
 #' @return A tibble (see Columns) with attributes `problems` (see
 #'   [ec5_problems()]) and `provenance` (slug, form, filters, time of fetch,
 #'   server total and package version).
@@ -89,7 +92,9 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         sort_order = c("asc", "desc"),
                         max_entries = Inf, per_page = 1000L,
                         created_by = c("keep", "hash", "drop"),
+                        tz = "UTC",
                         auth = NULL, base_url = ec5_base_url()) {
+  check_tz(tz)
   args <- entries_args(
     slug, map_index, uuid, title, since, until,
     rlang::arg_match(date_field), rlang::arg_match(sort_by),
@@ -113,7 +118,7 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
     query$parent_uuid <- parent_uuid
     query$parent_form_ref <- cs$parent_form_ref
   }
-  fetch_entries(slug, query, cs, args, auth)
+  in_tz(fetch_entries(slug, query, cs, args, auth), tz)
 }
 
 # Checks the arguments shared by every entries function and turns them into

@@ -6,6 +6,7 @@
 #' table's `provenance` gives the time of the last sync as `fetched_at`.
 #'
 #' @inheritParams ec5_sync
+#' @inheritParams ec5_entries
 #' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
 #'   extra attribute `synced_at`.
 #' @seealso [ec5_tbl()] for a lazy table in the database;
@@ -18,13 +19,15 @@
 #' ec5_demo_server(stop = TRUE)
 #' # The server is gone; the copy is not.
 #' ec5_local("ec5-demo", dir = dir, base_url = url)
-ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url()) {
+ec5_local <- function(slug, con = NULL, dir = ec5_cache_dir(), base_url = ec5_base_url(),
+                      tz = "UTC") {
   check_slug(slug)
+  check_tz(tz)
   base_url <- check_base_url(base_url)
   call <- rlang::current_env()
   store <- store_open(con, dir, base_url, slug, create = FALSE)
   on.exit(store_close(store))
-  store_try(store_read_project(store, call), "read", store_where(store), call)
+  in_tz(store_try(store_read_project(store, call), "read", store_where(store), call), tz)
 }
 
 store_read_project <- function(store, call) {

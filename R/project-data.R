@@ -25,8 +25,10 @@
 #' x
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
+                             tz = "UTC",
                              auth = NULL, base_url = ec5_base_url()) {
   check_slug(slug)
+  check_tz(tz)
   base_url <- check_base_url(base_url)
   if (!rlang::is_bool(branches)) {
     ec5_abort("{.arg branches} must be {.code TRUE} or {.code FALSE}.", class = "argument")
@@ -40,7 +42,7 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
     fetch_table(slug, project, plan[i, ], args, auth, call)
   })
   names(tables) <- plan$table
-  new_project_data(tables, project, plan)
+  in_tz(new_project_data(tables, project, plan), tz)
 }
 
 # The checked arguments (entries_args()) of every table of a project: all
@@ -211,10 +213,10 @@ ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
   restore_table_attributes(out, kid)
 }
 
-check_project_data <- function(x, call = rlang::caller_env()) {
+check_project_data <- function(x, arg = "x", call = rlang::caller_env()) {
   if (!inherits(x, "ec5_project_data")) {
     ec5_abort(
-      c("{.arg x} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
+      c("{.arg {arg}} must be an {.cls ec5_project_data} object from {.fn ec5_project_data}.",
         "x" = "You supplied {.obj_type_friendly {x}}."),
       class = "argument", call = call
     )
