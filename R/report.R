@@ -20,8 +20,10 @@
 #'   `width` characters, check boxes are joined with commas, and at most
 #'   `columns` questions are shown, so a rendered table neither splits a row
 #'   nor runs off the page;
-#' * `ec5_dictionary()`: the data dictionary (`table`, `column`, `question`,
-#'   `type`, `required`, `answers`), from the definition alone.
+#' * `ec5_dictionary()`: the data dictionary, one row per question (`table`,
+#'   `column`: a location's first column, `question`, `type`, `required`,
+#'   `answers` with their codes, `"1=Red; 2=Blue"`), from the definition
+#'   alone: a short view of [ec5_codebook()].
 #'
 #' A location counts as answered when it has a latitude; a branch question
 #' (whose column counts the branch entries of a row) is left out of
@@ -161,28 +163,16 @@ ec5_newest <- function(x, table = names(x)[1], n = 10, columns = 6, width = 40) 
 #' @rdname ec5_report
 #' @export
 ec5_dictionary <- function(x) {
-  project <- if (inherits(x, "ec5_project_data")) attr(x, "project") else x
-  if (!inherits(project, "ec5_project")) {
-    ec5_abort(
-      c("{.arg x} must be an {.cls ec5_project_data} or {.cls ec5_project} object.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument"
-    )
-  }
-  plan <- project_data_plan(project, NULL, TRUE)
-  parts <- lapply(seq_len(nrow(plan)), function(i) {
-    q <- table_questions(project, plan[i, ])
-    answers <- vapply(q$levels, paste, character(1), collapse = "; ")
-    tibble::tibble(
-      table = rep(plan$table[i], nrow(q)),
-      column = q$column,
-      question = q$question,
-      type = q$type,
-      required = q$required,
-      answers = ifelse(nzchar(answers), answers, NA_character_)
-    )
-  })
-  do.call(rbind, parts)
+  book <- ec5_codebook(codebook_project(x, arg = "x"))
+  book <- book[book$type != "system" & !duplicated(book[c("table", "ref")]), ]
+  tibble::tibble(
+    table = book$table,
+    column = book$column,
+    question = book$question,
+    type = book$type,
+    required = book$required,
+    answers = book$choices
+  )
 }
 
 #' Plot a project's uploads over time
