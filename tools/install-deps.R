@@ -11,8 +11,10 @@ args <- commandArgs(trailingOnly = TRUE)
 dev <- "--dev" %in% args
 
 # Using the package: Imports and LinkingTo (to compile it), plus the maps,
-# the vignettes and the demo server.
-use_extra <- c("sf", "maps", "knitr", "rmarkdown", "webfakes", "jsonlite")
+# the vignettes, the demo server and the other formats (Stata/SPSS, Excel,
+# dm, targets).
+use_extra <- c("sf", "maps", "knitr", "rmarkdown", "webfakes", "jsonlite",
+               "haven", "writexl", "dm", "targets")
 # Developing it: the tests, the documentation and the benchmarks.
 dev_extra <- c("roxygen2", "bench", "RcppSimdJson")
 base_pkgs <- c("R", rownames(utils::installed.packages(priority = "base")))
