@@ -25,8 +25,8 @@ csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {
     .Call(`_epicollect5_csv_write_cpp`, columns, names, kinds, formats, nrow, bom)
 }
 
-csv_cells_cpp <- function(column, name, kind, format, nrow) {
-    .Call(`_epicollect5_csv_cells_cpp`, column, name, kind, format, nrow)
+csv_cells_cpp <- function(column, name, kind, format) {
+    .Call(`_epicollect5_csv_cells_cpp`, column, name, kind, format)
 }
 
 definition_read_cpp <- function(json) {

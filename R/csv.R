@@ -443,8 +443,7 @@ csv_writer_formats <- function(columns, meta) {
 csv_cells <- function(col, name, call = rlang::caller_env()) {
   columns <- stats::setNames(list(col), name)
   kind <- csv_writer_kinds(columns, NULL, call = call)
-  cells <- cpp_check(csv_cells_cpp(col, name, kind, csv_writer_formats(columns, NULL), length(col)),
-                     call = call)
+  cells <- cpp_check(csv_cells_cpp(col, name, kind, csv_writer_formats(columns, NULL)), call = call)
   cells[!nzchar(cells)] <- NA_character_
   cells
 }
