@@ -99,6 +99,8 @@ check_client_secret <- function(client_secret, call = rlang::caller_env()) {
 format.ec5_auth <- function(x, ...) {
   token <- if (is.null(x$expires_at)) {
     "none requested yet"
+  } else if (token_forgotten(x)) {
+    "forgotten (ec5_deauth())"
   } else if (x$expires_at <= Sys.time()) {
     "expired"
   } else {

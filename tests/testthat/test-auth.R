@@ -376,6 +376,8 @@ test_that("ec5_deauth() forgets the session's and the cached tokens of one clien
   expect_length(list.files(file.path(dir, "tokens"), "\\.rds$"), 2)
   expect_true(ec5_deauth(creds$id, base_url = auth$base_url))
   expect_length(list.files(file.path(dir, "tokens"), "\\.rds$"), 1)
+  expect_match(format(auth)[4], "forgotten", fixed = TRUE)
+  expect_match(format(other)[4], "valid until", fixed = TRUE)
   # The auth object and a new one for the client both request a new token.
   second <- ec5_token(auth)
   expect_false(identical(first, second))
