@@ -25,6 +25,10 @@ csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {
     .Call(`_epicollect5_csv_write_cpp`, columns, names, kinds, formats, nrow, bom)
 }
 
+csv_cells_cpp <- function(column, name, kind, format) {
+    .Call(`_epicollect5_csv_cells_cpp`, column, name, kind, format)
+}
+
 definition_read_cpp <- function(json) {
     .Call(`_epicollect5_definition_read_cpp`, json)
 }

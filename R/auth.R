@@ -103,6 +103,8 @@ abort_credentials <- function(what, why, call, .envir = parent.frame()) {
 format.ec5_auth <- function(x, ...) {
   token <- if (is.null(x$expires_at)) {
     "none requested yet"
+  } else if (token_forgotten(x)) {
+    "forgotten (ec5_deauth())"
   } else if (x$expires_at <= Sys.time()) {
     "expired"
   } else {
@@ -153,7 +155,7 @@ token_margin <- function(expires_in) min(300, expires_in / 2)
 # The access token, requested only when there is no fresh one in memory or
 # in the cache shared with other R processes.
 ec5_token <- function(auth, call = rlang::caller_env()) {
-  if (!is.null(auth$get_token()) && Sys.time() < auth$expires_at) {
+  if (!is.null(auth$get_token()) && Sys.time() < auth$expires_at && !token_forgotten(auth)) {
     return(auth$get_token())
   }
   token_obtain(auth, stale = NULL, call = call)
@@ -198,6 +200,7 @@ token_obtain <- function(auth, stale, call) {
 token_adopt <- function(auth, token, expires_at) {
   auth$set_token(token)
   auth$expires_at <- expires_at
+  auth$deauth_count <- deauth_count(auth)
   invisible()
 }
 
@@ -321,4 +324,53 @@ token_cache_write <- function(file, auth, token, expires_at, call) {
     error = function(e) token_cache_abort(file, cli::ansi_strip(conditionMessage(e)), call)
   )
   invisible()
+}
+
+#' Forget the tokens of a client app
+#'
+#' Forgets the access tokens of a client app: those that [ec5_auth()]
+#' objects of this R session hold (each requests a new token when it next
+#' needs one) and the one cached for other R processes on this computer. Use
+#' it after a client app's secret was changed or the app deleted, or before
+#' handing the computer over. The server itself keeps a token valid until it
+#' expires or the client requests a new one.
+#'
+#' @param client_id The client app's id, or an [ec5_auth()] object (whose
+#'   server is then used).
+#' @param base_url The server, see [ec5_base_url()].
+#' @return Whether a cached token was removed, invisibly.
+#' @seealso [ec5_auth()].
+#' @export
+#' @examplesIf requireNamespace("webfakes", quietly = TRUE)
+#' url <- ec5_demo_server()
+#' auth <- ec5_auth("1001", "pYtH0nApiTestSecret0000000000000000001001", base_url = url)
+#' x <- ec5_entries("proyecto-api-python", auth = auth, base_url = url, max_entries = 1)
+#' ec5_deauth(auth)
+#' \dontshow{ec5_demo_server(stop = TRUE)}
+ec5_deauth <- function(client_id = Sys.getenv("EC5_CLIENT_ID"), base_url = ec5_base_url()) {
+  if (inherits(client_id, "ec5_auth")) {
+    base_url <- client_id$base_url
+    client_id <- client_id$client_id
+  }
+  client <- list(client_id = check_client_id(client_id), base_url = check_base_url(base_url))
+  call <- rlang::current_env()
+  key <- deauth_key(client)
+  deauth_counts[[key]] <- deauth_count(client) + 1L
+  paths <- token_cache_paths(client, call)
+  lock <- token_cache_lock(paths$lock, call)
+  on.exit(filelock::unlock(lock), add = TRUE)
+  removed <- file.exists(paths$file) && unlink(paths$file) == 0L
+  invisible(removed)
+}
+
+# How often the tokens of a client were forgotten in this session: a token
+# held in memory since an earlier count is no longer used.
+deauth_counts <- new.env(parent = emptyenv())
+
+deauth_key <- function(client) paste(client$base_url, client$client_id, sep = "|")
+
+deauth_count <- function(client) deauth_counts[[deauth_key(client)]] %||% 0L
+
+token_forgotten <- function(auth) {
+  !identical(auth$deauth_count, deauth_count(auth))
 }

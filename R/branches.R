@@ -29,9 +29,11 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
                                sort_order = c("asc", "desc"),
                                max_entries = Inf, per_page = 1000L,
                                created_by = c("keep", "hash", "drop"),
-                               auth = NULL, base_url = ec5_base_url(),
-                               col_names = getOption("epicollect5.col_names", "export")) {
+                               col_names = getOption("epicollect5.col_names", "export"),
+                               tz = "UTC",
+                               auth = NULL, base_url = ec5_base_url()) {
   col_names <- check_col_names(col_names)
+  check_tz(tz)
   args <- entries_args(
     slug, map_index, uuid, title, since, until, date_field, sort_by,
     sort_order, max_entries, per_page, base_url, created_by
@@ -48,5 +50,5 @@ ec5_branch_entries <- function(slug, branch, form = NULL, owner_uuid = NULL,
   query$form_ref <- cs$form_ref
   query$branch_ref <- cs$branch_ref
   query$branch_owner_uuid <- owner_uuid
-  name_columns(fetch_entries(slug, query, cs, args, auth), col_names)
+  in_tz(name_columns(fetch_entries(slug, query, cs, args, auth), col_names), tz)
 }

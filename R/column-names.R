@@ -133,3 +133,13 @@ table_locations <- function(x) {
     stringsAsFactors = FALSE
   )
 }
+
+# The naming of project data: "clean" when its tables carry clean names
+# (a project's definition, or tables named as exported, are "export").
+project_data_naming <- function(x) {
+  if (!inherits(x, "ec5_project_data")) {
+    return("export")
+  }
+  renamed <- vapply(x, function(t) !identical(names(t), export_names(t)), logical(1))
+  if (any(renamed)) "clean" else "export"
+}

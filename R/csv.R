@@ -77,17 +77,19 @@
 #' @export
 ec5_read_csv <- function(path, project = NULL, form = NULL, branch = NULL,
                          map_index = NULL,
-                         col_names = getOption("epicollect5.col_names", "export")) {
+                         col_names = getOption("epicollect5.col_names", "export"),
+                         tz = "UTC") {
   csv_check_path(path)
   check_project(project, allow_null = TRUE)
   check_form(form)
   check_form(branch)
   check_count(map_index, min = 0, allow_null = TRUE)
   col_names <- check_col_names(col_names)
+  check_tz(tz)
   columns <- if (!is.null(project)) {
     ec5_column_spec(project, form = form, branch = branch, map_index = map_index)
   }
-  name_columns(csv_read(path, columns, slug = project$project$slug), col_names)
+  in_tz(name_columns(csv_read(path, columns, slug = project$project$slug), col_names), tz)
 }
 
 #' Write a table as an Epicollect5 CSV export
@@ -471,4 +473,15 @@ csv_writer_formats <- function(columns, meta) {
   }, character(1), USE.NAMES = FALSE)
   formats <- ifelse(is.na(own), recorded, own)
   ifelse(is.na(formats), "dd/MM/YYYY", formats)
+}
+
+# Each cell of one column as the CSV writer renders it, unquoted: the text
+# forms of the website's export for other file formats (the answers of a
+# list column joined with ", ").
+csv_cells <- function(col, name, call = rlang::caller_env()) {
+  columns <- stats::setNames(list(col), name)
+  kind <- csv_writer_kinds(columns, NULL, call = call)
+  cells <- cpp_check(csv_cells_cpp(col, name, kind, csv_writer_formats(columns, NULL)), call = call)
+  cells[!nzchar(cells)] <- NA_character_
+  cells
 }

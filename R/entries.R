@@ -123,6 +123,9 @@
 #'   case names without the number prefix (`name`, `where_lat`); see Column
 #'   names. The default is the option `epicollect5.col_names`, else
 #'   `"export"`.
+#' @param tz The time zone date-times are shown in (their `tzone`
+#'   attribute; the instants do not change), `"UTC"` by default; see
+#'   [OlsonNames()].
 #' @return A tibble (see Columns) with attributes `problems` (see
 #'   [ec5_problems()]) and `provenance` (slug, form, filters, time of fetch,
 #'   server total and package version).
@@ -141,9 +144,11 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
                         sort_order = c("asc", "desc"),
                         max_entries = Inf, per_page = 1000L,
                         created_by = c("keep", "hash", "drop"),
-                        auth = NULL, base_url = ec5_base_url(),
-                        col_names = getOption("epicollect5.col_names", "export")) {
+                        col_names = getOption("epicollect5.col_names", "export"),
+                        tz = "UTC",
+                        auth = NULL, base_url = ec5_base_url()) {
   col_names <- check_col_names(col_names)
+  check_tz(tz)
   args <- entries_args(
     slug, map_index, uuid, title, since, until, date_field, sort_by,
     sort_order, max_entries, per_page, base_url, created_by
@@ -167,7 +172,7 @@ ec5_entries <- function(slug, form = NULL, map_index = NULL,
     query$parent_uuid <- parent_uuid
     query$parent_form_ref <- cs$parent_form_ref
   }
-  name_columns(fetch_entries(slug, query, cs, args, auth), col_names)
+  in_tz(name_columns(fetch_entries(slug, query, cs, args, auth), col_names), tz)
 }
 
 # The choices of the entries functions' arguments, as in their formals.

@@ -6,6 +6,7 @@
 #' table's `provenance` gives the time of the last sync as `fetched_at`.
 #'
 #' @inheritParams ec5_sync
+#' @inheritParams ec5_entries
 #' @return An `ec5_project_data` object (see [ec5_project_data()]) with an
 #'   extra attribute `synced_at`.
 #' @seealso [ec5_tbl()] for a lazy table in the database;
@@ -18,16 +19,18 @@
 #' ec5_demo_server(stop = TRUE)
 #' # The server is gone; the copy is not.
 #' ec5_local("ec5-demo", path = path, base_url = url)
-ec5_local <- function(slug, con = NULL, path = ec5_cache_dir(), base_url = ec5_base_url(),
-                      col_names = getOption("epicollect5.col_names", "export")) {
+ec5_local <- function(slug, con = NULL, path = ec5_cache_dir(),
+                      col_names = getOption("epicollect5.col_names", "export"),
+                      tz = "UTC", base_url = ec5_base_url()) {
   col_names <- check_col_names(col_names)
+  check_tz(tz)
   base_url <- check_base_url(base_url)
   slug <- check_slug(slug, base_url)
   check_store_args(con, path)
   call <- rlang::current_env()
   store <- store_open(con, path, base_url, slug, create = FALSE)
   on.exit(store_close(store))
-  store_try(store_read_project(store, call, col_names), "read", store_where(store), call)
+  in_tz(store_try(store_read_project(store, call, col_names), "read", store_where(store), call), tz)
 }
 
 # The copy keeps the export names (its tables do not change with the

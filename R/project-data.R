@@ -28,9 +28,11 @@
 #' x
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
-                             auth = NULL, base_url = ec5_base_url(),
-                             col_names = getOption("epicollect5.col_names", "export")) {
+                             col_names = getOption("epicollect5.col_names", "export"),
+                             tz = "UTC",
+                             auth = NULL, base_url = ec5_base_url()) {
   col_names <- check_col_names(col_names)
+  check_tz(tz)
   base_url <- check_base_url(base_url)
   slug <- check_slug(slug, base_url)
   check_strings(forms, allow_null = TRUE, must = "the names, slugs or refs of forms, or {.code NULL}")
@@ -44,7 +46,7 @@ ec5_project_data <- function(slug, forms = NULL, branches = TRUE, ...,
     fetch_table(slug, project, plan[i, ], args, auth, call)
   })
   names(tables) <- plan$table
-  new_project_data(tables, project, plan, col_names)
+  in_tz(new_project_data(tables, project, plan, col_names), tz)
 }
 
 # The checked arguments (entries_args()) of every table of a project: all

@@ -40,11 +40,16 @@ project_cache <- new.env(parent = emptyenv())
 # The cached definition when the server's structure version still matches,
 # else a fresh one. The version endpoint is free of the export budget.
 project_get <- function(slug, auth, base_url, call = rlang::caller_env()) {
+  project_get_versioned(slug, auth, base_url, call)$project
+}
+
+# The definition and the structure version it is current for.
+project_get_versioned <- function(slug, auth, base_url, call = rlang::caller_env()) {
   key <- paste(base_url, slug, sep = "|")
   version <- project_version(slug, base_url, call = call)
   cached <- project_cache[[key]]
   if (!is.null(cached) && identical(cached$version, version)) {
-    return(cached$project)
+    return(cached)
   }
   project <- ec5_api_json(
     base_url, paste0("/api/export/project/", slug),
@@ -54,7 +59,14 @@ project_get <- function(slug, auth, base_url, call = rlang::caller_env()) {
   )
   attr(project, "base_url") <- base_url
   project_cache[[key]] <- list(version = version, project = project)
-  project
+}
+
+# The definition of a project this session fetched from `base_url`, or NULL.
+project_cached <- function(base_url, slug) {
+  if (!rlang::is_string(base_url) || !rlang::is_string(slug)) {
+    return(NULL)
+  }
+  project_cache[[paste(base_url, slug, sep = "|")]]$project
 }
 
 # The project's structure version from /api/project-version/{slug}, or NA

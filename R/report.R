@@ -20,8 +20,10 @@
 #'   `width` characters, check boxes are joined with commas, and at most
 #'   `columns` questions are shown, so a rendered table neither splits a row
 #'   nor runs off the page;
-#' * `ec5_dictionary()`: the data dictionary (`table`, `column`, `question`,
-#'   `type`, `required`, `answers`), from the definition alone.
+#' * `ec5_dictionary()`: the data dictionary, one row per question (`table`,
+#'   `column`: a location's first column, `question`, `type`, `required`,
+#'   `answers` with their codes, `"1=Red; 2=Blue"`), from the definition
+#'   alone: a short view of [ec5_codebook()].
 #'
 #' Columns are named as the tables of `x` name them (see the section Column
 #' names of [ec5_entries()]); a location is named as [ec5_as_sf()] takes it.
@@ -167,26 +169,17 @@ ec5_dictionary <- function(x) {
     x, c("ec5_project_data", "ec5_project"),
     "an {.cls ec5_project_data} object from {.fn ec5_project_data} or an {.cls ec5_project} from {.fn ec5_project}"
   )
-  project <- if (inherits(x, "ec5_project_data")) attr(x, "project") else x
-  plan <- project_data_plan(project, NULL, TRUE)
-  parts <- lapply(seq_len(nrow(plan)), function(i) {
-    q <- table_questions(project, plan[i, ])
+  book <- ec5_codebook(x)
+  book <- book[book$type != "system" & !duplicated(book[c("table", "ref")]), ]
+  tibble::tibble(
+    table = book$table,
     # Project data names its columns as its tables do (export or clean).
-    if (inherits(x, "ec5_project_data") && plan$table[i] %in% names(x)) {
-      named <- questions_in_table(q, x[[plan$table[i]]])
-      q$column <- ifelse(is.na(named$column), q$column, named$column)
-    }
-    answers <- vapply(q$levels, paste, character(1), collapse = "; ")
-    tibble::tibble(
-      table = rep(plan$table[i], nrow(q)),
-      column = q$column,
-      question = q$question,
-      type = q$type,
-      required = q$required,
-      answers = ifelse(nzchar(answers), answers, NA_character_)
-    )
-  })
-  do.call(rbind, parts)
+    column = if (project_data_naming(x) == "clean") book$clean else book$column,
+    question = book$question,
+    type = book$type,
+    required = book$required,
+    answers = book$choices
+  )
 }
 
 #' Plot a project's uploads over time

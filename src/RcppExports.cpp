@@ -80,6 +80,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// csv_cells_cpp
+SEXP csv_cells_cpp(SEXP column, SEXP name, SEXP kind, SEXP format);
+RcppExport SEXP _epicollect5_csv_cells_cpp(SEXP columnSEXP, SEXP nameSEXP, SEXP kindSEXP, SEXP formatSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type column(columnSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type name(nameSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type kind(kindSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type format(formatSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_cells_cpp(column, name, kind, format));
+    return rcpp_result_gen;
+END_RCPP
+}
 // definition_read_cpp
 SEXP definition_read_cpp(SEXP json);
 RcppExport SEXP _epicollect5_definition_read_cpp(SEXP jsonSEXP) {
@@ -304,6 +317,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
     {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
     {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
+    {"_epicollect5_csv_cells_cpp", (DL_FUNC) &_epicollect5_csv_cells_cpp, 4},
     {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},
     {"_epicollect5_entries_parser_new_cpp", (DL_FUNC) &_epicollect5_entries_parser_new_cpp, 2},
     {"_epicollect5_entries_parser_feed_cpp", (DL_FUNC) &_epicollect5_entries_parser_feed_cpp, 2},

@@ -193,3 +193,37 @@ SEXP csv_write_cpp(Rcpp::List columns, Rcpp::CharacterVector names,
   return bytes;
   EC5_END
 }
+
+// The text of each cell of one column as the CSV writer renders it, without
+// the field quoting: for other writers that need the website's text forms
+// (the answers of a list column joined with ", "). `name`, `kind` and
+// `format` are single strings, as for csv_write_cpp().
+// [[Rcpp::export(rng = false)]]
+SEXP csv_cells_cpp(SEXP column, SEXP name, SEXP kind, SEXP format) {
+  EC5_BEGIN
+  // The kind and the format are words of the writer's vocabulary (ASCII),
+  // so an error message that names them is always valid text.
+  std::string text[3];
+  const SEXP args[3] = {name, kind, format};
+  for (int k = 0; k < 3; ++k) {
+    if (TYPEOF(args[k]) != STRSXP || Rf_xlength(args[k]) != 1) {
+      throw ec5::Error("argument", "The name, kind and format of a column must be single strings.");
+    }
+    text[k] = ec5::utf8_at(args[k], 0);
+    const auto printable = [](char c) { return c > 0x1f && c < 0x7f; };
+    if (k > 0 && !std::all_of(text[k].begin(), text[k].end(), printable)) {
+      throw ec5::Error("argument", "Unknown column kind or date format.");
+    }
+  }
+  ec5::csv::Column col(column, text[0], text[1], text[2]);
+  const R_xlen_t n = Rf_xlength(column);
+  Rcpp::CharacterVector out(n);
+  std::string field;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    field.clear();
+    col.cell(i, field);
+    out[i] = Rcpp::String(field, CE_UTF8);
+  }
+  return out;
+  EC5_END
+}

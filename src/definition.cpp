@@ -185,6 +185,8 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     in.max = bound_of(json_member(v, "max"));
     in.is_title = truthy(json_member(v, "is_title"));
     in.is_required = truthy(json_member(v, "is_required"));
+    in.min = field(v, "min");
+    in.max = field(v, "max");
     const rapidjson::Value* answers = json_member(v, "possible_answers");
     if (answers && answers->IsArray()) {
       for (const rapidjson::Value& a : answers->GetArray()) {
@@ -411,6 +413,8 @@ SEXP inputs_frame(const Definition& def) {
     max[i] = in.max;
     is_title[i] = in.is_title;
     is_required[i] = in.is_required;
+    min[i] = in.min;
+    max[i] = in.max;
     answers[i] = answers_frame(in.answers);
   }
   return data_frame({"ref", "form_ref", "parent_ref", "branch_ref", "type", "question",

@@ -15,7 +15,9 @@ dev <- "--dev" %in% args
 # callr, which webfakes only suggests).
 use_extra <- c("sf", "maps", "knitr", "rmarkdown", "webfakes", "callr", "jsonlite")
 # Developing it: the tests, the documentation and the benchmarks.
-dev_extra <- c("roxygen2", "bench", "RcppSimdJson")
+# The other formats and tools (Stata/SPSS, Excel, dm, targets) are optional:
+# their functions ask for them; tests and vignettes need them.
+dev_extra <- c("roxygen2", "bench", "RcppSimdJson", "haven", "readxl", "writexl", "dm", "targets")
 base_pkgs <- c("R", rownames(utils::installed.packages(priority = "base")))
 
 # "pkg (>= 1.2)" entries of DESCRIPTION fields as a named vector of minimum

@@ -365,3 +365,27 @@ test_that("a token response cut short is requested again within the budget", {
   expect_equal(count_matching(mark(), "/api/oauth/token"), 3)
   expect_no_match(conditionMessage(err), "access_token\\W+[A-Za-z0-9]")
 })
+
+test_that("ec5_deauth() forgets the session's and the cached tokens of one client only", {
+  dir <- local_auth_env()
+  auth <- test_auth()
+  other <- test_auth(id = "short")
+  first <- ec5_token(auth)
+  kept <- ec5_token(other)
+  expect_length(list.files(file.path(dir, "tokens"), "\\.rds$"), 2)
+  expect_true(ec5_deauth(creds$id, base_url = auth$base_url))
+  expect_length(list.files(file.path(dir, "tokens"), "\\.rds$"), 1)
+  expect_match(format(auth)[4], "forgotten", fixed = TRUE)
+  expect_match(format(other)[4], "valid until", fixed = TRUE)
+  # The auth object and a new one for the client both request a new token.
+  second <- ec5_token(auth)
+  expect_false(identical(first, second))
+  expect_identical(ec5_token(test_auth()), second)
+  expect_identical(ec5_token(other), kept)
+  expect_identical(tokens_issued(), 3L)
+  # An auth object names its client and server; nothing cached is no error.
+  expect_true(ec5_deauth(auth))
+  expect_false(ec5_deauth(auth))
+  expect_false(identical(ec5_token(auth), second))
+  expect_error(ec5_deauth(""), class = "ec5_error_auth")
+})

@@ -91,8 +91,12 @@ test_that("ec5_dictionary() lists every question of every table from the definit
   expect_named(dict, c("table", "column", "question", "type", "required", "answers"))
   expect_identical(dict, ec5_dictionary(attr(x, "project")))
   expect_equal(unique(dict$table), names(x))
+  colours <- levels(x[[1]]$`18_Favourite_colour`)
   expect_equal(dict$answers[dict$column == "18_Favourite_colour"],
-               paste(levels(x[[1]]$`18_Favourite_colour`), collapse = "; "))
+               paste0(seq_along(colours), "=", colours, collapse = "; "))
+  expect_equal(dict$column[dict$type == "location"][1], "lat_14_where")
+  book <- ec5_codebook(x)
+  expect_equal(nrow(dict), length(unique(paste(book$table, book$ref)[book$type != "system"])))
   expect_true(is.na(dict$answers[dict$column == "1_Name"]))
   expect_false(any(dict$type %in% c("group", "readme")))
   expect_snapshot(ec5_dictionary(list()), error = TRUE)
