@@ -264,13 +264,6 @@ SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
 // column that identifies an entry. Returns list(columns, problems (all of
 // them, rows after de-duplication), converted (the conversion problems)).
 // [[Rcpp::export(rng = false)]]
-// Converts each character column with the column builder of its plan row
-// (`name`, `type` an input type or "datetime", `format`, `levels`): the same
-// rules as the JSON export. `problems` (row, column, expected, actual) are
-// those found before conversion (the file's layout, inference); `key` the
-// column that identifies an entry. Returns list(columns, problems (all of
-// them, rows after de-duplication), converted (the conversion problems)).
-// [[Rcpp::export(rng = false)]]
 SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems) {
   EC5_BEGIN
   using namespace ec5::csv;

@@ -267,10 +267,10 @@ test_that("sync arguments are checked before any request", {
 test_that("a sync returns the naming asked for; the copy keeps the export names", {
   srv <- local_client_server()
   dir <- withr::local_tempdir()
-  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url, col_names = "clean")
+  x <- ec5_sync("ec5-demo", path = dir, base_url = srv$url, col_names = "clean")
   fresh <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
   expect_identical(lapply(x, without_fetch_time), lapply(fresh, without_fetch_time))
   expect_s3_class(attr(x, "changes"), "tbl_df")
-  again <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  again <- ec5_sync("ec5-demo", path = dir, base_url = srv$url)
   expect_identical(names(again[[1]]), export_names(x[[1]]))
 })
