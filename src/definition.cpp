@@ -185,8 +185,6 @@ void read_inputs(const rapidjson::Value* inputs, const Form& form, const OptStri
     in.max = bound_of(json_member(v, "max"));
     in.is_title = truthy(json_member(v, "is_title"));
     in.is_required = truthy(json_member(v, "is_required"));
-    in.min = field(v, "min");
-    in.max = field(v, "max");
     const rapidjson::Value* answers = json_member(v, "possible_answers");
     if (answers && answers->IsArray()) {
       for (const rapidjson::Value& a : answers->GetArray()) {
