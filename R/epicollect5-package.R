@@ -8,6 +8,8 @@
 #' @section Options:
 #' * `epicollect5.base_url`: the server (see [ec5_base_url()]).
 #' * `epicollect5.verbose`: `FALSE` silences progress bars and messages.
+#'   Progress is one live line in a terminal, at most a line a minute in a
+#'   log (output that cannot redraw a line), and nothing while knitting.
 #' * `epicollect5.rate_limits`: a named list (`entries`, `project`, `media`),
 #'   each `c(requests, seconds)`, overriding the published limits.
 #' * `epicollect5.user_agent`: the User-Agent sent with every request.

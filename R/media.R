@@ -62,9 +62,9 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #'
 #' Downloads every photo, audio and video file named in a table from
 #' [ec5_entries()], [ec5_branch_entries()] or [ec5_project_data()] (or in a
-#' character vector of file names) into `dir`. Each file is written to a
+#' character vector of file names) into `path`. Each file is written to a
 #' temporary name and renamed only when complete, so an interrupted or failed
-#' download leaves no partial file; files already in `dir` are skipped unless
+#' download leaves no partial file; files already in `path` are skipped unless
 #' `overwrite` is `TRUE`, so a second run downloads only what is missing. A
 #' photo the device never uploaded comes back from the server as a
 #' placeholder image; it is reported, not saved. One failed file does not
@@ -73,54 +73,69 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #'
 #' Public projects are fetched from the public media URL (a larger rate
 #' limit), private ones from the export endpoint with the token (10 files a
-#' minute).
+#' minute). Progress is one line in a terminal, with the waits for the rate
+#' limit shown inside it, and a line a minute at most in a log.
+#'
+#' @section Linking files back to entries:
+#' Each row of the result says where its file is named: the `table` (form
+#' or branch name), the `question` (the column) and the `uuid` of the entry
+#' (`ec5_uuid`, or `ec5_branch_uuid` for a branch entry), so the result joins
+#' back onto the table by `uuid`. A file named in several cells is
+#' downloaded once and listed with the first. Files given as a character
+#' vector have `NA` there.
+#'
+#' With `layout = "table"` the files are laid out in one folder per table
+#' and question, `<path>/<table>/<question>/<file>` (characters a folder name
+#' cannot hold become `_`); files whose table is unknown stay in `path`.
 #'
 #' @inheritParams ec5_media
 #' @param x A table of entries, an `ec5_project_data` object, or a character
 #'   vector of media file names or URLs.
-#' @param dir The folder to write into; created if needed.
-#' @param overwrite Whether to download files that already exist in `dir`.
+#' @param path The folder to write into; created if needed.
+#' @param overwrite Whether to download files that already exist in `path`.
+#' @param layout `"flat"`: every file directly in `path`; `"table"`: in one
+#'   folder per table and question (see Linking files back to entries).
 #' @param slug The project slug; taken from `x` when it is a table from this
 #'   package.
-#' @return A tibble with one row per file: `name`, `path`, `status`
-#'   (`"downloaded"`; `"skipped"`, already in `dir`; `"placeholder"`, a photo
-#'   the device never uploaded; `"missing"`, an audio or video file the device
-#'   never uploaded; or `"failed"`), `bytes` and `error`.
+#' @return A tibble with one row per file: `name`, `table`, `question`,
+#'   `uuid` (see Linking files back to entries), `path`, `status`
+#'   (`"downloaded"`; `"skipped"`, already in `path`; `"placeholder"`, a
+#'   photo the device never uploaded; `"missing"`, an audio or video file the
+#'   device never uploaded; or `"failed"`), `bytes` and `error`.
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
-#' ec5_media_download(students[1:3, ], tempfile("media"), base_url = url)
+#' got <- ec5_media_download(students[1:3, ], tempfile("media"), layout = "table", base_url = url)
+#' got[c("question", "uuid", "status")]
 #' \dontshow{ec5_demo_server(stop = TRUE)}
-ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb"),
-                               overwrite = FALSE, slug = NULL, auth = NULL,
-                               base_url = ec5_base_url()) {
+ec5_media_download <- function(x, path, format = c("entry_original", "entry_thumb"),
+                               overwrite = FALSE, layout = c("flat", "table"),
+                               slug = NULL, auth = NULL, base_url = ec5_base_url()) {
   format <- rlang::arg_match(format)
+  layout <- rlang::arg_match(layout)
   if (!rlang::is_bool(overwrite)) {
     ec5_abort("{.arg overwrite} must be {.code TRUE} or {.code FALSE}.", class = "argument")
   }
-  if (!rlang::is_string(dir) || !nzchar(dir)) {
-    ec5_abort("{.arg dir} must be a folder path.", class = "argument")
+  if (!rlang::is_string(path) || !nzchar(path)) {
+    ec5_abort("{.arg path} must be a folder path.", class = "argument")
   }
   slug <- slug %||% media_slug(x)
   check_slug(slug)
   base_url <- check_base_url(base_url)
-  files <- unique(media_names(x))
-  files <- files[!is.na(files)]
-  if (!dir.exists(dir) && !dir.create(dir, recursive = TRUE)) {
-    ec5_abort("Could not create folder {.file {dir}}.", class = "io")
-  }
-  paths <- file.path(dir, media_local_name(files, format))
-  wanted <- overwrite | !media_whole(paths, files)
+  cells <- media_cells(x)
+  paths <- media_paths(path, cells, format, layout)
+  wanted <- overwrite | !media_whole(paths, cells$name)
+  media_folders(c(path, dirname(paths[wanted])))
   auth <- resolve_auth(auth, base_url)
   # With every file at hand, nothing is asked of the server, not even the definition.
   project <- if (any(wanted)) project_get(slug, auth, base_url)
-  types <- media_types_from_project(files, x, project)
-  rows <- media_download_all(slug, files, types, format, paths, wanted, project, auth, base_url,
+  types <- media_types_from_project(cells, project)
+  rows <- media_download_all(slug, cells$name, types, format, paths, wanted, project, auth, base_url,
     call = rlang::current_env()
   )
   tibble::tibble(
-    name = files,
+    cells,
     path = vapply(rows, `[[`, "", "path"),
     status = vapply(rows, `[[`, "", "status"),
     bytes = vapply(rows, `[[`, 0, "bytes"),
@@ -131,12 +146,14 @@ ec5_media_download <- function(x, dir, format = c("entry_original", "entry_thumb
 # A file the server does not have (404 ec5_69, a refused name) fails alone;
 # any other error (credentials, rate limit, network, server) would fail every
 # file, so it stops the run. Files already written stay, and the next run
-# skips them.
+# skips them. Progress counts the files; the time left, the ones to fetch.
 media_download_all <- function(slug, files, types, format, paths, wanted,
                                project, auth, base_url, call) {
-  bar <- if (ec5_is_verbose() && length(files) > 1L) {
-    cli::cli_progress_bar("Downloading media", total = length(files), clear = TRUE)
-  }
+  task <- progress_start(
+    paste(slug, "media"), "file",
+    pace = list(base_url = base_url, slug = slug, class = media_class(project))
+  )
+  on.exit(progress_end(task))
   lapply(seq_along(files), function(i) {
     result <- if (!wanted[i]) {
       media_result(paths[i], "skipped", file.size(paths[i]))
@@ -147,9 +164,14 @@ media_download_all <- function(slug, files, types, format, paths, wanted,
         ec5_error_bad_request = media_failed
       )
     }
-    if (!is.null(bar)) cli::cli_progress_update(id = bar)
+    progress_step(task, i, length(files), left = sum(wanted[-seq_len(i)]))
     result
   })
+}
+
+# The rate-limit bucket of a project's media: public projects have their own.
+media_class <- function(project) {
+  if (identical(project$project$access, "public")) "public_media" else "media"
 }
 
 # One file that could not be had; 404 ec5_69 is an audio or video file the
@@ -175,7 +197,8 @@ media_whole <- function(paths, files) {
 media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
-  public <- identical(project$project$access, "public")
+  class <- media_class(project)
+  public <- class == "public_media"
   part <- temp_beside(path)
   on.exit(unlink(part))
   problem <- NA_character_
@@ -192,7 +215,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
       paste0(if (public) "/api/media/" else "/api/export/media/", slug),
       query = list(type = type, format = format, name = file),
       auth = if (public) NULL else auth,
-      pace = list(slug = slug, class = if (public) "public_media" else "media"),
+      pace = list(slug = slug, class = class),
       dest = part,
       check = check,
       what = "media request",
@@ -257,14 +280,19 @@ media_local_name <- function(file, format) {
   if (format == "entry_thumb") paste0("thumb_", file) else file
 }
 
-media_names <- function(x, call = rlang::caller_env()) {
-  if (is.character(x)) {
-    return(media_file_name(x))
-  }
-  if (inherits(x, "ec5_project_data")) {
-    return(unlist(lapply(x, media_names, call = call), use.names = FALSE))
-  }
-  if (!is.data.frame(x)) {
+# Every media file named in `x`, each once (its first cell), with where it
+# is named: a data frame of name, table, question (the column) and uuid (the
+# entry's key, R/table-layout.R); the three are NA for a character vector.
+# Vectorised over the cells of each column.
+media_cells <- function(x, call = rlang::caller_env()) {
+  cells <- if (is.character(x)) {
+    media_cells_frame(media_file_name(x))
+  } else if (inherits(x, "ec5_project_data")) {
+    tables <- unclass(x)
+    vctrs::vec_rbind(!!!Map(media_table_cells, tables, names(tables)))
+  } else if (is.data.frame(x)) {
+    media_table_cells(x, media_table_name(x))
+  } else {
     ec5_abort(
       c("{.arg x} must be a table of entries, project data or a character vector of file names.",
         "x" = "You supplied {.obj_type_friendly {x}}."),
@@ -272,8 +300,61 @@ media_names <- function(x, call = rlang::caller_env()) {
       call = call
     )
   }
-  cols <- Filter(is.character, x)
-  unlist(lapply(cols, media_file_name), use.names = FALSE)
+  cells <- cells[!is.na(cells$name) & !duplicated(cells$name), ]
+  rownames(cells) <- NULL
+  cells
+}
+
+media_cells_frame <- function(name, table = NA_character_, question = NA_character_, uuid = NA_character_) {
+  n <- length(name)
+  data.frame(name = name, table = rep_len(table, n), question = rep_len(question, n), uuid = rep_len(uuid, n))
+}
+
+media_table_cells <- function(table, name) {
+  key <- entry_key(names(table))
+  uuid <- if (is.na(key)) rep(NA_character_, nrow(table)) else as.character(table[[key]])
+  columns <- names(table)[vapply(table, is.character, TRUE)]
+  parts <- lapply(columns, function(column) {
+    files <- media_file_name(table[[column]])
+    hit <- !is.na(files)
+    media_cells_frame(files[hit], name, column, uuid[hit])
+  })
+  vctrs::vec_rbind(media_cells_frame(character()), !!!parts)
+}
+
+# The form or branch a table of this package holds, NA for another table.
+media_table_name <- function(x) {
+  provenance <- attr(x, "provenance")
+  provenance$branch %|NA|% provenance$form %||% NA_character_
+}
+
+# Where each file goes: into `path`, or with layout "table" into
+# <path>/<table>/<question>/ when its table is known.
+media_paths <- function(path, cells, format, layout) {
+  files <- media_local_name(cells$name, format)
+  if (layout == "flat") {
+    return(file.path(path, files))
+  }
+  known <- !is.na(cells$table) & !is.na(cells$question)
+  folders <- rep(path, nrow(cells))
+  folders[known] <- file.path(path, folder_name(cells$table[known]), folder_name(cells$question[known]))
+  file.path(folders, files)
+}
+
+# A table or question name as one folder name on every system: no
+# separators, reserved characters or names made of dots.
+folder_name <- function(x) {
+  x <- gsub('[/\\\\:*?"<>|[:cntrl:]]', "_", x)
+  x[x %in% c("", ".", "..")] <- "_"
+  x
+}
+
+media_folders <- function(folders, call = rlang::caller_env()) {
+  for (folder in unique(folders)) {
+    if (!dir.exists(folder) && !dir.create(folder, recursive = TRUE)) {
+      ec5_abort("Could not create folder {.file {folder}}.", class = "io", call = call)
+    }
+  }
 }
 
 media_slug <- function(x, call = rlang::caller_env()) {
@@ -293,19 +374,15 @@ media_slug <- function(x, call = rlang::caller_env()) {
 }
 
 # An .mp4 is audio or video depending on its question; the project's inputs
-# say which for the columns of `x` (a table, or each table of project data).
-# Files of unknown origin fall back to the extension.
-media_types_from_project <- function(files, x, project) {
-  types <- media_type(files)
-  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
-  if (is.null(project) || !length(tables)) {
+# say which for the questions the files are named in. Files of unknown
+# origin fall back to the extension.
+media_types_from_project <- function(cells, project) {
+  types <- media_type(cells$name)
+  if (is.null(project)) {
     return(types)
   }
   inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
-  for (table in tables) {
-    for (col in intersect(names(table), inputs$map_to)) {
-      types[files %in% media_file_name(table[[col]])] <- inputs$type[match(col, inputs$map_to)]
-    }
-  }
+  known <- match(cells$question, inputs$map_to)
+  types[!is.na(known)] <- inputs$type[known[!is.na(known)]]
   types
 }
