@@ -154,6 +154,8 @@ media_download_all <- function(slug, files, types, format, paths, wanted,
     pace = list(base_url = base_url, slug = slug, class = media_class(project))
   )
   on.exit(progress_end(task))
+  # Files still to fetch after the i-th.
+  left <- c(rev(cumsum(rev(wanted)))[-1], 0)
   lapply(seq_along(files), function(i) {
     result <- if (!wanted[i]) {
       media_result(paths[i], "skipped", file.size(paths[i]))
@@ -164,7 +166,7 @@ media_download_all <- function(slug, files, types, format, paths, wanted,
         ec5_error_bad_request = media_failed
       )
     }
-    progress_step(task, i, length(files), left = sum(wanted[-seq_len(i)]))
+    progress_step(task, i, length(files), left = left[i])
     result
   })
 }
