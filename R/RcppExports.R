@@ -85,6 +85,10 @@ limiter_delay_cpp <- function(limiter) {
     .Call(`_epicollect5_limiter_delay_cpp`, limiter)
 }
 
+limiter_wait_ahead_cpp <- function(limiter, hits) {
+    .Call(`_epicollect5_limiter_wait_ahead_cpp`, limiter, hits)
+}
+
 limiter_record_cpp <- function(limiter, remaining, limit, retry_after) {
     .Call(`_epicollect5_limiter_record_cpp`, limiter, remaining, limit, retry_after)
 }

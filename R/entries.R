@@ -242,6 +242,7 @@ fetch_entries <- function(slug, query, cs, args, auth,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
   pager <- new_pager(slug, query, cs, args, auth, parser, call)
+  on.exit(pager$progress$done())
   one_page <- isTRUE(args$one_page) || !is.null(query$uuid) ||
     (args$max_entries <= pager$per_page && is.null(args$until))
   if (one_page) {
@@ -250,7 +251,6 @@ fetch_entries <- function(slug, query, cs, args, auth,
     fetched <- fetch_keyset(pager, args$since)
     total <- fetched$total
   }
-  pager$progress$done()
   table <- entries_table(
     parser_finish(parser), cs,
     provenance = entries_provenance(slug, cs, query, args, total)
@@ -266,7 +266,9 @@ fetch_entries <- function(slug, query, cs, args, auth,
 fetch_one_page <- function(pager, query) {
   query$per_page <- pager$per_page
   query$page <- 1L
-  fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)$total
+  meta <- fetch_page(pager$parser, pager$base_url, pager$path, query, pager$auth, pager$slug, pager$call)
+  pager$progress$update(1L, 1L, meta$n, meta$total)
+  meta$total
 }
 
 # The rows arrive ascending by the date field (upload order within a
@@ -383,62 +385,20 @@ restore_table_attributes <- function(new, old) {
 # compares reliably.
 format_time <- function(x) format(x, "%Y-%m-%d %H:%M:%S", tz = "UTC")
 
-# A cli progress bar over pages, shown once a fetch needs more than one page.
-# The same progress is published in `fetch_status` so that a paced wait
-# between pages (wait_reporter() in R/http.R) can show it too.
-entries_progress <- function(slug, cs) {
-  env <- new.env()
-  env$bar <- NULL
-  started <- Sys.time()
-  label <- paste0(slug, " / ", cs$branch_name %|NA|% cs$form_name)
+# The fetch's progress (R/progress.R): pages, entries and the time left,
+# with the waits for the entries rate limit.
+entries_progress <- function(slug, cs, base_url) {
+  task <- progress_start(
+    paste0(slug, " / ", cs$branch_name %|NA|% cs$form_name), "page",
+    pace = list(base_url = base_url, slug = slug, class = "entries")
+  )
   list(
     update = function(page, last_page, seen, total) {
-      fetch_status$text <- fetch_status_text(label, page, last_page, seen, total, started)
-      if (!ec5_is_verbose() || last_page <= 1L) {
-        return(invisible())
-      }
-      if (is.null(env$bar)) {
-        env$bar <- cli::cli_progress_bar(
-          format = paste0(
-            "{cli::pb_spin} ", label, " {cli::pb_current}/{cli::pb_total} pages, ",
-            "{env$seen} of {env$total} entries {cli::pb_bar} {cli::pb_eta}"
-          ),
-          total = last_page, .envir = env, clear = TRUE
-        )
-      }
-      env$seen <- seen
-      env$total <- total
-      cli::cli_progress_update(set = page, total = last_page, id = env$bar, .envir = env)
+      detail <- sprintf("%s of %s entries", format(seen, big.mark = ","), format(total, big.mark = ","))
+      progress_step(task, page, last_page, detail = detail)
     },
-    done = function() {
-      fetch_status$text <- NULL
-      if (!is.null(env$bar)) cli::cli_progress_done(id = env$bar, .envir = env)
-    }
+    done = function() progress_end(task)
   )
-}
-
-fetch_status <- new.env(parent = emptyenv())
-
-# "ec5-demo / Form: page 3 of 20, 3,000 of 20,000 entries, about 3m left",
-# the time left extrapolated from the pace so far (waits included).
-fetch_status_text <- function(label, page, last_page, seen, total, started) {
-  elapsed <- as.numeric(difftime(Sys.time(), started, units = "secs"))
-  left <- elapsed / page * (last_page - page)
-  sprintf(
-    "%s: page %d of %d, %s of %s entries%s",
-    label, page, last_page, format(seen, big.mark = ","), format(total, big.mark = ","),
-    if (page < last_page) paste0(", about ", format_duration(left), " left") else ""
-  )
-}
-
-format_duration <- function(seconds) {
-  if (seconds < 90) {
-    return(paste0(ceiling(seconds), "s"))
-  }
-  if (seconds < 5400) {
-    return(paste0(ceiling(seconds / 60), "m"))
-  }
-  paste0(round(seconds / 3600, 1), "h")
 }
 
 `%|NA|%` <- function(x, y) if (is.null(x) || is.na(x)) y else x

@@ -8,6 +8,8 @@
 #' @section Options:
 #' * `epicollect5.base_url`: the server (see [ec5_base_url()]).
 #' * `epicollect5.verbose`: `FALSE` silences progress bars and messages.
+#'   Progress is one live line in a terminal, at most a line a minute in a
+#'   log (output that cannot redraw a line), and nothing while knitting.
 #' * `epicollect5.col_names`: the default column names of every function
 #'   that returns tables, `"export"` (the website's CSV names, the default)
 #'   or `"clean"` (syntactic lower snake case; see the section Column names

@@ -42,13 +42,6 @@ ec5_user_agent <- function() {
   )
 }
 
-# Progress and messages are shown unless the user silenced them or a
-# document is being knitted.
-ec5_is_verbose <- function() {
-  !identical(getOption("epicollect5.verbose"), FALSE) &&
-    !isTRUE(getOption("knitr.in.progress"))
-}
-
 # A numeric option, checked.
 option_number <- function(name, default, min = 0) {
   value <- getOption(name, default)
@@ -116,43 +109,6 @@ build_url <- function(url, query = list(), call = rlang::caller_env()) {
   )
   pairs <- c(if (nzchar(existing)) existing, if (length(query)) encoded)
   if (length(pairs)) paste0(path, "?", paste(pairs, collapse = "&")) else path
-}
-
-# Shows a progress line while C++ waits longer than a second (pacing,
-# back-off, Retry-After). C++ calls it at most every 0.25 s and once with 0
-# when the wait is over; the bar belongs to `envir`'s frame.
-wait_reporter <- function(envir = parent.frame()) {
-  if (!ec5_is_verbose()) {
-    return(NULL)
-  }
-  bar <- NULL
-  function(seconds, reason) {
-    if (seconds <= 0) {
-      if (!is.null(bar)) cli::cli_progress_done(id = bar, .envir = envir)
-      bar <<- NULL
-      return(invisible())
-    }
-    status <- fetch_status$text
-    # The fetch's own progress first: a narrow console cuts the end.
-    extra <- list(
-      seconds = ceiling(seconds), reason = reason,
-      status = if (is.null(status)) "Waiting" else paste0(status, "; waiting")
-    )
-    if (is.null(bar)) {
-      if (seconds <= 1) {
-        return(invisible())
-      }
-      bar <<- cli::cli_progress_bar(
-        format = "{cli::pb_extra$status} {cli::pb_extra$seconds} s for {cli::pb_extra$reason}",
-        total = NA,
-        extra = extra,
-        clear = TRUE,
-        .envir = envir
-      )
-    }
-    cli::cli_progress_update(id = bar, extra = extra, force = TRUE, .envir = envir)
-    invisible()
-  }
 }
 
 #' Performs one API request under the retry policy

@@ -70,50 +70,65 @@ ec5_media <- function(slug, name, format = c("entry_original", "entry_thumb"),
 #'
 #' Public projects are fetched from the public media URL (a larger rate
 #' limit), private ones from the export endpoint with the token (10 files a
-#' minute).
+#' minute). Progress is one line in a terminal, with the waits for the rate
+#' limit shown inside it, and a line a minute at most in a log.
+#'
+#' @section Linking files back to entries:
+#' Each row of the result says where its file is named: the `table` (form
+#' or branch name), the `question` (the column) and the `uuid` of the entry
+#' (`ec5_uuid`, or `ec5_branch_uuid` for a branch entry), so the result joins
+#' back onto the table by `uuid`. A file named in several cells is
+#' downloaded once and listed with the first. Files given as a character
+#' vector have `NA` there.
+#'
+#' With `layout = "table"` the files are laid out in one folder per table
+#' and question, `<path>/<table>/<question>/<file>` (characters a folder name
+#' cannot hold become `_`); files whose table is unknown stay in `path`.
 #'
 #' @inheritParams ec5_media
 #' @param x A table of entries, an `ec5_project_data` object, or a character
 #'   vector of media file names or URLs.
 #' @param path The folder to write into; created if needed.
 #' @param overwrite Whether to download files that already exist in `path`.
+#' @param layout `"flat"`: every file directly in `path`; `"table"`: in one
+#'   folder per table and question (see Linking files back to entries).
 #' @param slug The project slug or URL; taken from `x` when it is a table from this
 #'   package.
-#' @return A tibble with one row per file: `name`, `path`, `status`
-#'   (`"downloaded"`; `"skipped"`, already in `path`; `"placeholder"`, a photo
-#'   the device never uploaded; `"missing"`, an audio or video file the device
-#'   never uploaded; or `"failed"`), `bytes` and `error`.
+#' @return A tibble with one row per file: `name`, `table`, `question`,
+#'   `uuid` (see Linking files back to entries), `path`, `status`
+#'   (`"downloaded"`; `"skipped"`, already in `path`; `"placeholder"`, a
+#'   photo the device never uploaded; `"missing"`, an audio or video file the
+#'   device never uploaded; or `"failed"`), `bytes` and `error`.
 #' @export
 #' @examplesIf requireNamespace("webfakes", quietly = TRUE)
 #' url <- ec5_demo_server()
 #' students <- ec5_entries("ec5-demo", form = "Student", base_url = url)
-#' ec5_media_download(students[1:3, ], tempfile("media"), base_url = url)
+#' got <- ec5_media_download(students[1:3, ], tempfile("media"), layout = "table", base_url = url)
+#' got[c("question", "uuid", "status")]
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_media_download <- function(x, path, format = c("entry_original", "entry_thumb"),
-                               overwrite = FALSE, slug = NULL, auth = NULL,
-                               base_url = ec5_base_url()) {
+                               overwrite = FALSE, layout = c("flat", "table"),
+                               slug = NULL, auth = NULL, base_url = ec5_base_url()) {
   check_media_source(x)
   check_path(path, must = "a folder path")
   format <- check_choice(format)
   check_bool(overwrite)
+  layout <- check_choice(layout)
   base_url <- check_base_url(base_url)
   slug <- check_slug(slug %||% media_slug(x), base_url)
-  files <- unique(media_names(x))
-  files <- files[!is.na(files)]
-  if (!dir.exists(path) && !dir.create(path, recursive = TRUE)) {
-    ec5_abort("Could not create folder {.file {path}}.", class = "io")
-  }
-  paths <- file.path(path, media_local_name(files, format))
-  wanted <- overwrite | !media_whole(paths, files)
+  cells <- media_cells(x)
+  paths <- media_paths(path, cells, format, layout)
+  wanted <- overwrite | !media_whole(paths, cells$name)
+  media_folders(c(path, dirname(paths[wanted])))
   auth <- resolve_auth(auth, base_url)
   # With every file at hand, nothing is asked of the server, not even the definition.
   project <- if (any(wanted)) project_get(slug, auth, base_url)
-  types <- media_types_from_project(files, x, project)
-  rows <- media_download_all(slug, files, types, format, paths, wanted, project, auth, base_url,
+  types <- media_types_from_project(cells, project)
+  rows <- media_download_all(slug, cells$name, types, format, paths, wanted, project, auth, base_url,
     call = rlang::current_env()
   )
   tibble::tibble(
-    name = files,
+    cells[c("name", "table", "question", "uuid")],
     path = vapply(rows, `[[`, "", "path"),
     status = vapply(rows, `[[`, "", "status"),
     bytes = vapply(rows, `[[`, 0, "bytes"),
@@ -124,12 +139,16 @@ ec5_media_download <- function(x, path, format = c("entry_original", "entry_thum
 # A file the server does not have (404 ec5_69, a refused name) fails alone;
 # any other error (credentials, rate limit, network, server) would fail every
 # file, so it stops the run. Files already written stay, and the next run
-# skips them.
+# skips them. Progress counts the files; the time left, the ones to fetch.
 media_download_all <- function(slug, files, types, format, paths, wanted,
                                project, auth, base_url, call) {
-  bar <- if (ec5_is_verbose() && length(files) > 1L) {
-    cli::cli_progress_bar("Downloading media", total = length(files), clear = TRUE)
-  }
+  task <- progress_start(
+    paste(slug, "media"), "file",
+    pace = list(base_url = base_url, slug = slug, class = media_class(project))
+  )
+  on.exit(progress_end(task))
+  # Files still to fetch after the i-th.
+  left <- c(rev(cumsum(rev(wanted)))[-1], 0)
   lapply(seq_along(files), function(i) {
     result <- if (!wanted[i]) {
       media_result(paths[i], "skipped", file.size(paths[i]))
@@ -140,9 +159,14 @@ media_download_all <- function(slug, files, types, format, paths, wanted,
         ec5_error_bad_request = media_failed
       )
     }
-    if (!is.null(bar)) cli::cli_progress_update(id = bar)
+    progress_step(task, i, length(files), left = left[i])
     result
   })
+}
+
+# The rate-limit bucket of a project's media: public projects have their own.
+media_class <- function(project) {
+  if (identical(project$project$access, "public")) "public_media" else "media"
 }
 
 # One file that could not be had; 404 ec5_69 is an audio or video file the
@@ -168,7 +192,8 @@ media_whole <- function(paths, files) {
 media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
                         call = rlang::caller_env()) {
   format <- if (type == "photo") format else type
-  public <- identical(project$project$access, "public")
+  class <- media_class(project)
+  public <- class == "public_media"
   part <- temp_beside(path)
   on.exit(unlink(part))
   problem <- NA_character_
@@ -185,7 +210,7 @@ media_fetch <- function(slug, file, type, format, path, project, auth, base_url,
       paste0(if (public) "/api/media/" else "/api/export/media/", slug),
       query = list(type = type, format = format, name = file),
       auth = if (public) NULL else auth,
-      pace = list(slug = slug, class = if (public) "public_media" else "media"),
+      pace = list(slug = slug, class = class),
       dest = part,
       check = check,
       what = "media request",
@@ -250,15 +275,81 @@ media_local_name <- function(file, format) {
   if (format == "entry_thumb") paste0("thumb_", file) else file
 }
 
-media_names <- function(x) {
-  if (is.character(x)) {
-    return(media_file_name(x))
+# Every media file named in `x`, each once (its first cell), with where it
+# is named: a data frame of name, table, question (the column, as `x` names
+# it), uuid (the entry's key, R/table-layout.R) and export (the column's
+# export name, R/column-names.R); all but name are NA for a character vector.
+# Vectorised over the cells of each column.
+media_cells <- function(x) {
+  cells <- if (is.character(x)) {
+    media_cells_frame(media_file_name(x))
+  } else if (inherits(x, "ec5_project_data")) {
+    tables <- unclass(x)
+    vctrs::vec_rbind(!!!Map(media_table_cells, tables, names(tables)))
+  } else {
+    media_table_cells(x, media_table_name(x))
   }
-  if (inherits(x, "ec5_project_data")) {
-    return(unlist(lapply(x, media_names), use.names = FALSE))
+  cells <- cells[!is.na(cells$name) & !duplicated(cells$name), ]
+  rownames(cells) <- NULL
+  cells
+}
+
+media_cells_frame <- function(name, table = NA_character_, question = NA_character_,
+                              uuid = NA_character_, export = NA_character_) {
+  n <- length(name)
+  data.frame(
+    name = name, table = rep_len(table, n), question = rep_len(question, n),
+    uuid = rep_len(uuid, n), export = rep_len(export, n)
+  )
+}
+
+media_table_cells <- function(table, name) {
+  key <- entry_key(names(table))
+  uuid <- if (is.na(key)) rep(NA_character_, nrow(table)) else as.character(table[[key]])
+  text <- vapply(table, is.character, TRUE)
+  columns <- names(table)[text]
+  exports <- export_names(table)[text]
+  parts <- Map(function(column, export) {
+    files <- media_file_name(table[[column]])
+    hit <- !is.na(files)
+    media_cells_frame(files[hit], name, column, uuid[hit], export)
+  }, columns, exports)
+  vctrs::vec_rbind(media_cells_frame(character()), !!!parts)
+}
+
+# The form or branch a table of this package holds, NA for another table.
+media_table_name <- function(x) {
+  provenance <- attr(x, "provenance")
+  provenance$branch %|NA|% provenance$form %||% NA_character_
+}
+
+# Where each file goes: into `path`, or with layout "table" into
+# <path>/<table>/<question>/ when its table is known.
+media_paths <- function(path, cells, format, layout) {
+  files <- media_local_name(cells$name, format)
+  if (layout == "flat") {
+    return(file.path(path, files))
   }
-  cols <- Filter(is.character, x)
-  unlist(lapply(cols, media_file_name), use.names = FALSE)
+  known <- !is.na(cells$table) & !is.na(cells$question)
+  folders <- rep(path, nrow(cells))
+  folders[known] <- file.path(path, folder_name(cells$table[known]), folder_name(cells$question[known]))
+  file.path(folders, files)
+}
+
+# A table or question name as one folder name on every system: no
+# separators, reserved characters or names made of dots.
+folder_name <- function(x) {
+  x <- gsub('[/\\\\:*?"<>|[:cntrl:]]', "_", x)
+  x[x %in% c("", ".", "..")] <- "_"
+  x
+}
+
+media_folders <- function(folders, call = rlang::caller_env()) {
+  for (folder in unique(folders)) {
+    if (!dir.exists(folder) && !dir.create(folder, recursive = TRUE)) {
+      ec5_abort("Could not create folder {.file {folder}}.", class = "io", call = call)
+    }
+  }
 }
 
 media_slug <- function(x, call = rlang::caller_env()) {
@@ -278,20 +369,15 @@ media_slug <- function(x, call = rlang::caller_env()) {
 }
 
 # An .mp4 is audio or video depending on its question; the project's inputs
-# say which for the columns of `x` (a table, or each table of project data).
-# Files of unknown origin fall back to the extension.
-media_types_from_project <- function(files, x, project) {
-  types <- media_type(files)
-  tables <- if (inherits(x, "ec5_project_data")) unclass(x) else if (is.data.frame(x)) list(x)
-  if (is.null(project) || !length(tables)) {
+# say which for the questions the files are named in. Files of unknown
+# origin fall back to the extension.
+media_types_from_project <- function(cells, project) {
+  types <- media_type(cells$name)
+  if (is.null(project)) {
     return(types)
   }
   inputs <- project$inputs[project$inputs$type %in% c("audio", "video"), ]
-  for (table in tables) {
-    by_export <- columns_by_export_name(table)
-    for (col in intersect(names(by_export), inputs$map_to)) {
-      types[files %in% media_file_name(table[[by_export[[col]]]])] <- inputs$type[match(col, inputs$map_to)]
-    }
-  }
+  known <- match(cells$export, inputs$map_to)
+  types[!is.na(known)] <- inputs$type[known[!is.na(known)]]
   types
 }

@@ -78,3 +78,14 @@ ec5_pacing_state <- function() {
     exhausted = state$exhausted
   )
 }
+
+# Seconds of pacing ahead of `hits` more requests of the bucket `pace`
+# (list(base_url, slug, class), or NULL for none): what a time-left estimate
+# must add to the transfers (R/progress.R).
+pacing_wait_ahead <- function(pace, hits) {
+  if (is.null(pace) || !(hits > 0)) {
+    return(0)
+  }
+  limiter <- ec5_limiter(url_origin(pace$base_url), pace$slug, pace$class)
+  cpp_check(limiter_wait_ahead_cpp(limiter, hits))
+}

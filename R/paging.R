@@ -47,7 +47,7 @@ new_pager <- function(slug, query, cs, args, auth, parser, call) {
   pager$suspect <- FALSE
   pager$requests <- 0L
   pager$total <- NA_integer_
-  pager$progress <- entries_progress(slug, cs)
+  pager$progress <- entries_progress(slug, cs, args$base_url)
   pager
 }
 

@@ -238,6 +238,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// limiter_wait_ahead_cpp
+SEXP limiter_wait_ahead_cpp(SEXP limiter, SEXP hits);
+RcppExport SEXP _epicollect5_limiter_wait_ahead_cpp(SEXP limiterSEXP, SEXP hitsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type limiter(limiterSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type hits(hitsSEXP);
+    rcpp_result_gen = Rcpp::wrap(limiter_wait_ahead_cpp(limiter, hits));
+    return rcpp_result_gen;
+END_RCPP
+}
 // limiter_record_cpp
 SEXP limiter_record_cpp(SEXP limiter, SEXP remaining, SEXP limit, SEXP retry_after);
 RcppExport SEXP _epicollect5_limiter_record_cpp(SEXP limiterSEXP, SEXP remainingSEXP, SEXP limitSEXP, SEXP retry_afterSEXP) {
@@ -332,6 +343,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
     {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},
     {"_epicollect5_limiter_delay_cpp", (DL_FUNC) &_epicollect5_limiter_delay_cpp, 1},
+    {"_epicollect5_limiter_wait_ahead_cpp", (DL_FUNC) &_epicollect5_limiter_wait_ahead_cpp, 2},
     {"_epicollect5_limiter_record_cpp", (DL_FUNC) &_epicollect5_limiter_record_cpp, 4},
     {"_epicollect5_limiter_state_cpp", (DL_FUNC) &_epicollect5_limiter_state_cpp, 0},
     {"_epicollect5_table_layout_cpp", (DL_FUNC) &_epicollect5_table_layout_cpp, 0},

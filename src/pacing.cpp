@@ -82,6 +82,31 @@ double limiter_delay(const LimiterSpec& spec) {
   return 0;
 }
 
+double limiter_wait_ahead(const LimiterSpec& spec, double hits) {
+  if (!(hits > 0)) return 0;
+  double limit = spec.requests;
+  // No window open: the first hit opens a whole one.
+  double window_left = spec.seconds + limiter_margin(spec.seconds);
+  double room = limit;
+  auto it = buckets().find(spec.key);
+  if (it != buckets().end()) {
+    const Bucket& bucket = it->second;
+    limit = effective_limit(spec, bucket);
+    room = limit;
+    const double t = now();
+    if (t < bucket.window_end) {
+      window_left = bucket.window_end - t;
+      if (bucket.exhausted) room = 0;
+      else room = std::max(0.0, limit - bucket.count);
+    }
+  }
+  if (hits <= room) return 0;
+  // The first hit beyond the room waits for this window to end; every
+  // further `limit` hits wait for one more whole window.
+  const double later_windows = std::ceil((hits - room) / limit) - 1;
+  return window_left + later_windows * (spec.seconds + limiter_margin(spec.seconds));
+}
+
 void limiter_record(const LimiterSpec& spec, double remaining, double limit,
                     double retry_after) {
   Bucket& bucket = buckets()[spec.key];
@@ -134,6 +159,13 @@ SEXP limiter_set_clock_cpp(SEXP time) {
 SEXP limiter_delay_cpp(SEXP limiter) {
   EC5_BEGIN
   return Rf_ScalarReal(ec5::limiter_delay(ec5::limiter_spec(limiter)));
+  EC5_END
+}
+
+// [[Rcpp::export(rng = false)]]
+SEXP limiter_wait_ahead_cpp(SEXP limiter, SEXP hits) {
+  EC5_BEGIN
+  return Rf_ScalarReal(ec5::limiter_wait_ahead(ec5::limiter_spec(limiter), ec5::scalar_number(hits)));
   EC5_END
 }
 

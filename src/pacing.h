@@ -31,6 +31,11 @@ LimiterSpec limiter_spec(SEXP limiter);
 // Seconds to wait before the next hit on this bucket may be sent (0 = now).
 double limiter_delay(const LimiterSpec& spec);
 
+// Seconds the pacing will wait in all before `hits` more requests on this
+// bucket are sent, each as soon as it may be (transfer time not counted):
+// the honest part of a time-left estimate that extrapolation cannot see.
+double limiter_wait_ahead(const LimiterSpec& spec, double hits);
+
 // Records a hit that reached the server. `remaining`, `limit` and
 // `retry_after` are the server's headers, NaN when absent.
 void limiter_record(const LimiterSpec& spec, double remaining, double limit,

@@ -283,7 +283,7 @@ test_that("no secret or token appears in any output, condition or written file",
   all <- paste(text, collapse = "\n")
   expect_match(all, "Authorization: <redacted>", fixed = TRUE)
   expect_match(all, "Client ID", fixed = TRUE)
-  expect_match(all, "pages,", fixed = TRUE)
+  expect_match(all, " pages in ", fixed = TRUE)
   expect_match(all, "ec5_253", fixed = TRUE)
   expect_match(all, "ec5_257", fixed = TRUE)
   expect_match(all, "refused a fresh access token", fixed = TRUE)

@@ -266,18 +266,6 @@ test_that("a server that caps per_page lower is answered with smaller pages, rem
   expect_equal(length(query), 1)
   expect_match(query[1], "per_page=500")
 })
-
-test_that("a paced wait can show the fetch's pages, entries and time left", {
-  started <- Sys.time() - 30
-  text <- epicollect5:::fetch_status_text("p / Form", 3, 12, 3000, 12000, started)
-  expect_match(text, "^p / Form: page 3 of 12, 3,000 of 12,000 entries, about [0-9]+m left$")
-  done <- epicollect5:::fetch_status_text("p / Form", 12, 12, 12000, 12000, started)
-  expect_equal(done, "p / Form: page 12 of 12, 12,000 of 12,000 entries")
-  expect_equal(epicollect5:::format_duration(c(42)), "42s")
-  expect_equal(epicollect5:::format_duration(600), "10m")
-  expect_equal(epicollect5:::format_duration(7200), "2h")
-})
-
 test_that("clean column names: syntactic, unique, the same values and labels", {
   srv <- local_client_server()
   x <- ec5_entries("ec5-demo", base_url = srv$url)

@@ -180,26 +180,6 @@ test_that("waits longer than a second are reported through on_wait", {
   expect_match(seen[[1]][[2]], "429")
 })
 
-test_that("the wait reporter shows a cli progress line and can be silenced", {
-  withr::local_options(epicollect5.verbose = NULL, knitr.in.progress = NULL)
-  expect_true(is.function(wait_reporter()))
-  withr::local_options(epicollect5.verbose = FALSE)
-  expect_null(wait_reporter())
-  withr::local_options(epicollect5.verbose = NULL, knitr.in.progress = TRUE)
-  expect_null(wait_reporter())
-  withr::local_options(knitr.in.progress = NULL, cli.progress_show_after = 0, cli.dynamic = FALSE)
-  report <- function() {
-    r <- wait_reporter()
-    r(0.5, "nothing")
-    r(3, "the server's rate limit for entries requests")
-    r(2, "the server's rate limit for entries requests")
-    r(0, "the server's rate limit for entries requests")
-  }
-  out <- paste(capture.output(report(), type = "message"), collapse = "\n")
-  expect_match(out, "Waiting 3 s for the server's rate limit for entries requests")
-  expect_no_match(out, "nothing")
-})
-
 test_that("a connection refused is retried, then a transport error", {
   local_fast_http(epicollect5.max_tries = 2)
   closed <- "http://127.0.0.1:9/nothing-listens-here"

@@ -70,7 +70,7 @@ test_that("public photos, audio and video download through E7 without a token", 
     ec5_media_download(departments$table, dir, base_url = srv$url)
   )
   log <- mark()
-  expect_named(out, c("name", "path", "status", "bytes", "error"))
+  expect_named(out, c("name", "table", "question", "uuid", "path", "status", "bytes", "error"))
   expect_type(out$path, "character")
   expect_type(out$bytes, "double")
   expect_setequal(out$name, files$name)
@@ -113,17 +113,23 @@ test_that("an .mp4 is audio or video as its question says, in tables and project
   }))
   expect_setequal(unique(expected), c("audio", "video"))
   expect_true(any(grepl("[.]mp4$", names(expected)[expected == "audio"])))
-  files <- names(expected)
-  expect_equal(epicollect5:::media_types_from_project(files, data, p), unname(expected))
-  department <- data[["Department"]]
-  audio <- files[expected == "audio"]
-  expect_equal(epicollect5:::media_types_from_project(audio, department, p), rep("audio", length(audio)))
+  cells <- epicollect5:::media_cells(data)
+  cells <- cells[cells$name %in% names(expected), ]
+  expect_setequal(cells$name, names(expected))
+  expect_equal(epicollect5:::media_types_from_project(cells, p), unname(expected[cells$name]))
+  department <- epicollect5:::media_cells(data[["Department"]])
+  audio <- department[department$name %in% names(expected)[expected == "audio"], ]
+  expect_gt(nrow(audio), 0)
+  expect_equal(epicollect5:::media_types_from_project(audio, p), rep("audio", nrow(audio)))
   # Without the project, the extension decides.
-  expect_equal(unique(epicollect5:::media_types_from_project(audio[grepl("mp4$", audio)], department, NULL)), "video")
+  mp4 <- audio[grepl("mp4$", audio$name), ]
+  expect_equal(unique(epicollect5:::media_types_from_project(mp4, NULL)), "video")
   # Tables with clean names name the same files, typed by the same questions.
   clean <- ec5_project_data("ec5-demo", base_url = srv$url, col_names = "clean")
-  expect_setequal(stats::na.omit(epicollect5:::media_names(clean)), stats::na.omit(epicollect5:::media_names(data)))
-  expect_equal(epicollect5:::media_types_from_project(files, clean, p), unname(expected))
+  clean_cells <- epicollect5:::media_cells(clean)
+  clean_cells <- clean_cells[clean_cells$name %in% names(expected), ]
+  expect_setequal(clean_cells$name, cells$name)
+  expect_equal(epicollect5:::media_types_from_project(clean_cells, p), unname(expected[clean_cells$name]))
 })
 
 test_that("a never-uploaded photo is reported as the placeholder, not saved", {
@@ -201,8 +207,7 @@ test_that("private media come from E3 with the token", {
   slug <- private$slug
   auth <- private$auth
   x <- private$data
-  names <- unique(epicollect5:::media_names(x))
-  names <- names[!is.na(names)]
+  names <- epicollect5:::media_cells(x)$name
   expect_gt(length(names), 0)
   mark <- log_marker(srv)
   out <- ec5_media_download(x, dir, auth = auth, base_url = srv$url)
@@ -350,8 +355,79 @@ test_that("media arguments are checked before any request", {
   # Nothing to download: no request at all.
   out <- ec5_media_download(character(), dir, slug = "ec5-demo", base_url = url)
   expect_equal(nrow(out), 0)
-  expect_named(out, c("name", "path", "status", "bytes", "error"))
+  expect_named(out, c("name", "table", "question", "uuid", "path", "status", "bytes", "error"))
   expect_equal(nrow(mark()), 0)
+  expect_error(ec5_media_download("a_1.jpg", dir, layout = "nested", slug = "ec5-demo", base_url = url))
+})
+
+test_that("each file names its entry, table and question; layout \"table\" files them so", {
+  srv <- local_client_server()
+  dir <- withr::local_tempdir()
+  students <- demo_media(srv, "Student", rows = 1:3)
+  departments <- demo_media(srv, "Department", rows = 1:2)
+  out <- rbind(
+    ec5_media_download(students$table, dir, layout = "table", base_url = srv$url),
+    ec5_media_download(departments$table, dir, layout = "table", base_url = srv$url)
+  )
+  files <- rbind(students$files, departments$files)
+  expect_setequal(out$name, files$name)
+  expect_equal(out$question, files$column[match(out$name, files$name)])
+  expect_setequal(out$table, c("Student", "Department"))
+  # The uuid and question lead back to the cell that names the file.
+  for (i in seq_len(nrow(out))) {
+    table <- if (out$table[i] == "Student") students$table else departments$table
+    cell <- table[[out$question[i]]][table$ec5_uuid == out$uuid[i]]
+    expect_identical(epicollect5:::media_file_name(cell), out$name[i])
+  }
+  # <path>/<table>/<question>/<file>, for the files downloaded only.
+  done <- out[out$status == "downloaded", ]
+  expect_gt(nrow(done), 0)
+  expect_equal(done$path, file.path(dir, done$table, done$question, done$name))
+  expect_setequal(list.files(dir, recursive = TRUE), file.path(done$table, done$question, done$name))
+  # A second run finds them there; the flat layout does not.
+  mark <- log_marker(srv)
+  again <- ec5_media_download(students$table, dir, layout = "table", base_url = srv$url)
+  expect_equal(again$status[again$name %in% done$name], rep("skipped", sum(again$name %in% done$name)))
+  expect_equal(count_matching(mark(), media_path_public), sum(students$files$status != "downloaded"))
+})
+
+test_that("media cells carry table, question and the entry's or branch entry's uuid", {
+  branch <- tibble::tibble(
+    ec5_uuid = c("site-1", "site-1", "site-2"),
+    ec5_branch_uuid = c("visit-1", "visit-2", "visit-3"),
+    `5_Photo` = c("visit-1_1700000000.jpg", NA, "visit-3_1700000002.jpg"),
+    `6_Voice` = c("visit-1_1700000001.mp4", "visit-2_1700000001.wav", "visit-1_1700000000.jpg"),
+    `7_Note` = c("a note", "b", "c")
+  )
+  attr(branch, "provenance") <- list(slug = "p", form = "Site", branch = "Visit")
+  cells <- epicollect5:::media_cells(branch)
+  # Column by column; a file named twice is listed with its first cell.
+  expect_equal(cells$name, c("visit-1_1700000000.jpg", "visit-3_1700000002.jpg", "visit-1_1700000001.mp4", "visit-2_1700000001.wav"))
+  expect_equal(cells$table, rep("Visit", 4))
+  expect_equal(cells$question, c("5_Photo", "5_Photo", "6_Voice", "6_Voice"))
+  expect_equal(cells$uuid, c("visit-1", "visit-3", "visit-1", "visit-2"))
+  # A form's table: its own uuid; a table of another origin: no table name.
+  form <- branch[c("ec5_uuid", "5_Photo")]
+  attr(form, "provenance") <- list(slug = "p", form = "Site", branch = NA_character_)
+  expect_equal(epicollect5:::media_cells(form)$table, c("Site", "Site"))
+  expect_equal(epicollect5:::media_cells(form)$uuid, c("site-1", "site-2"))
+  plain <- data.frame(ec5_uuid = form$ec5_uuid, photo = form$`5_Photo`)
+  expect_equal(epicollect5:::media_cells(plain)$table, c(NA_character_, NA_character_))
+  expect_equal(epicollect5:::media_cells(plain)$question, c("photo", "photo"))
+  # A character vector: only the names.
+  bare <- epicollect5:::media_cells(c("a_1.jpg", NA, "a_1.jpg", "nope"))
+  expect_equal(bare$name, "a_1.jpg")
+  expect_true(is.na(bare$table) && is.na(bare$question) && is.na(bare$uuid))
+  expect_equal(nrow(epicollect5:::media_cells(branch[0, ])), 0)
+  # Folders: one per table and question, names made safe; unknown tables stay on top.
+  both <- rbind(cells[1, ], bare)
+  both$table[1] <- "A/B: C?"
+  expect_equal(
+    epicollect5:::media_paths("out", both, "entry_thumb", "table"),
+    c(file.path("out", "A_B_ C_", "5_Photo", "thumb_visit-1_1700000000.jpg"), file.path("out", "thumb_a_1.jpg"))
+  )
+  expect_equal(epicollect5:::media_paths("out", both, "entry_original", "flat"), file.path("out", both$name))
+  expect_equal(epicollect5:::folder_name(c("..", "", "ok name", "tab\tname")), c("_", "_", "ok name", "tab_name"))
 })
 
 test_that("media names come from URLs and bare names alike", {

@@ -68,6 +68,42 @@ test_that("the minimum wall time for N requests is what the windows allow", {
   expect_gt(max(sent), 3 * 60)
 })
 
+test_that("the waits ahead of N requests are the waits a burst of them meets", {
+  ahead <- function(s, n) cpp_check(limiter_wait_ahead_cpp(s, n))
+  # Sends `n` requests without transfer time; the seconds spent waiting.
+  waits <- function(clock, s, n) {
+    total <- 0
+    for (i in seq_len(n)) {
+      d <- delay(s)
+      total <- total + d
+      clock$advance(d)
+      hit(s)
+    }
+    total
+  }
+  clock <- local_fake_clock(start = 0)
+  s <- spec(requests = 5, seconds = 60)
+  expect_identical(ahead(s, 0), 0)
+  expect_identical(ahead(s, 5), 0)
+  expect_equal(ahead(s, 12), 2 * 61)
+  for (n in c(1, 4, 5, 6, 9, 14)) {
+    waits(clock, s, 3)
+    clock$advance(7)
+    predicted <- ahead(s, n)
+    expect_equal(waits(clock, s, n), predicted, label = paste(n, "requests"))
+    clock$advance(200)
+  }
+  # A 429 empties the bucket until its window ends.
+  hit(s, retry_after = 30)
+  expect_equal(ahead(s, 1), 31)
+  expect_equal(ahead(s, 6), 31 + 61)
+  # The server's lower limit counts too.
+  low <- spec(requests = 5, seconds = 60, key = "s|low|entries")
+  hit(low, remaining = 1, limit = 2)
+  expect_equal(ahead(low, 2), 61)
+  expect_equal(ahead(low, 4), 61 + 61)
+})
+
 test_that("a Remaining lower than our own count makes us wait earlier", {
   clock <- local_fake_clock()
   s <- spec(requests = 5, seconds = 60)
