@@ -157,12 +157,8 @@ server_rows <- function(srv, slug, form_ref = NULL, branch_ref = NULL) {
   rows
 }
 
-# The queries of the entries requests in `log`, and the numbers (1 for the
-# first) of those that match `pattern`.
-entries_queries <- function(log) {
-  log$query[startsWith(log$path, "/api/export/entries/")]
-}
-
+# The numbers (1 for the first) of the entries requests in `log` whose query
+# matches `pattern` (entries_queries(): helper-faults.R).
 entries_requests <- function(log, pattern) {
   grep(pattern, entries_queries(log))
 }
