@@ -324,15 +324,15 @@ numbered_pass <- function(pager, since) {
   first <- pager_request(pager, ordered_query(pager, 1L, pager$per_page), 1L)
   took <- as.numeric(difftime(Sys.time(), started, units = "secs"))
   changed_from <- floor(first$served - took) - clock_margin
-  if (is.na(first$total) || first$n != first$expected) {
+  if (is.na(first$total) || !page_full(first, 1L, first$size)) {
     return(since)
   }
   resume <- if (first$n) max(first$seconds) else since
   pages <- ceiling(first$total / first$size)
   for (page in seq_len(pages)[-1]) {
     meta <- pager_request(pager, ordered_query(pager, page, first$size), page)
-    moved <- !identical(meta$total, first$total) || meta$n != meta$expected ||
-      meta$size != first$size || anyDuplicated(pager$keys) > 0
+    moved <- !identical(meta$total, first$total) || meta$size != first$size ||
+      !page_full(meta, page, first$size) || anyDuplicated(pager$keys) > 0
     if (moved) {
       return(resume)
     }
@@ -341,6 +341,12 @@ numbered_pass <- function(pager, since) {
     return(resume)
   }
   NULL
+}
+
+# Whether page `page` of pages of `size` holds as many rows as its total
+# promises (the page size the server took, which a cap may have lowered).
+page_full <- function(meta, page, size) {
+  meta$n == min(size, max(0, meta$total - (page - 1) * size))
 }
 
 # The whole keyset fetch: a pass, and when its totals do not add up and the

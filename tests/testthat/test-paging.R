@@ -74,6 +74,21 @@ test_that("a quiet project costs one request per page, read by number", {
   expect_equal(count_requests(mark(), "/api/export/entries/"), ceiling(nrow(x) / 12))
 })
 
+test_that("pages by number follow a page size the server lowered", {
+  srv <- local_client_server(max_per_page = 50)
+  withr::local_options(epicollect5.max_tries = 5)
+  rows <- server_rows(srv, "ec5-demo")
+  mark <- log_marker(srv)
+  x <- ec5_entries("ec5-demo", base_url = srv$url)
+  expect_equal(x$ec5_uuid, rows$ec5_uuid)
+  log <- mark()
+  answered <- log[log$status == 200, ]
+  expect_equal(entries_queries(answered), paste0(
+    "per_page=50&sort_by=uploaded_at&sort_order=asc&form_ref=", sub(".*form_ref=([^&]*).*", "\\1", entries_queries(answered)[1]),
+    "&page=", 1:2
+  ))
+})
+
 # A fetch at per_page 10 of the demo form (6 pages) with `changes` applied
 # after its first request; what it returns and the requests it made.
 fetch_changed <- function(srv, changes, after = 1) {
