@@ -236,8 +236,8 @@ entries_args <- function(slug, map_index, uuid, title, since, until,
 
 # One request when the whole answer fits in one page (a uuid, or at most
 # one page of entries without an `until` to apply), in the order asked for;
-# otherwise shift-proof keyset paging (R/paging.R) and the order asked for
-# applied to the rows.
+# otherwise paging that notices a project changing under it (R/paging.R) and
+# the order asked for applied to the rows.
 fetch_entries <- function(slug, query, cs, args, auth,
                           call = rlang::caller_env()) {
   parser <- entries_parser(cs)
@@ -248,7 +248,7 @@ fetch_entries <- function(slug, query, cs, args, auth,
   if (one_page) {
     total <- fetch_one_page(pager, query)
   } else {
-    fetched <- fetch_keyset(pager, args$since)
+    fetched <- fetch_paged(pager, args$since)
     total <- fetched$total
   }
   table <- entries_table(
@@ -309,19 +309,24 @@ personal_data <- function(table, created_by) {
 }
 
 # One page, flattened into the parser; its meta (see parser_feed()), with
-# `rows`: the columns `fields` of the page's rows (keys and dates for keyset
-# paging, R/paging.R). A server that caps per_page lower answers 400 ec5_335:
+# `rows`: the columns `fields` of the page's rows (keys and dates for paging,
+# R/paging.R), and `served`: the server's clock when it answered
+# (response_date()). A server that caps per_page lower answers 400 ec5_335:
 # the retry policy (R/retry.R) then asks again with a smaller page size,
 # within the page's tries, and the size is remembered per server for the
 # pages after (per_page_limit()).
 fetch_page <- function(parser, base_url, path, query, auth, slug, call, fields = character()) {
   query$per_page <- min(query$per_page, per_page_limit(base_url))
-  ec5_api_json(
+  served <- NA_real_
+  ec5_api_get(
     base_url, path, query, auth = auth,
     pace = list(slug = slug, class = "entries"),
+    # Sees every answer that stands, before its body is read.
+    check = function(resp) served <<- response_date(resp),
     parse = function(body) {
       meta <- parser_feed(parser, body, call = call)
       meta$rows <- parser_last_rows(parser, fields)
+      meta$served <- served
       meta
     },
     page_size = function(per_page) {

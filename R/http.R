@@ -202,6 +202,21 @@ response_header <- function(resp, name) {
   if (is.na(value)) "" else value
 }
 
+# The server's clock when it answered, in seconds since 1970 (the `Date`
+# header, IMF-fixdate as HTTP requires, e.g. "Sun, 06 Nov 1994 08:49:37 GMT");
+# NA when the header is absent or unreadable.
+response_date <- function(resp) {
+  pattern <- "^[A-Za-z]{3}, ([0-9]{2}) ([A-Za-z]{3}) ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$"
+  date <- response_header(resp, "date")
+  parts <- regmatches(date, regexec(pattern, date))[[1]]
+  if (length(parts) != 7L) {
+    return(NA_real_)
+  }
+  month <- match(parts[3], month.abb)
+  time <- ISOdatetime(parts[4], month, parts[2], parts[5], parts[6], parts[7], tz = "UTC")
+  as.numeric(time)
+}
+
 response_is_html <- function(resp) {
   type <- response_header(resp, "content-type")
   # A body written to a file (NULL here) is judged by its type alone.

@@ -1,13 +1,39 @@
-# Shift-proof paging of the entries export. A field project changes while it
-# is read: an edit moves an entry to the end of the upload order and a delete
-# removes one, so pages requested by number slide under the reader and
-# entries are lost. Every fetch that needs more than one page therefore reads
-# in the one order in which a change can only move an entry forward (API-NOTES.md
-# §3.5, kept in the package as the query of keyset_query()): ascending
-# by the date field, each next request starting at the newest second received
-# so far (`filter_from` alone, inclusive), always page 1. Entries read twice
-# are kept once, as their last copy, by the C++ parser (src/columns.cpp,
-# Table::finish).
+# Paging of the entries export on a project that changes while it is read.
+# An edit moves an entry to the end of the upload order and a delete removes
+# one, so every entry behind it moves one place forward: when pages are
+# requested by number, the first entry of a page not yet read slides into a
+# page already read and is lost (API-NOTES.md §3.5). Every fetch of more
+# than one page reads ascending by the date field, the one order in which a
+# change can only move an entry to the end; the order asked for is applied to
+# the rows afterwards (R/entries.R).
+#
+# Pages by number first (numbered_pass()), under the query's own filters:
+# a quiet project costs ceiling(n / per_page) requests. Whether anything
+# changed between the first answer and the last is then read from the
+# answers themselves. When every `meta.total` equals the first and no entry
+# of the last page (which holds the newest) is stamped at or after the first
+# answer, every page saw the same list: the list the last page saw holds
+# only entries older than the fetch, as many as at first, so none was
+# deleted or edited; and each earlier list had the same count, so no entry
+# had been added to it either. Edits and uploads are stamped with the
+# server's clock; the first answer is dated by its `Date` header, less the
+# time the request took (the server read the entries before it wrote the
+# header) and a margin for its clocks. An entry read twice, or a page less
+# full than its total promises, also means the pages moved.
+#
+# When anything moved, the rest is read again in the shift-proof keyset
+# order. The first page is one consistent answer, and a change after it can
+# only push entries across a later page boundary, so what may be lost lies
+# at or after the newest second of page 1 (edited entries included: they
+# are stamped later still). From that second (or from the start, when page
+# 1 itself was short), keyset_pass() reads on: each next request starts at
+# the newest second received so far (`filter_from` alone, inclusive), page 1
+# (API-NOTES.md §3.5, the query of keyset_query()). Entries read twice are
+# kept once, as their last copy, by the C++ parser (src/table.cpp). A fetch
+# that stops before the end (`max_entries` in this order, or `since` with
+# `until`, which cannot both be sent) never sees the newest entries, so it
+# cannot tell a quiet project from a changed one: it pages by keyset from
+# the start.
 #
 # A full page that ends in the second it started with cannot move the cursor
 # (bulk uploads stamp hundreds of entries with one second): that second is
@@ -15,12 +41,12 @@
 # (tie_block()); a window whose first row is not one of them means the second
 # shifted under us, and the second is read again from its start.
 #
-# Each response's `meta.total` counts the entries from its cursor on. In a
-# quiet project the totals of successive cursors differ by exactly the rows
-# held between them; when they do not (live changes, or a server that lost an
-# entry), one cheap request counts the window again and the rows the server
-# has beyond the copy are fetched by one more pass, or reported by a warning
-# of class `ec5_warning_incomplete`.
+# Each keyset response's `meta.total` counts the entries from its cursor on.
+# In a quiet project the totals of successive cursors differ by exactly the
+# rows held between them; when they do not (live changes, or a server that
+# lost an entry), one cheap request counts the window again and the rows the
+# server has beyond the copy are fetched by one more pass, or reported by a
+# warning of class `ec5_warning_incomplete`.
 
 # A fetch's state: the request plumbing, every key and date received (in
 # order), and the first total seen for each cursor of the current pass.
@@ -56,34 +82,39 @@ safe_order <- function(args) {
   args$sort_by == args$date_field && args$sort_order == "asc"
 }
 
-# The user's query (its filters, in its order) with the keyset order, cursor
-# and window in place of the user's order and dates; `page` last.
-keyset_query <- function(pager, from, page, per_page) {
+# The user's query (its filters) in the keyset order, `page` last.
+ordered_query <- function(pager, page, per_page) {
   query <- pager$query
   query$per_page <- as.integer(per_page)
   query$sort_by <- pager$field
   query$sort_order <- "asc"
-  query$filter_to <- NULL
-  query$filter_by <- if (is.finite(from)) pager$field
-  query$filter_from <- if (is.finite(from)) format_time(.POSIXct(from, tz = "UTC"))
   query$page <- NULL
   query$page <- as.integer(page)
   query
 }
 
-# One keyset request: `from` (seconds, -Inf for none), a page number and a
-# page size. Its rows are flattened into the parser; their keys and dates are
-# remembered. The response is checked against its own total: a page that is
-# not as full as `meta.total` says marks the fetch as suspect.
-pager_get <- function(pager, from, page = 1L, per_page = pager$per_page) {
+# The query in the keyset order with the cursor `from` (seconds, -Inf for
+# none) in place of the user's dates.
+keyset_query <- function(pager, from, page, per_page) {
+  query <- ordered_query(pager, page, per_page)
+  query$filter_to <- NULL
+  query$filter_by <- if (is.finite(from)) pager$field
+  query$filter_from <- if (is.finite(from)) format_time(.POSIXct(from, tz = "UTC"))
+  query[c(setdiff(names(query), "page"), "page")]
+}
+
+# One request. Its rows are flattened into the parser; their keys and dates
+# are remembered. Returns its meta with the page size the server took
+# (`size`) and the number of rows its total promised (`expected`).
+pager_request <- function(pager, query, page) {
   meta <- fetch_page(
-    pager$parser, pager$base_url, pager$path, keyset_query(pager, from, page, per_page),
+    pager$parser, pager$base_url, pager$path, query,
     pager$auth, pager$slug, pager$call, fields = c(pager$key, pager$field)
   )
   # A server that caps the page size (ec5_335) made fetch_page() ask again
-  # with a smaller one: later windows are planned with it. A window asked
-  # for with a page number then covered other rows, which the overlap check
-  # of tie_block() notices.
+  # with a smaller one: later pages are planned with it, and a page asked
+  # for by number then covered other rows, which the checks notice.
+  meta$size <- min(query$per_page, per_page_limit(pager$base_url))
   pager$per_page <- min(pager$per_page, per_page_limit(pager$base_url))
   times <- as.numeric(meta$rows[[pager$field]])
   if (anyNA(times)) {
@@ -93,20 +124,30 @@ pager_get <- function(pager, from, page = 1L, per_page = pager$per_page) {
       class = "parse", call = pager$call
     )
   }
-  keys <- meta$rows[[pager$key]]
-  pager$keys <- c(pager$keys, keys)
+  meta$keys <- meta$rows[[pager$key]]
+  meta$seconds <- floor(times)
+  meta$expected <- min(query$per_page, max(0, meta$total - (page - 1) * query$per_page))
+  pager$keys <- c(pager$keys, meta$keys)
   pager$times <- c(pager$times, times)
+  pager_progress(pager, meta)
+  meta
+}
+
+# One keyset request: `from` (seconds, -Inf for none), a page number and a
+# page size. The response is checked against its own total: a page that is
+# not as full as `meta.total` says marks the fetch as suspect.
+pager_get <- function(pager, from, page = 1L, per_page = pager$per_page) {
+  meta <- pager_request(pager, keyset_query(pager, from, page, per_page), page)
   if (!from %in% pager$filters) {
     pager$filters <- c(pager$filters, from)
     pager$totals <- c(pager$totals, meta$total)
   }
-  expected <- min(per_page, max(0, meta$total - (page - 1) * per_page))
-  if (is.na(expected) || meta$n != expected) pager$suspect <- TRUE
-  pager_progress(pager, meta)
+  if (is.na(meta$expected) || meta$n != meta$expected) pager$suspect <- TRUE
   list(
-    n = meta$n, per_page = per_page, keys = keys, seconds = floor(times),
+    n = meta$n, per_page = per_page, keys = meta$keys, seconds = meta$seconds,
     # Fewer rows than the page holds and than its total promises: not the end.
-    last = meta$n < per_page && !isTRUE(meta$n < expected && length(unique(floor(times))) > 1L)
+    last = meta$n < per_page &&
+      !isTRUE(meta$n < meta$expected && length(unique(meta$seconds)) > 1L)
   )
 }
 
@@ -253,11 +294,65 @@ window_count <- function(pager, from) {
   meta$total %|NA|% 0
 }
 
+# Seconds between the server's clock that dates the answers and the one that
+# stamps uploads, allowed for.
+clock_margin <- 5
+
+# The whole fetch: pages by number, and when they show a change, the rest
+# read again by keyset. Returns the first total and whether rows may be out
+# of order.
+fetch_paged <- function(pager, since) {
+  since <- if (is.null(since)) -Inf else as.numeric(since)
+  if (is.finite(pager$max_entries) || (is.finite(since) && is.finite(pager$until))) {
+    return(fetch_keyset(pager, since))
+  }
+  resume <- numbered_pass(pager, since)
+  if (is.null(resume)) {
+    return(list(total = pager$total, repaired = FALSE))
+  }
+  fetched <- fetch_keyset(pager, resume)
+  # Rows of the pages read by number that were not read again come first.
+  fetched$repaired <- TRUE
+  fetched
+}
+
+# Reads the pages by number under the query's filters (see the header).
+# Returns NULL when they are exact, else the second (or -Inf) from which the
+# rest must be read again.
+numbered_pass <- function(pager, since) {
+  started <- Sys.time()
+  first <- pager_request(pager, ordered_query(pager, 1L, pager$per_page), 1L)
+  took <- as.numeric(difftime(Sys.time(), started, units = "secs"))
+  changed_from <- floor(first$served - took) - clock_margin
+  if (is.na(first$total) || !page_full(first, 1L, first$size)) {
+    return(since)
+  }
+  resume <- if (first$n) max(first$seconds) else since
+  pages <- ceiling(first$total / first$size)
+  for (page in seq_len(pages)[-1]) {
+    meta <- pager_request(pager, ordered_query(pager, page, first$size), page)
+    moved <- !identical(meta$total, first$total) || meta$size != first$size ||
+      !page_full(meta, page, first$size) || anyDuplicated(pager$keys) > 0
+    if (moved) {
+      return(resume)
+    }
+  }
+  if (pages > 1 && !isTRUE(max(pager$times) < changed_from)) {
+    return(resume)
+  }
+  NULL
+}
+
+# Whether page `page` of pages of `size` holds as many rows as its total
+# promises (the page size the server took, which a cap may have lowered).
+page_full <- function(meta, page, size) {
+  meta$n == min(size, max(0, meta$total - (page - 1) * size))
+}
+
 # The whole keyset fetch: a pass, and when its totals do not add up and the
 # server counts more than the copy holds, one more pass merged into it.
-# Returns the server's count when one was made (else the first total).
+# Returns the first total seen and whether a second pass was made.
 fetch_keyset <- function(pager, since) {
-  since <- if (is.null(since)) -Inf else as.numeric(since)
   reached <- keyset_pass(pager, since)
   if (!(pager$suspect || chain_broken(pager, reached))) {
     return(list(total = pager$total, repaired = FALSE))

@@ -53,6 +53,8 @@ server <- callr::r_bg(function(lib, slug, n, port) {
 on.exit(server$kill(), add = TRUE)
 url <- sprintf("http://127.0.0.1:%d", port)
 options(
+  # The server builds the project's 6000 entries on the first request.
+  timeout = 600,
   epicollect5.rate_limits = list(entries = c(1000, 1), project = c(1000, 1)),
   epicollect5.verbose = FALSE
 )

@@ -314,6 +314,8 @@ srv_deliver <- function(res, response) {
   delivery <- response$delivery
   if (is.null(res$locals$ec5_pending)) {
     res$set_status(response$status)
+    # As a web server does: clients date the changes they see by it.
+    res$set_header("Date", srv_http_date(Sys.time()))
     for (name in names(response$headers)) res$set_header(name, response$headers[[name]])
     if (is.null(delivery)) {
       return(res$send(body))
@@ -339,6 +341,16 @@ srv_deliver <- function(res, response) {
   pending$offset <- pending$offset + length(chunk)
   res$locals$ec5_pending <- pending
   if (pending$offset >= length(body)) res$send(raw(0)) else res$delay(delivery$delay)
+}
+
+# An HTTP date (IMF-fixdate), in English whatever the locale.
+srv_http_date <- function(time) {
+  lt <- as.POSIXlt(time, tz = "UTC")
+  days <- c("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+  sprintf(
+    "%s, %02d %s %04d %02d:%02d:%02d GMT",
+    days[lt$wday + 1L], lt$mday, month.abb[lt$mon + 1L], lt$year + 1900L, lt$hour, lt$min, floor(lt$sec)
+  )
 }
 
 srv_body_raw <- function(body) {

@@ -175,20 +175,8 @@ server_rows <- function(srv, slug, form_ref = NULL, branch_ref = NULL) {
   rows
 }
 
-# The requests keyset paging makes over a quiet table whose upload times
-# (ascending, as the API sends them) are `times`, when no second holds a
-# full page: each page starts at the second the previous one ended with.
-keyset_requests <- function(times, per_page) {
-  seconds <- as.numeric(as.POSIXct(times, format = "%Y-%m-%dT%H:%M:%S", tz = "UTC"))
-  stopifnot(max(table(seconds)) < per_page)
-  start <- 1
-  requests <- 0
-  repeat {
-    requests <- requests + 1
-    page <- seconds[seq(start, length.out = min(per_page, length(seconds) - start + 1))]
-    if (length(page) < per_page) {
-      return(requests)
-    }
-    start <- match(page[per_page], seconds)
-  }
+# The numbers (1 for the first) of the entries requests in `log` whose query
+# matches `pattern` (entries_queries(): helper-faults.R).
+entries_requests <- function(log, pattern) {
+  grep(pattern, entries_queries(log))
 }

@@ -55,8 +55,8 @@ count_matching <- function(log, prefix, query = "") {
 # The entries queries of a log.
 entries_queries <- function(log) log$query[startsWith(log$path, "/api/export/entries/")]
 
-# A pattern for the second request of a fetch: each request after the first
-# starts at a cursor (R/paging.R), which names it.
+# A pattern for the second request of a quiet fetch: pages are asked for by
+# number (R/paging.R), and the second is page 2.
 second_request <- function(queries) {
-  sub(".*(filter_from=[^&]*).*", "\\1", queries[2])
+  paste0(sub(".*(&page=[0-9]+)$", "\\1", queries[2]), "$")
 }

@@ -17,6 +17,19 @@ test_that("a branch is found by ref, export name or question, for every owner", 
   expect_equal(as.vector(counts), as.vector(owners[[b$map_to]]))
 })
 
+test_that("a quiet branch costs one request per page", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  b <- p$inputs[p$inputs$type == "branch", ][1, ]
+  rows <- server_rows(srv, "ec5-demo", branch_ref = b$ref)
+  for (per_page in c(7, 25)) {
+    mark <- log_marker(srv)
+    x <- ec5_branch_entries("ec5-demo", branch = b$ref, per_page = per_page, base_url = srv$url)
+    expect_equal(x$ec5_branch_uuid, rows$ec5_branch_uuid)
+    expect_equal(count_requests(mark(), "/api/export/entries/"), ceiling(nrow(rows) / per_page))
+  }
+})
+
 test_that("the branch entries of one owner", {
   srv <- local_client_server()
   p <- ec5_project("ec5-demo", base_url = srv$url)

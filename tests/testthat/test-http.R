@@ -468,3 +468,11 @@ test_that("transport settings come from checked options", {
   expect_identical(http_options()$low_speed_limit, 10)
   expect_identical(opts$retry_after_cap, 180)
 })
+
+test_that("the Date header is read as the server's clock, NA when it cannot be", {
+  date <- function(value) epicollect5:::response_date(list(headers = c(date = value)))
+  expect_identical(date("Sun, 06 Nov 1994 08:49:37 GMT"), as.numeric(as.POSIXct("1994-11-06 08:49:37", tz = "UTC")))
+  expect_identical(date("Sunday, 06-Nov-94 08:49:37 GMT"), NA_real_)
+  expect_identical(date("Sun, 06 Foo 1994 08:49:37 GMT"), NA_real_)
+  expect_identical(epicollect5:::response_date(list(headers = c(server = "x"))), NA_real_)
+})

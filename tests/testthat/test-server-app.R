@@ -14,6 +14,14 @@ test_that("unknown routes and wrong methods get 422 ec5_219", {
   }
 })
 
+test_that("answers are dated, as a web server dates them", {
+  before <- floor(as.numeric(Sys.time()))
+  r <- demo_entries()
+  date <- epicollect5:::response_date(list(headers = c(date = r$headers[["date"]])))
+  expect_gte(date, before)
+  expect_lte(date, as.numeric(Sys.time()))
+})
+
 test_that("trailing slashes are redirected away, as the Apache config does", {
   r <- srv_get(srv, "/api/export/entries/ec5-demo/", per_page = 2)
   expect_equal(r$status, 301L)

@@ -31,6 +31,19 @@ test_that("the first sync is full, and equals the project data", {
   expect_equal(changes$table, names(fresh))
 })
 
+test_that("a first sync of tables larger than a page costs one request per page", {
+  srv <- local_client_server(entries = c("ec5-demo" = 1100))
+  dir <- withr::local_tempdir()
+  mark <- log_marker(srv)
+  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  pages <- vapply(x, function(table) max(1, ceiling(nrow(table) / 1000)), 1)
+  expect_gt(sum(pages), length(x))
+  expect_equal(count_requests(mark(), "/api/export/entries/"), sum(pages))
+  fresh <- ec5_project_data("ec5-demo", base_url = srv$url)
+  expect_equal(count_requests(mark(), "/api/export/entries/"), sum(pages))
+  expect_identical(lapply(x, without_fetch_time), lapply(fresh, without_fetch_time))
+})
+
 test_that("a sync with nothing new costs one entries request per table and no definition", {
   srv <- local_client_server()
   dir <- withr::local_tempdir()
