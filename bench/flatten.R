@@ -4,6 +4,7 @@
 #   EC5_BENCH_SIZES=1000,10000 Rscript bench/flatten.R
 #   EC5_BENCH_LIB=/tmp/lib-bench Rscript bench/flatten.R   # library to load
 #   EC5_BENCH_METHODS=ec5,rapidjson EC5_BENCH_OUT=before.csv Rscript bench/flatten.R
+#   EC5_BENCH_CASES=ec5-demo EC5_BENCH_CLOCK=cpu EC5_BENCH_CHUNKS=2 Rscript bench/flatten.R
 #
 # Compares, on the same pages (bench/pages.R):
 #   ec5        ec5_parse_entries(pages, project)
@@ -234,6 +235,23 @@ machine <- function() {
   )
 }
 
+# Seconds per iteration: elapsed (bench::mark()), or with EC5_BENCH_CLOCK=cpu
+# the CPU time of this process (user + system), which a machine shared with
+# other work inflates less.
+time_method <- function(expr, iterations) {
+  if (identical(Sys.getenv("EC5_BENCH_CLOCK"), "cpu")) {
+    env <- parent.frame()
+    return(vapply(seq_len(iterations), function(i) {
+      t0 <- proc.time()
+      eval(expr, env)
+      sum((proc.time() - t0)[c("user.self", "sys.self")])
+    }, numeric(1)))
+  }
+  timing <- bench::mark(exprs = list(expr), iterations = iterations, memory = FALSE,
+                        check = FALSE, filter_gc = FALSE, time_unit = "s", env = parent.frame())
+  as.numeric(timing$time[[1]])
+}
+
 run_case <- function(case, n) {
   project <- bench_project(case$slug)
   cs <- epicollect5:::ec5_column_spec(project)
@@ -273,9 +291,7 @@ run_case <- function(case, n) {
     for (method in methods) {
       if (round > 1L && method %in% c("jsonlite", "simdjson")) next
       gc()
-      timing <- bench::mark(exprs = exprs[method], iterations = iterations(n, method),
-                            memory = FALSE, check = FALSE, filter_gc = FALSE, time_unit = "s")
-      times[[method]] <- c(times[[method]], as.numeric(timing$time[[1]]))
+      times[[method]] <- c(times[[method]], time_method(exprs[[method]], iterations(n, method)))
     }
   }
   rows <- lapply(methods, function(method) {
