@@ -12,8 +12,8 @@
 #   vroom     vroom::vroom(file, col_types = all text, num_threads = 1,
 #             altrep = FALSE): tokenizing only
 #   read.csv  utils::read.csv(file)
-# Time: bench::mark() in three rounds that alternate the methods; median of
-# all iterations. Writes bench/results/csv.csv (EC5_BENCH_OUT renames it).
+# Time: bench::mark() in three rounds that alternate the methods (or CPU
+# time with EC5_BENCH_CLOCK=cpu, bench/clock.R); median of all iterations. Writes bench/results/csv.csv (EC5_BENCH_OUT renames it).
 # Peak memory of one read: EC5_BENCH_PEAK=<file> reads that file once with
 # ec5 (EC5_BENCH_PEAK_METHOD to change) and exits, for `/usr/bin/time -v`.
 
@@ -30,6 +30,7 @@ bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
 source(file.path(bench_dir, "pages.R"))
+source(file.path(bench_dir, "clock.R"))
 
 csv_cache <- function() {
   dir <- Sys.getenv("EC5_BENCH_CSV_CACHE", "/tmp/ec5-bench-csv")
@@ -83,9 +84,7 @@ run_case <- function(slug, rows) {
     for (m in names) {
       gc()
       f <- methods[[m]]
-      timing <- bench::mark(suppressWarnings(f(path, project)), iterations = iterations,
-                            memory = FALSE, check = FALSE, filter_gc = FALSE, time_unit = "s")
-      times[[m]] <- c(times[[m]], as.numeric(timing$time[[1]]))
+      times[[m]] <- c(times[[m]], time_method(quote(suppressWarnings(f(path, project))), iterations))
     }
   }
   data.frame(

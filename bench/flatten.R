@@ -41,6 +41,7 @@ bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
 source(file.path(bench_dir, "pages.R"))
+source(file.path(bench_dir, "clock.R"))
 
 # --- the floor: a bare RapidJSON parse ------------------------------------------
 
@@ -233,23 +234,6 @@ machine <- function() {
     flags = system2(file.path(R.home("bin"), "R"), c("CMD", "config", "CXX17FLAGS"), stdout = TRUE),
     load = readLines("/proc/loadavg")
   )
-}
-
-# Seconds per iteration: elapsed (bench::mark()), or with EC5_BENCH_CLOCK=cpu
-# the CPU time of this process (user + system), which a machine shared with
-# other work inflates less.
-time_method <- function(expr, iterations) {
-  if (identical(Sys.getenv("EC5_BENCH_CLOCK"), "cpu")) {
-    env <- parent.frame()
-    return(vapply(seq_len(iterations), function(i) {
-      t0 <- proc.time()
-      eval(expr, env)
-      sum((proc.time() - t0)[c("user.self", "sys.self")])
-    }, numeric(1)))
-  }
-  timing <- bench::mark(exprs = list(expr), iterations = iterations, memory = FALSE,
-                        check = FALSE, filter_gc = FALSE, time_unit = "s", env = parent.frame())
-  as.numeric(timing$time[[1]])
 }
 
 run_case <- function(case, n) {
