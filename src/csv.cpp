@@ -167,6 +167,9 @@ void Reader::check_form(std::string_view raw, std::string_view content, bool quo
     layout_.overquoted.add(line);
     return;
   }
+  // Without a quote or backslash inside, fputcsv's form is the content
+  // between two quotes, which is what was read.
+  if (kInQuotes.find(content, 0) == content.size()) return;
   scratch_.clear();
   append_field(scratch_, content);
   if (scratch_ != raw) layout_.escaping.add(line);
