@@ -169,6 +169,51 @@ print.ec5_project <- function(x, ...) {
 ec5_column_spec <- function(project, form = NULL, branch = NULL, map_index = NULL,
                             call = rlang::caller_env()) {
   check_project(project, call = call)
+  key <- column_spec_key(project, form, branch, map_index)
+  cs <- if (!is.null(key)) column_spec_cache[[key]]$cs
+  if (is.null(cs)) {
+    cs <- column_spec_make(project, form, branch, map_index, call = call)
+    if (!is.null(key)) column_spec_remember(key, project, cs)
+  }
+  warn_name_collisions(cs$spec$name, call = call)
+  cs
+}
+
+# Column specs already made, by project, form, branch and mapping: a spec is
+# needed for every page and every file, and making one costs milliseconds
+# (more than flattening a small page). A project is known by the addresses of
+# the parts of it that a spec reads; the cache keeps those parts alive, so an
+# address cannot be reused by another object while its entry exists, and a
+# modified copy of a project has new addresses.
+column_spec_cache <- new.env(parent = emptyenv())
+
+# At most this many specs are kept (a session reads a few projects).
+column_spec_cache_size <- 64L
+
+column_spec_parts <- c("project", "forms", "inputs", "mappings", "mapping_inputs")
+
+# NULL when the arguments are not plain (they are then checked, with their
+# errors, by column_spec_make() every time).
+column_spec_key <- function(project, form, branch, map_index) {
+  plain <- function(x) is.null(x) || (is.atomic(x) && length(x) == 1L && !is.na(x))
+  if (!plain(form) || !plain(branch) || !plain(map_index)) {
+    return(NULL)
+  }
+  addresses <- vapply(project[column_spec_parts], rlang::obj_address, character(1))
+  args <- vapply(list(form, branch, map_index), function(x) {
+    if (is.null(x)) "NULL" else paste0(class(x)[1], ":", format(x, digits = 17))
+  }, character(1))
+  paste(c(addresses, args), collapse = "|")
+}
+
+column_spec_remember <- function(key, project, cs) {
+  if (length(column_spec_cache) >= column_spec_cache_size) {
+    rm(list = ls(column_spec_cache), envir = column_spec_cache)
+  }
+  column_spec_cache[[key]] <- list(cs = cs, parts = project[column_spec_parts])
+}
+
+column_spec_make <- function(project, form, branch, map_index, call) {
   map_index <- resolve_map_index(project, map_index, call = call)
   mapped <- project$mapping_inputs[project$mapping_inputs$map_index == map_index, ]
   form_row <- resolve_form(project, form, branch, mapped, call = call)
@@ -180,7 +225,6 @@ ec5_column_spec <- function(project, form = NULL, branch = NULL, map_index = NUL
     inputs$branch_ref %in% branch_row$ref
   }
   spec <- spec_rows(inputs[rows & !inputs$type %in% table_layout()$no_column_types, ], mapped)
-  warn_name_collisions(spec$name, call = call)
   list(
     spec = spec,
     options = list(

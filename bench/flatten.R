@@ -4,6 +4,7 @@
 #   EC5_BENCH_SIZES=1000,10000 Rscript bench/flatten.R
 #   EC5_BENCH_LIB=/tmp/lib-bench Rscript bench/flatten.R   # library to load
 #   EC5_BENCH_METHODS=ec5,rapidjson EC5_BENCH_OUT=before.csv Rscript bench/flatten.R
+#   EC5_BENCH_CASES=ec5-demo EC5_BENCH_CLOCK=cpu EC5_BENCH_CHUNKS=2 Rscript bench/flatten.R
 #
 # Compares, on the same pages (bench/pages.R):
 #   ec5        ec5_parse_entries(pages, project)
@@ -40,6 +41,7 @@ bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
 source(file.path(bench_dir, "pages.R"))
+source(file.path(bench_dir, "clock.R"))
 
 # --- the floor: a bare RapidJSON parse ------------------------------------------
 
@@ -273,9 +275,7 @@ run_case <- function(case, n) {
     for (method in methods) {
       if (round > 1L && method %in% c("jsonlite", "simdjson")) next
       gc()
-      timing <- bench::mark(exprs = exprs[method], iterations = iterations(n, method),
-                            memory = FALSE, check = FALSE, filter_gc = FALSE, time_unit = "s")
-      times[[method]] <- c(times[[method]], as.numeric(timing$time[[1]]))
+      times[[method]] <- c(times[[method]], time_method(exprs[[method]], iterations(n, method)))
     }
   }
   rows <- lapply(methods, function(method) {

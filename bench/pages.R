@@ -23,9 +23,10 @@ bench_cache <- function() {
   dir
 }
 
-# The benchmarked tables: one form of each project.
+# The benchmarked tables: one form of each project (EC5_BENCH_CASES=slug,...
+# keeps some).
 bench_cases <- function() {
-  data.frame(
+  cases <- data.frame(
     slug = c("ec5-demo", "test", "hinganghat-wardha-ddr"),
     form = c(1L, 1L, 1L),
     label = c("EC5 Demo (demo project), form University",
@@ -33,6 +34,9 @@ bench_cases <- function() {
               "HINGANGHAT_WARDHA_DDR survey, form Family Details"),
     stringsAsFactors = FALSE
   )
+  keep <- Sys.getenv("EC5_BENCH_CASES")
+  if (nzchar(keep)) cases <- cases[cases$slug %in% strsplit(keep, ",")[[1]], ]
+  cases
 }
 
 bench_base_url <- "https://five.epicollect.net"
@@ -113,13 +117,21 @@ chunk_body <- function(slug, form, k) {
 }
 
 # The pages of a result of `n` entries (n a multiple of 1000), as strings.
+# Generating a chunk of the survey takes minutes: with EC5_BENCH_CHUNKS=c,
+# only c chunks are generated and page k is chunk ((k - 1) %% c) + 1 with the
+# first group of every ec5_uuid set to k, so that all entries stay distinct.
 bench_pages <- function(slug, form, n) {
   k <- seq_len(n / 1000)
+  chunks <- as.integer(Sys.getenv("EC5_BENCH_CHUNKS", length(k)))
   # One chunk context renumbers every page (the links depend only on the
   # query and the page numbers).
   ctx_chunk <- bench_context(slug, form)
   vapply(k, function(i) {
-    ctx_chunk$body <- chunk_body(slug, form, i)
+    body <- chunk_body(slug, form, (i - 1L) %% chunks + 1L)
+    if (i > chunks) {
+      body <- gsub("\"ec5_uuid\":\"[0-9a-f]{8}", sprintf("\"ec5_uuid\":\"%08x", i), body)
+    }
+    ctx_chunk$body <- body
     renumber_page(ctx_chunk, i, n)
   }, "")
 }

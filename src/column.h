@@ -45,6 +45,9 @@ class Column {
   virtual void append_na() = 0;
   virtual void reserve(size_t n) = 0;
   virtual size_t size() const = 0;
+  // Drops the rows from `n` on (n <= size()): a page that fails to parse
+  // takes back the rows it had added (entries.cpp).
+  virtual void truncate(size_t n) = 0;
 
   // Number of R columns this builder produces and access to each as its own
   // builder (location: 6; everything else: 1, itself).
@@ -121,6 +124,11 @@ class StringStore {
     length_.reserve(n);
   }
   size_t size() const { return start_.size(); }
+  void truncate(size_t n) {
+    if (n < start_.size()) bytes_.resize(start_[n]);
+    start_.resize(n);
+    length_.resize(n);
+  }
   bool is_na(size_t i) const { return length_[i] < 0; }
   std::string_view at(size_t i) const {
     return std::string_view(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));

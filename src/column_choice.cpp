@@ -53,6 +53,7 @@ class FactorColumn : public Column {
   void append_na() override { codes_.push_back(NA_INTEGER); }
   void reserve(size_t n) override { codes_.reserve(n); }
   size_t size() const override { return codes_.size(); }
+  void truncate(size_t n) override { codes_.resize(n); }
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
@@ -128,6 +129,11 @@ class ListColumn : public Column {
   void append_na() override { end_row(); }
   void reserve(size_t n) override { row_end_.reserve(n); }
   size_t size() const override { return row_end_.size(); }
+  void truncate(size_t n) override {
+    elements_.truncate(n == 0 ? 0 : row_end_[n - 1]);
+    row_end_.resize(n);
+    failed_.resize(n);
+  }
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());

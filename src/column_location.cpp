@@ -52,6 +52,9 @@ class LocationColumn : public Column {
     for (auto& part : parts_) part->reserve(n);
   }
   size_t size() const override { return parts_[0]->size(); }
+  void truncate(size_t n) override {
+    for (auto& part : parts_) part->truncate(n);
+  }
   size_t width() const override { return parts_.size(); }
   Column& part(size_t i) override { return *parts_.at(i); }
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,

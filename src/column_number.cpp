@@ -43,6 +43,10 @@ class IntegerColumn : public Column {
     na_.reserve(n);
   }
   size_t size() const override { return values_.size(); }
+  void truncate(size_t n) override {
+    values_.resize(n);
+    na_.resize(n);
+  }
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
@@ -110,6 +114,7 @@ class DoubleColumn : public Column {
   void append_na() override { values_.push_back(NA_REAL); }
   void reserve(size_t n) override { values_.reserve(n); }
   size_t size() const override { return values_.size(); }
+  void truncate(size_t n) override { values_.resize(n); }
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());

@@ -36,6 +36,7 @@ class TextColumn : public Column {
   void append_na() override { values_.push_na(); }
   void reserve(size_t n) override { values_.reserve(n); }
   size_t size() const override { return values_.size(); }
+  void truncate(size_t n) override { values_.truncate(n); }
   bool text_at(size_t i, std::string_view* out) const override {
     if (values_.is_na(i)) return false;
     *out = values_.at(i);

@@ -19,6 +19,25 @@ namespace {
 
 bool is_field_end(char c) { return c == ',' || c == '\n' || c == '\r'; }
 
+// Byte classes for the scans: a table lookup per byte, where
+// string_view::find_first_of() calls memchr() on the set for every byte.
+struct ByteSet {
+  explicit constexpr ByteSet(const char* chars) : member() {
+    for (; *chars; ++chars) member[static_cast<unsigned char>(*chars)] = true;
+  }
+  // The offset of the first member in `text` from `from`, or text.size().
+  std::size_t find(std::string_view text, std::size_t from) const {
+    const auto* u = reinterpret_cast<const unsigned char*>(text.data());
+    while (from < text.size() && !member[u[from]]) ++from;
+    return from;
+  }
+  bool member[256];
+};
+
+constexpr ByteSet kFieldEnd(",\r\n");
+constexpr ByteSet kInQuotes("\"\\");
+constexpr ByteSet kQuoted(" ,\"\\\t\r\n");
+
 }  // namespace
 
 Reader::Reader(std::string_view text) : text_(text) {
@@ -29,9 +48,10 @@ Reader::Reader(std::string_view text) : text_(text) {
   layout_.final_newline = !text_.empty() && (text_.back() == '\n' || text_.back() == '\r');
 }
 
-bool Reader::next(std::vector<std::string>& fields) {
+bool Reader::next(std::vector<Field>& fields) {
   while (pos_ < text_.size()) {
     fields.clear();
+    record_.clear();
     record_line_ = line_;
     const bool starts_quoted = text_[pos_] == '"';
     End end;
@@ -39,7 +59,7 @@ bool Reader::next(std::vector<std::string>& fields) {
       fields.emplace_back();
       end = read_field(fields.back());
     } while (end == End::field);
-    if (fields.size() == 1 && fields[0].empty() && !starts_quoted) {
+    if (fields.size() == 1 && fields[0].size == 0 && !starts_quoted) {
       layout_.blank_lines.add(record_line_);
       continue;
     }
@@ -48,41 +68,45 @@ bool Reader::next(std::vector<std::string>& fields) {
   return false;
 }
 
-Reader::End Reader::read_field(std::string& out) {
+Reader::End Reader::read_field(Field& out) {
   const std::size_t begin = pos_;
   const std::size_t line = line_;
   const bool quoted = pos_ < text_.size() && text_[pos_] == '"';
   if (quoted) {
-    if (!read_quoted(out)) return read_terminator();
+    out.decoded = true;
+    out.offset = record_.size();
+    const bool clean = read_quoted();
+    out.size = record_.size() - out.offset;
+    if (!clean) return read_terminator();
   } else {
-    std::size_t end = text_.find_first_of(",\r\n", pos_);
-    if (end == std::string_view::npos) end = text_.size();
-    out.assign(text_.substr(pos_, end - pos_));
+    const std::size_t end = kFieldEnd.find(text_, pos_);
+    out.offset = pos_;
+    out.size = end - pos_;
     pos_ = end;
   }
-  check_form(text_.substr(begin, pos_ - begin), out, quoted, line);
+  check_form(text_.substr(begin, pos_ - begin), text(out), quoted, line);
   return read_terminator();
 }
 
-bool Reader::read_quoted(std::string& out) {
+bool Reader::read_quoted() {
   const std::size_t start_line = line_;
   ++pos_;
   bool escaped = false;
   for (;;) {
-    const std::size_t stop = text_.find_first_of("\"\\", pos_);
-    if (stop == std::string_view::npos) {
+    const std::size_t stop = kInQuotes.find(text_, pos_);
+    if (stop == text_.size()) {
       throw Error("parse", "The quoted field that starts on line " +
                                std::to_string(start_line) + " is never closed.");
     }
     if (stop > pos_) {
       const std::string_view chunk = text_.substr(pos_, stop - pos_);
       line_ += static_cast<std::size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
-      out.append(chunk);
+      record_.append(chunk);
       escaped = false;
       pos_ = stop;
     }
     if (text_[pos_] == '\\') {
-      out += '\\';
+      record_ += '\\';
       escaped = true;
       ++pos_;
       continue;
@@ -91,22 +115,21 @@ bool Reader::read_quoted(std::string& out) {
     if (escaped && !at_field_end) {
       // fputcsv leaves a quote after a backslash undoubled. Followed by a
       // field end it is the closing quote of a value ending in a backslash.
-      out += '"';
+      record_ += '"';
       escaped = false;
       ++pos_;
     } else if (!escaped && !at_field_end && text_[pos_ + 1] == '"') {
-      out += '"';
+      record_ += '"';
       pos_ += 2;
     } else {
       ++pos_;
       break;
     }
   }
-  std::size_t end = text_.find_first_of(",\r\n", pos_);
-  if (end == std::string_view::npos) end = text_.size();
+  const std::size_t end = kFieldEnd.find(text_, pos_);
   if (end > pos_) {
     layout_.after_quote.add(line_);
-    out.append(text_.substr(pos_, end - pos_));
+    record_.append(text_.substr(pos_, end - pos_));
     pos_ = end;
     return false;
   }
@@ -133,7 +156,7 @@ Reader::End Reader::read_terminator() {
   return End::record;
 }
 
-void Reader::check_form(std::string_view raw, const std::string& content, bool quoted,
+void Reader::check_form(std::string_view raw, std::string_view content, bool quoted,
                         std::size_t line) {
   const bool should_quote = needs_quotes(content);
   if (!quoted) {
@@ -144,14 +167,15 @@ void Reader::check_form(std::string_view raw, const std::string& content, bool q
     layout_.overquoted.add(line);
     return;
   }
+  // Without a quote or backslash inside, fputcsv's form is the content
+  // between two quotes, which is what was read.
+  if (kInQuotes.find(content, 0) == content.size()) return;
   scratch_.clear();
   append_field(scratch_, content);
   if (scratch_ != raw) layout_.escaping.add(line);
 }
 
-bool needs_quotes(std::string_view field) {
-  return field.find_first_of(" ,\"\\\t\r\n") != std::string_view::npos;
-}
+bool needs_quotes(std::string_view field) { return kQuoted.find(field, 0) < field.size(); }
 
 void append_field(std::string& out, std::string_view field) {
   if (!needs_quotes(field)) {
@@ -180,11 +204,36 @@ SEXP mkchar(std::string_view s) {
   return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
 }
 
-Rcpp::CharacterVector strings(const std::vector<std::string>& values) {
-  Rcpp::CharacterVector out(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    SET_STRING_ELT(out, static_cast<R_xlen_t>(i),
-                   values[i].empty() ? NA_STRING : mkchar(values[i]));
+// The cells of one column: bytes of the file, or of `decoded` (the
+// contents of quoted fields, bit 63 of the offset set).
+struct Cells {
+  static constexpr std::uint64_t kDecoded = std::uint64_t{1} << 63;
+  std::vector<std::uint64_t> offset;
+  std::vector<std::uint32_t> size;
+};
+
+// A column of cells as a character vector (empty cells NA). A cell equal to
+// the one above reuses its string: answers repeat down a column, and R's
+// string cache is a hash lookup per string.
+Rcpp::CharacterVector strings(const Cells& cells, std::string_view text,
+                              const std::string& decoded) {
+  Rcpp::CharacterVector out(cells.offset.size());
+  std::string_view last;
+  SEXP last_string = NA_STRING;
+  for (std::size_t i = 0; i < cells.offset.size(); ++i) {
+    const std::uint64_t at = cells.offset[i];
+    const std::string_view cell =
+        (at & Cells::kDecoded ? std::string_view(decoded) : text)
+            .substr(at & ~Cells::kDecoded, cells.size[i]);
+    if (cell.empty()) {
+      SET_STRING_ELT(out, static_cast<R_xlen_t>(i), NA_STRING);
+      continue;
+    }
+    if (last_string == NA_STRING || cell != last) {
+      last = cell;
+      last_string = mkchar(cell);
+    }
+    SET_STRING_ELT(out, static_cast<R_xlen_t>(i), last_string);
   }
   return out;
 }
@@ -237,10 +286,12 @@ SEXP csv_read_cpp(Rcpp::RawVector bytes) {
                                   " holds a NUL byte.");
   }
   Reader reader(text);
-  std::vector<std::string> fields;
+  std::vector<Field> fields;
   if (!reader.next(fields)) throw ec5::Error("parse", "The file is empty.");
-  const std::vector<std::string> header = fields;
-  std::vector<std::vector<std::string>> columns(header.size());
+  std::vector<std::string> header;
+  for (const Field& f : fields) header.emplace_back(reader.text(f));
+  std::vector<Cells> columns(header.size());
+  std::string decoded;
   std::vector<int> lines, ragged_row, ragged_fields;
   while (reader.next(fields)) {
     lines.push_back(static_cast<int>(reader.record_line()));
@@ -249,10 +300,22 @@ SEXP csv_read_cpp(Rcpp::RawVector bytes) {
       ragged_fields.push_back(static_cast<int>(fields.size()));
       fields.resize(header.size());
     }
-    for (std::size_t j = 0; j < header.size(); ++j) columns[j].push_back(std::move(fields[j]));
+    for (std::size_t j = 0; j < header.size(); ++j) {
+      const Field& f = fields[j];
+      std::uint64_t at = f.offset;
+      if (f.decoded) {
+        at = decoded.size() | Cells::kDecoded;
+        decoded.append(reader.text(f));
+      }
+      columns[j].offset.push_back(at);
+      columns[j].size.push_back(static_cast<std::uint32_t>(f.size));
+    }
   }
   Rcpp::List cols(header.size());
-  for (std::size_t j = 0; j < header.size(); ++j) cols[j] = strings(columns[j]);
+  for (std::size_t j = 0; j < header.size(); ++j) {
+    cols[j] = strings(columns[j], text, decoded);
+    columns[j] = Cells();
+  }
   Rcpp::CharacterVector names(header.size());
   for (std::size_t j = 0; j < header.size(); ++j) SET_STRING_ELT(names, j, mkchar(header[j]));
   return Rcpp::List::create(

@@ -37,23 +37,36 @@ struct Layout {
   Tally after_quote;      // text after a closing quote
 };
 
+// A field of the last record: bytes of the file, or of the record's own
+// buffer when quoting had to be undone.
+struct Field {
+  bool decoded = false;
+  std::size_t offset = 0, size = 0;
+};
+
 // Splits a whole file (already checked to be UTF-8) into records.
 class Reader {
  public:
   explicit Reader(std::string_view text);
   // Reads the next record into `fields`; false when the input is exhausted.
-  bool next(std::vector<std::string>& fields);
+  bool next(std::vector<Field>& fields);
+  // The text of a field of the last record (valid until the next record).
+  std::string_view text(const Field& f) const {
+    return f.decoded ? std::string_view(record_).substr(f.offset, f.size)
+                     : text_.substr(f.offset, f.size);
+  }
   // The file line on which the last record returned by next() started.
   std::size_t record_line() const { return record_line_; }
   const Layout& layout() const { return layout_; }
 
  private:
   enum class End { field, record, input };
-  End read_field(std::string& out);
-  // Returns false when text follows the closing quote.
-  bool read_quoted(std::string& out);
+  End read_field(Field& out);
+  // Appends the content of the quoted field at pos_ to record_; returns
+  // false when text follows the closing quote.
+  bool read_quoted();
   End read_terminator();
-  void check_form(std::string_view raw, const std::string& content, bool quoted,
+  void check_form(std::string_view raw, std::string_view content, bool quoted,
                   std::size_t line);
 
   std::string_view text_;
@@ -61,6 +74,7 @@ class Reader {
   std::size_t line_ = 1;
   std::size_t record_line_ = 1;
   Layout layout_;
+  std::string record_;  // the decoded quoted fields of the last record
   std::string scratch_;
 };
 

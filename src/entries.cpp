@@ -34,6 +34,30 @@ std::string meta_string(const rapidjson::Value& meta, const char* name) {
   return std::string(v->GetString(), v->GetStringLength());
 }
 
+}  // namespace
+
+void read_meta(const rapidjson::Value* m, PageMeta* meta) {
+  if (!m) return;
+  meta->total = meta_number(*m, "total");
+  meta->per_page = meta_number(*m, "per_page");
+  meta->current_page = meta_number(*m, "current_page");
+  meta->last_page = meta_number(*m, "last_page");
+  meta->newest = meta_string(*m, "newest");
+  meta->oldest = meta_string(*m, "oldest");
+}
+
+void read_links(const rapidjson::Value* links, PageMeta* meta) {
+  if (links) meta->next = meta_string(*links, "next");
+}
+
+void read_mapping(const rapidjson::Value* mapping, PageMeta* meta) {
+  if (!mapping) return;
+  meta->map_index = meta_number(*mapping, "map_index");
+  meta->map_name = meta_string(*mapping, "map_name");
+}
+
+namespace {
+
 bool looks_like_entry(const rapidjson::Value& v) {
   return json_member(v, "ec5_uuid") || json_member(v, "ec5_branch_uuid") ||
          json_member(v, "ec5_branch_owner_uuid");
@@ -75,19 +99,19 @@ const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::stri
   return columns;
 }
 
-void EntriesParser::add_entry(const rapidjson::Value& entry) {
-  std::fill(slot_.begin(), slot_.end(), nullptr);
-  size_t position = 0;
-  for (const auto& m : entry.GetObject()) {
-    // Later duplicates of a key win, as in most JSON readers.
-    const std::vector<size_t>* columns =
-        key_columns(position++, std::string_view(m.name.GetString(), m.name.GetStringLength()));
-    if (columns) {
-      for (size_t i : *columns) slot_[i] = &m.value;
-    } else {
-      add_unknown_key(m.name, m.value);
-    }
+void EntriesParser::start_entry() { std::fill(slot_.begin(), slot_.end(), nullptr); }
+
+void EntriesParser::entry_member(size_t position, std::string_view key,
+                                 const rapidjson::Value& value) {
+  const std::vector<size_t>* columns = key_columns(position, key);
+  if (columns) {
+    for (size_t i : *columns) slot_[i] = &value;
+  } else {
+    add_unknown_key(key, value);
   }
+}
+
+void EntriesParser::end_entry() {
   std::vector<std::unique_ptr<Column>>& columns = table_.columns();
   for (size_t i = 0; i < columns.size(); ++i) {
     if (slot_[i]) {
@@ -98,13 +122,27 @@ void EntriesParser::add_entry(const rapidjson::Value& entry) {
   }
 }
 
+void EntriesParser::add_entry(const rapidjson::Value& entry) {
+  start_entry();
+  size_t position = 0;
+  for (const auto& m : entry.GetObject()) {
+    entry_member(position++, std::string_view(m.name.GetString(), m.name.GetStringLength()),
+                 m.value);
+  }
+  end_entry();
+}
+
+void EntriesParser::add_non_entry(const rapidjson::Value& value) {
+  // No row to blame: row 0 becomes NA in the problems table.
+  if (!value.IsNull()) table_.problems().add(0, "", "entry object", describe_json(value));
+}
+
 // An unknown key is remembered for the warning. One that is not valid UTF-8
 // cannot be a question's key as the definition spells it, nor a column name
 // in R: it is remembered with its bad bytes escaped, and each of its values
 // becomes a problem of the row that holds it, as text, so that it is not
 // lost without a trace.
-void EntriesParser::add_unknown_key(const rapidjson::Value& name, const rapidjson::Value& value) {
-  const std::string_view key(name.GetString(), name.GetStringLength());
+void EntriesParser::add_unknown_key(std::string_view key, const rapidjson::Value& value) {
   if (valid_text(key.data(), key.size())) {
     if (unknown_keys_.size() < kMaxUnknownKeys && !is_system_key(key)) {
       unknown_keys_.insert(std::string(key));
@@ -121,14 +159,26 @@ void EntriesParser::add_entries(const rapidjson::Value& entries, PageMeta* meta)
     if (entry.IsObject()) {
       add_entry(entry);
       ++meta->n;
-    } else if (!entry.IsNull()) {
-      // No row to blame: row 0 becomes NA in the problems table.
-      table_.problems().add(0, "", "entry object", describe_json(entry));
+    } else {
+      add_non_entry(entry);
     }
   }
 }
 
+void EntriesParser::reserve_for(const PageMeta& meta) {
+  if (table_.nrow() == 0 && meta.total > 0) {
+    table_.reserve(static_cast<size_t>(std::min(meta.total, kMaxReserve)));
+  }
+}
+
 PageMeta EntriesParser::feed(const char* data, size_t len) {
+  if (finished_) throw Error("argument", "This entries parser has already finished.");
+  PageMeta meta;
+  if (feed_sax(data, len, &meta)) return meta;
+  return feed_dom(data, len);
+}
+
+PageMeta EntriesParser::feed_dom(const char* data, size_t len) {
   if (finished_) throw Error("argument", "This entries parser has already finished.");
   rapidjson::Document doc;
   parse_json_insitu(doc, &buffer_, data, len, "entries page");
@@ -147,10 +197,7 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
       if (!entries || !entries->IsArray()) {
         throw Error("parse", "The entries page has no `data.entries` array.");
       }
-      if (const rapidjson::Value* mapping = json_member(*body, "mapping")) {
-        meta.map_index = meta_number(*mapping, "map_index");
-        meta.map_name = meta_string(*mapping, "map_name");
-      }
+      read_mapping(json_member(*body, "mapping"), &meta);
     } else if (errors && !body) {
       throw_error_body(doc, "entries");
     } else if (!body && looks_like_entry(doc)) {
@@ -161,18 +208,9 @@ PageMeta EntriesParser::feed(const char* data, size_t len) {
   } else {
     throw Error("parse", "The JSON is not an entries page: it is neither an object nor an array.");
   }
-  if (const rapidjson::Value* m = json_member(doc, "meta")) {
-    meta.total = meta_number(*m, "total");
-    meta.per_page = meta_number(*m, "per_page");
-    meta.current_page = meta_number(*m, "current_page");
-    meta.last_page = meta_number(*m, "last_page");
-    meta.newest = meta_string(*m, "newest");
-    meta.oldest = meta_string(*m, "oldest");
-  }
-  if (const rapidjson::Value* links = json_member(doc, "links")) meta.next = meta_string(*links, "next");
-  if (table_.nrow() == 0 && meta.total > 0) {
-    table_.reserve(static_cast<size_t>(std::min(meta.total, kMaxReserve)));
-  }
+  read_meta(json_member(doc, "meta"), &meta);
+  read_links(json_member(doc, "links"), &meta);
+  reserve_for(meta);
   last_start_ = table_.nrow();
   if (single) {
     add_entry(doc);

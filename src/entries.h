@@ -1,6 +1,9 @@
 // The incremental entries flattener: pages of the entries export go in one
-// at a time (each page's DOM is freed as soon as its rows are in the column
-// buffers), the typed table comes out at the end.
+// at a time, the typed table comes out at the end. A page is read with
+// RapidJSON's SAX reader straight into the column buffers, no DOM built
+// (entries_reader.cpp); a page of any other shape than the usual ones, or
+// one that fails to parse, takes its rows back and is read again as a DOM,
+// which decides what it is.
 #pragma once
 
 #include <Rcpp.h>
@@ -24,6 +27,12 @@ struct PageMeta {
   size_t n = 0;  // entries of this page that became rows
 };
 
+// The blocks of a page that describe it (`meta`, `links`, `data.mapping`),
+// any of them absent (nullptr) or malformed.
+void read_meta(const rapidjson::Value* m, PageMeta* meta);
+void read_links(const rapidjson::Value* links, PageMeta* meta);
+void read_mapping(const rapidjson::Value* mapping, PageMeta* meta);
+
 class EntriesParser {
  public:
   EntriesParser(const std::vector<ColumnSpec>& specs, std::string key);
@@ -33,6 +42,9 @@ class EntriesParser {
   // entries, or one bare entry object. Throws ec5::Error("parse") for
   // anything else; the rows of a page are added only if the page parses.
   PageMeta feed(const char* data, size_t len);
+  // The same, always through a DOM: what feed() falls back to, and the
+  // reference the fuzz target (tools/fuzz/harness.cpp) holds feed() to.
+  PageMeta feed_dom(const char* data, size_t len);
 
   // list(columns, problems, unknown_keys); the parser is spent afterwards.
   SEXP finish();
@@ -43,8 +55,23 @@ class EntriesParser {
   SEXP last_rows(const std::vector<std::string>& names);
 
  private:
+  friend class PageReader;
+
+  // The SAX reading of a page: false (and no rows added) when the page is
+  // not one of the usual shapes or does not parse.
+  bool feed_sax(const char* data, size_t len, PageMeta* meta);
+  // Rows are allocated ahead once, from the first page's `meta.total`.
+  void reserve_for(const PageMeta& meta);
+  // One entry, member by member (later duplicates of a key win), then its
+  // row; `value` must live until end_entry().
+  void start_entry();
+  void entry_member(size_t position, std::string_view key, const rapidjson::Value& value);
+  void end_entry();
   void add_entry(const rapidjson::Value& entry);
-  void add_unknown_key(const rapidjson::Value& name, const rapidjson::Value& value);
+  // An element of `entries` that is not an object: null is skipped, anything
+  // else is a problem without a row.
+  void add_non_entry(const rapidjson::Value& value);
+  void add_unknown_key(std::string_view key, const rapidjson::Value& value);
   const std::vector<size_t>* key_columns(size_t position, std::string_view key);
   void add_entries(const rapidjson::Value& entries, PageMeta* meta);
 

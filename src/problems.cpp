@@ -17,6 +17,13 @@ void Problems::add(size_t row, const std::string& column, const std::string& exp
   actual_.push_back(actual);
 }
 
+void Problems::truncate(size_t n) {
+  row_.resize(n);
+  column_.resize(n);
+  expected_.resize(n);
+  actual_.resize(n);
+}
+
 SEXP Problems::to_data_frame(const std::vector<size_t>* new_row,
                              const std::vector<std::string>* column_order, size_t from) const {
   auto final_row = [&](size_t i) {

@@ -18,6 +18,8 @@ class Problems {
   void add(size_t row, const std::string& column, const std::string& expected,
            const std::string& actual);
   size_t size() const { return row_.size(); }
+  // Drops the problems from the `n`-th on.
+  void truncate(size_t n);
   // `new_row[r - 1]` is the row number after de-duplication, 0 if dropped
   // (its problems are dropped too); nullptr keeps the rows as they are.
   // With `column_order`, problems are sorted by row (no row first), then by

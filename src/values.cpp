@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace ec5 {
 
@@ -107,10 +108,28 @@ const double kInt64Limit = 9223372036854775808.0;
 
 // --- text (UTF-8) ---------------------------------------------------------------
 
+namespace {
+
+// ASCII is checked eight bytes at a time: most text is ASCII.
+const std::uint64_t kHighBits = 0x8080808080808080ULL;
+const std::uint64_t kOnes = 0x0101010101010101ULL;
+
+std::uint64_t load8(const unsigned char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  return x;
+}
+
+}  // namespace
+
 std::size_t invalid_utf8_offset(std::string_view text) {
   const auto* u = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();
   for (std::size_t i = 0; i < n;) {
+    if (i + 8 <= n && (load8(u + i) & kHighBits) == 0) {
+      i += 8;
+      continue;
+    }
     if (u[i] < 0x80) {
       ++i;
       continue;
@@ -125,6 +144,15 @@ std::size_t invalid_utf8_offset(std::string_view text) {
 bool valid_text(const char* p, std::size_t n) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
   for (std::size_t i = 0; i < n;) {
+    if (i + 8 <= n) {
+      // Eight bytes in 0x20..0x7F: no high bit, and no byte below 0x20
+      // (subtracting 0x20 from each byte borrows into its high bit).
+      const std::uint64_t x = load8(u + i);
+      if (((x | (x - 0x20 * kOnes)) & kHighBits) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (u[i] >= 0x20 && u[i] < 0x80) {
       ++i;
       continue;

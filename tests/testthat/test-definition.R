@@ -328,6 +328,19 @@ test_that("a custom mapping renames, hides and relabels", {
   expect_identical(custom$map_index, 1L)
 })
 
+test_that("a column spec is made once per project, form, branch and mapping", {
+  p <- fixture_project()
+  cs <- ec5_column_spec(p)
+  expect_identical(ec5_column_spec(p), cs)
+  # A modified copy of a project is another project.
+  changed <- p
+  first <- changed$mapping_inputs$map_to == cs$spec$name[1]
+  changed$mapping_inputs$map_to[first] <- "renamed"
+  expect_equal(ec5_column_spec(changed)$spec$name[1], "renamed")
+  expect_equal(ec5_column_spec(p)$spec$name[1], cs$spec$name[1])
+  expect_identical(ec5_column_spec(p, form = p$forms$ref[1]), cs)
+})
+
 test_that("readme, group and hidden questions give no column; branches a count", {
   p <- fixture_project("formbuilder_project_test-cleaning_readme_phone_group.json")
   cs <- ec5_column_spec(p)

@@ -514,6 +514,30 @@ test_that("broken envelopes are classed parse errors", {
   })
 })
 
+test_that("a page that fails to parse adds no rows, problems or unknown keys", {
+  p <- contract_project()
+  parser <- entries_parser(ec5_column_spec(p))
+  parser_feed(parser, page_json(entry_json(uuid(1), `1_int` = "1")))
+  # The first entry of the broken page is complete, with a problem and an
+  # unknown key, before the page breaks off.
+  broken <- paste0(
+    '{"data": {"entries": [', entry_json(uuid(2), `1_int` = '"x"', extra = "1"),
+    ', {"ec5_uuid": "', uuid(3), '"'
+  )
+  expect_error(parser_feed(parser, broken), class = "ec5_error_parse")
+  # An errors body after entries is read as the DOM reader reads it.
+  expect_error(
+    parser_feed(parser, '{"data": [], "errors": [{"code": "ec5_256", "title": "x"}]}'),
+    NA
+  )
+  parser_feed(parser, page_json(entry_json(uuid(4), `1_int` = "4")))
+  out <- parser_finish(parser)
+  expect_equal(out$columns$ec5_uuid, c(uuid(1), uuid(4)))
+  expect_equal(out$columns$`1_int`, c(1L, 4L))
+  expect_equal(nrow(out$problems), 0L)
+  expect_length(out$unknown_keys, 0L)
+})
+
 test_that("conversion problems are announced once, with a pointer to ec5_problems()", {
   page <- page_json(c(
     entry_json(uuid(1), `1_int` = '"x"', `3_dmy` = '"1/1/24"'),

@@ -3,7 +3,8 @@
 //   -DEC5_FUZZ_DEFINITION  definition_read_cpp() on the input
 //   -DEC5_FUZZ_ENTRIES     the entries flattener: the first byte selects a
 //                          column spec, the rest is a page fed twice (the
-//                          second copy exercises de-duplication)
+//                          second copy exercises de-duplication); the SAX
+//                          reader must give what the DOM reader gives
 //   -DEC5_FUZZ_CSV         csv_read_cpp(), then type inference and conversion
 //                          planned as R/csv.R plans them
 //   -DEC5_FUZZ_JSON        json_parse_cpp(), auth_token_parse_cpp() and
@@ -27,6 +28,9 @@
 #define CSTACK_DEFNS
 #include <Rinterface.h>
 #include <R_ext/Parse.h>
+
+#include "entries.h"
+#include "table_layout.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -137,11 +141,42 @@ void run_one(const Input& in) {
 
 #elif defined(EC5_FUZZ_ENTRIES)
 
+// What one feed gave: its meta, or its error.
+std::string outcome(ec5::EntriesParser* p, bool dom, const uint8_t* data, size_t size) {
+  try {
+    const char* text = reinterpret_cast<const char*>(data);
+    ec5::PageMeta m = dom ? p->feed_dom(text, size) : p->feed(text, size);
+    return std::to_string(m.total) + " " + std::to_string(m.per_page) + " " +
+           std::to_string(m.current_page) + " " + std::to_string(m.last_page) + " " +
+           std::to_string(m.map_index) + " [" + m.newest + "] [" + m.oldest + "] [" +
+           m.map_name + "] [" + m.next + "] " + std::to_string(m.n);
+  } catch (const ec5::Error& e) {
+    return std::string("error ") + e.kind() + ": " + e.what();
+  }
+}
+
+// The page read twice by feed() and twice by feed_dom() (the reference):
+// the same meta or error for each feed, an identical table.
+void check_sax_against_dom(SEXP spec, const uint8_t* data, size_t size) {
+  const ec5::TableOptions o = ec5::table_options(element(spec, "options"));
+  ec5::EntriesParser sax(ec5::table_specs(element(spec, "spec"), o), ec5::key_column(o.branch));
+  ec5::EntriesParser dom(ec5::table_specs(element(spec, "spec"), o), ec5::key_column(o.branch));
+  for (int copy = 0; copy < 2; ++copy) {
+    std::string a = outcome(&sax, false, data, size), b = outcome(&dom, true, data, size);
+    if (a != b) finding("SAX and DOM readers differ: " + a + " / " + b);
+  }
+  SEXP a = PROTECT(sax.finish());
+  SEXP b = PROTECT(dom.finish());
+  if (!R_compute_identical(a, b, 16)) finding("SAX and DOM readers made different tables");
+  UNPROTECT(2);
+}
+
 void run_one(const Input& in) {
   if (in.size == 0) return;
   SEXP spec = VECTOR_ELT(g_specs, in.data[0] % Rf_xlength(g_specs));
   SEXP parser = PROTECT(entries_parser_new_cpp(element(spec, "spec"), element(spec, "options")));
   if (failed(parser, "entries_parser_new_cpp")) finding("a fixture spec was refused");
+  check_sax_against_dom(spec, in.data + 1, in.size - 1);
   SEXP page = PROTECT(raw_vector(in.data + 1, in.size - 1));
   int fed = 0;
   for (int copy = 0; copy < 2; ++copy) {
