@@ -37,9 +37,13 @@
 #' wide[grep("^21_Faculties", names(wide))]
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_expand_choices <- function(x, columns = NULL, project = NULL) {
+  check_project(project, allow_null = TRUE)
   if (inherits(x, "ec5_project_data")) {
     if (!is.null(columns)) {
-      ec5_abort("{.arg columns} applies to a single table, not to project data.", class = "argument")
+      abort_argument(
+        columns, "columns", "{.code NULL} when {.arg x} is project data",
+        bullets = c("i" = "Name columns of a single table: {.code ec5_expand_choices(x[[\"table\"]], columns)}.")
+      )
     }
     return(map_tables(x, ec5_expand_choices))
   }
@@ -59,20 +63,15 @@ map_tables <- function(x, f) {
 # mapping its provenance names, under `project` or the definition this
 # session fetched for it (R/project.R's cache).
 choice_spec <- function(x, project, call = rlang::caller_env()) {
-  if (!is.data.frame(x)) {
-    ec5_abort(
-      c("{.arg x} must be a table of entries or an {.cls ec5_project_data} object.",
-        "x" = "You supplied {.obj_type_friendly {x}}."),
-      class = "argument", call = call
-    )
-  }
+  check_data_frame(x, must = "a table of entries or an {.cls ec5_project_data} object", call = call)
   p <- attr(x, "provenance")
   project <- project %||% project_cached(p$base_url, p$slug)
   if (is.null(p$form_ref) || is.null(project)) {
-    ec5_abort(
-      c("The possible answers of {.arg x} are not known.",
-        "i" = "Pass its definition as {.arg project} ({.fn ec5_project}), or use a table read by this package from a project."),
-      class = "argument", call = call
+    abort_argument(
+      x, "x", "a table read by this package from a project, or given with its {.arg project}",
+      shown = "You supplied {ec5_shown} without its form or its project's definition, so its possible answers are not known.",
+      bullets = c("i" = "Pass its definition as {.arg project} ({.fn ec5_project})."),
+      call = call
     )
   }
   branch <- if (!is.na(p$branch_ref %||% NA)) p$branch_ref
@@ -88,11 +87,10 @@ choice_columns <- function(x, spec, columns, call = rlang::caller_env()) {
   }
   bad <- setdiff(columns, multi)
   if (!is.character(columns) || length(bad)) {
-    ec5_abort(
-      c("{.arg columns} must name check box or search question columns of {.arg x}.",
-        "x" = "Not such a column: {.val {bad}}.",
-        "i" = "The table has {.val {multi}}."),
-      class = "argument", call = call
+    abort_argument(
+      columns, "columns", "the names of check box or search question columns of {.arg x}, or {.code NULL}",
+      bullets = c("i" = "The table has {.val {multi}}."),
+      call = call
     )
   }
   columns

@@ -38,6 +38,7 @@
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_codebook <- function(project, map_index = NULL) {
   project <- codebook_project(project)
+  check_count(map_index, min = 0, allow_null = TRUE)
   plan <- project_data_plan(project, NULL, TRUE)
   parts <- lapply(seq_len(nrow(plan)), function(i) {
     codebook_table(project, plan[i, ], map_index)

@@ -10,9 +10,17 @@
 
 col_names_choices <- c("export", "clean")
 
-# The naming asked for: "export" or "clean".
+# The naming asked for: "export" or "clean". Its default is an option, not
+# the choices, so both together are refused (unlike check_choice()).
 check_col_names <- function(col_names, call = rlang::caller_env()) {
-  check_choice(col_names, "col_names", values = col_names_choices, call = call)
+  if (!rlang::is_string(col_names) || !col_names %in% col_names_choices) {
+    abort_argument(
+      col_names, "col_names", "{.or {.val {col_names_choices}}}",
+      bullets = c("i" = "The default is {.code getOption(\"epicollect5.col_names\", \"export\")}."),
+      call = call
+    )
+  }
+  col_names
 }
 
 # `table` (a tibble with export names) in the naming asked for. The
@@ -124,14 +132,21 @@ table_locations <- function(x) {
   long <- match(location_column(question, "longitude"), export)
   keep <- !is.na(long)
   lat <- lat[keep]
-  clean <- names(x)[lat] != export[lat]
-  suffix <- paste0("_", clean_text(prefix[["latitude"]]), "$")
   data.frame(
-    location = ifelse(clean, sub(suffix, "", names(x)[lat]), question[keep]),
+    location = location_names(names(x)[lat], export[lat]),
     lat = names(x)[lat],
     long = names(x)[long[keep]],
     stringsAsFactors = FALSE
   )
+}
+
+# The name of each location whose latitude column is named `lat`, with
+# export name `export`: `14_where` (export names) or `where` (clean names),
+# as ec5_as_sf() takes it.
+location_names <- function(lat, export) {
+  prefix <- location_prefixes()[["latitude"]]
+  suffix <- paste0("_", clean_text(prefix), "$")
+  ifelse(lat != export, sub(suffix, "", lat), substring(export, nchar(prefix) + 1L))
 }
 
 # The naming of project data: "clean" when its tables carry clean names

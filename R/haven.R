@@ -34,6 +34,7 @@
 #' haven::read_dta(path)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_as_haven <- function(x, project = NULL) {
+  check_project(project, allow_null = TRUE)
   rlang::check_installed("haven", reason = "to label columns for Stata and SPSS.")
   if (inherits(x, "ec5_project_data")) {
     return(map_tables(x, ec5_as_haven))

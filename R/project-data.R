@@ -160,11 +160,9 @@ new_project_data <- function(tables, project, plan, col_names = "export") {
   tables <- unclass(x)[i]
   unknown <- is.na(names(tables))
   if (any(unknown)) {
-    ec5_abort(
-      c("{.arg i} must name tables of the project data.",
-        "x" = "You supplied {.val {i}}.",
-        "i" = "The tables are {.val {names(x)}}."),
-      class = "argument"
+    abort_argument(
+      i, "i", "the names, numbers or a logical vector of tables of the project data",
+      bullets = c("i" = "The tables are {.val {names(x)}}."), call = rlang::current_env()
     )
   }
   kept <- attributes(x)

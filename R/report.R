@@ -21,7 +21,7 @@
 #'   `columns` questions are shown, so a rendered table neither splits a row
 #'   nor runs off the page;
 #' * `ec5_dictionary()`: the data dictionary, one row per question (`table`,
-#'   `column`: a location's first column, `question`, `type`, `required`,
+#'   `column`: a location by its name, `question`, `type`, `required`,
 #'   `answers` with their codes, `"1=Red; 2=Blue"`), from the definition
 #'   alone: a short view of [ec5_codebook()].
 #'
@@ -171,10 +171,14 @@ ec5_dictionary <- function(x) {
   )
   book <- ec5_codebook(x)
   book <- book[book$type != "system" & !duplicated(book[c("table", "ref")]), ]
+  # Project data names its columns as its tables do (export or clean); a
+  # location (its first row: the latitude) by its name.
+  column <- if (project_data_naming(x) == "clean") book$clean else book$column
+  location <- book$type == "location"
+  column[location] <- location_names(column[location], book$column[location])
   tibble::tibble(
     table = book$table,
-    # Project data names its columns as its tables do (export or clean).
-    column = if (project_data_naming(x) == "clean") book$clean else book$column,
+    column = column,
     question = book$question,
     type = book$type,
     required = book$required,

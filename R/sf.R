@@ -29,9 +29,9 @@ ec5_as_sf <- function(x, location = NULL, na_rm = TRUE) {
   found <- locations$location
   location <- location %||% found[1]
   if (!length(found)) {
-    ec5_abort(
-      c("{.arg x} must have location columns.", "x" = "It has no latitude and longitude columns."),
-      class = "argument", argument = "x"
+    abort_argument(
+      x, "x", "a table with location columns",
+      shown = "It has no latitude and longitude columns.", call = rlang::current_env()
     )
   }
   if (!location %in% found) {

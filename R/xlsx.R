@@ -29,7 +29,7 @@
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_write_xlsx <- function(data, path) {
   check_project_data(data, arg = "data")
-  csv_check_path(path, "path", must_exist = FALSE)
+  csv_check_path(path, must_exist = FALSE)
   rlang::check_installed("writexl", reason = "to write Excel files.")
   sheets <- c(lapply(data, xlsx_sheet), list(codebook = ec5_codebook(data)))
   names(sheets) <- xlsx_sheet_names(names(sheets))

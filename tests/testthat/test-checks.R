@@ -108,6 +108,10 @@ offline_project_data <- function() {
 bad <- function(arg, call) list(arg = arg, call = substitute(call))
 
 bad_calls <- list(
+  ec5_as_haven = list(
+    bad("x", ec5_as_haven("x")),
+    bad("project", ec5_as_haven(located, project = "ec5-demo"))
+  ),
   ec5_as_sf = list(
     bad("x", ec5_as_sf(1)),
     bad("location", ec5_as_sf(located, location = 1)),
@@ -141,6 +145,8 @@ bad_calls <- list(
     bad("max_entries", ec5_branch_entries("ec5-demo", "b", max_entries = -1, base_url = url)),
     bad("per_page", ec5_branch_entries("ec5-demo", "b", per_page = 1001, base_url = url)),
     bad("created_by", ec5_branch_entries("ec5-demo", "b", created_by = "hide", base_url = url)),
+    bad("col_names", ec5_branch_entries("ec5-demo", "b", col_names = "snake", base_url = url)),
+    bad("tz", ec5_branch_entries("ec5-demo", "b", tz = 1, base_url = url)),
     bad("auth", ec5_branch_entries("ec5-demo", "b", auth = "token", base_url = url)),
     bad("base_url", ec5_branch_entries("ec5-demo", "b", base_url = "localhost"))
   ),
@@ -156,8 +162,16 @@ bad_calls <- list(
     bad("path", ec5_cache_info(path = c("a", "b")))
   ),
   ec5_choices = list(bad("x", ec5_choices(located))),
+  ec5_codebook = list(
+    bad("project", ec5_codebook(list())),
+    bad("map_index", ec5_codebook(project, map_index = "1"))
+  ),
   ec5_completeness = list(bad("x", ec5_completeness(list()))),
   ec5_counts = list(bad("x", ec5_counts())),
+  ec5_deauth = list(
+    bad("client_id", ec5_deauth(client_id = NA, base_url = url)),
+    bad("base_url", ec5_deauth(client_id = "1", base_url = "ftp://x"))
+  ),
   ec5_demo = list(bad("slug", ec5_demo(slug = "EC5 Demo"))),
   ec5_demo_server = list(
     bad("stop", ec5_demo_server(stop = "yes")),
@@ -165,6 +179,7 @@ bad_calls <- list(
     bad("set_base_url", ec5_demo_server(set_base_url = NA))
   ),
   ec5_dictionary = list(bad("x", ec5_dictionary("project"))),
+  ec5_dm = list(bad("data", ec5_dm(list()))),
   ec5_entries = list(
     bad("slug", ec5_entries(base_url = url)),
     bad("slug", ec5_entries(c("a", "b"), base_url = url)),
@@ -184,8 +199,21 @@ bad_calls <- list(
     bad("max_entries", ec5_entries("ec5-demo", max_entries = -1, base_url = url)),
     bad("per_page", ec5_entries("ec5-demo", per_page = "1000", base_url = url)),
     bad("created_by", ec5_entries("ec5-demo", created_by = NA, base_url = url)),
+    bad("col_names", ec5_entries("ec5-demo", col_names = "snake", base_url = url)),
+    bad("tz", ec5_entries("ec5-demo", tz = "Mars/Olympus_Mons", base_url = url)),
     bad("auth", ec5_entries("ec5-demo", auth = list(), base_url = url)),
     bad("base_url", ec5_entries("ec5-demo", base_url = NA))
+  ),
+  ec5_expand_choices = list(
+    bad("x", ec5_expand_choices(1:3)),
+    bad("x", ec5_expand_choices(located)),
+    bad("columns", ec5_expand_choices(data, columns = "4_Faculties")),
+    bad("project", ec5_expand_choices(located, project = 1))
+  ),
+  ec5_fingerprint = list(
+    bad("slug", ec5_fingerprint("EC5 Demo", base_url = url)),
+    bad("auth", ec5_fingerprint("ec5-demo", auth = "token", base_url = url)),
+    bad("base_url", ec5_fingerprint("ec5-demo", base_url = "localhost"))
   ),
   ec5_join = list(
     bad("x", ec5_join(1, "a")),
@@ -200,6 +228,8 @@ bad_calls <- list(
     bad("slug", ec5_local("Ec5-demo", path = folder, base_url = url)),
     bad("con", ec5_local("ec5-demo", con = "db.sqlite", base_url = url)),
     bad("path", ec5_local("ec5-demo", path = "", base_url = url)),
+    bad("col_names", ec5_local("ec5-demo", path = folder, col_names = "snake", base_url = url)),
+    bad("tz", ec5_local("ec5-demo", path = folder, tz = NA, base_url = url)),
     bad("base_url", ec5_local("ec5-demo", path = folder, base_url = 1))
   ),
   ec5_map_plot = list(
@@ -221,6 +251,7 @@ bad_calls <- list(
     bad("path", ec5_media_download("a_1.jpg", slug = "ec5-demo", base_url = url)),
     bad("format", ec5_media_download("a_1.jpg", folder, format = "original", slug = "ec5-demo", base_url = url)),
     bad("overwrite", ec5_media_download("a_1.jpg", folder, overwrite = "yes", slug = "ec5-demo", base_url = url)),
+    bad("layout", ec5_media_download("a_1.jpg", folder, layout = "tree", slug = "ec5-demo", base_url = url)),
     bad("slug", ec5_media_download("a_1.jpg", folder, base_url = url)),
     bad("slug", ec5_media_download("a_1.jpg", folder, slug = -1, base_url = url)),
     bad("auth", ec5_media_download("a_1.jpg", folder, slug = "ec5-demo", auth = 1, base_url = url)),
@@ -240,7 +271,8 @@ bad_calls <- list(
     bad("project", ec5_parse_entries(page, 1)),
     bad("form", ec5_parse_entries(page, project, form = NA)),
     bad("branch", ec5_parse_entries(page, project, branch = 1)),
-    bad("map_index", ec5_parse_entries(page, project, map_index = "0"))
+    bad("map_index", ec5_parse_entries(page, project, map_index = "0")),
+    bad("col_names", ec5_parse_entries(page, project, col_names = "Clean"))
   ),
   ec5_problems = list(bad("x", ec5_problems(NULL))),
   ec5_project = list(
@@ -255,6 +287,8 @@ bad_calls <- list(
     bad("branches", ec5_project_data("ec5-demo", branches = "yes", base_url = url)),
     bad("...", ec5_project_data("ec5-demo", sice = "2024-01-01", base_url = url)),
     bad("...", ec5_project_data("ec5-demo", NULL, TRUE, "2024-01-01", base_url = url)),
+    bad("col_names", ec5_project_data("ec5-demo", col_names = NA, base_url = url)),
+    bad("tz", ec5_project_data("ec5-demo", tz = "", base_url = url)),
     bad("auth", ec5_project_data("ec5-demo", auth = TRUE, base_url = url)),
     bad("base_url", ec5_project_data("ec5-demo", base_url = "https://five.epicollect.net/project/ec5-demo?x"))
   ),
@@ -268,7 +302,9 @@ bad_calls <- list(
     bad("project", ec5_read_csv(csv, project = "project")),
     bad("form", ec5_read_csv(csv, project, form = c("a", "b"))),
     bad("branch", ec5_read_csv(csv, project, branch = TRUE)),
-    bad("map_index", ec5_read_csv(csv, project, map_index = 0.5))
+    bad("map_index", ec5_read_csv(csv, project, map_index = 0.5)),
+    bad("col_names", ec5_read_csv(csv, project, col_names = 1)),
+    bad("tz", ec5_read_csv(csv, project, tz = "Nowhere"))
   ),
   ec5_search_projects = list(
     bad("name", ec5_search_projects(base_url = url)),
@@ -283,12 +319,14 @@ bad_calls <- list(
     bad("full", ec5_sync("ec5-demo", path = folder, full = "yes", base_url = url)),
     bad("auth", ec5_sync("ec5-demo", path = folder, auth = "token", base_url = url)),
     bad("base_url", ec5_sync("ec5-demo", path = folder, base_url = NULL)),
-    bad("path", ec5_sync("ec5-demo", path = NA, base_url = url))
+    bad("path", ec5_sync("ec5-demo", path = NA, base_url = url)),
+    bad("col_names", ec5_sync("ec5-demo", path = folder, col_names = "snake", base_url = url))
   ),
   ec5_tbl = list(
     bad("con", ec5_tbl("db", "ec5-demo", "Form")),
     bad("slug", ec5_tbl(con, "Ec5 Demo", "Form")),
-    bad("table", ec5_tbl(con, "ec5-demo"))
+    bad("table", ec5_tbl(con, "ec5-demo")),
+    bad("col_names", ec5_tbl(con, "ec5-demo", "Form", col_names = "snake"))
   ),
   ec5_uploads = list(
     bad("x", ec5_uploads(project)),
@@ -305,6 +343,11 @@ bad_calls <- list(
     bad("path", ec5_write_csv(located)),
     bad("path", ec5_write_csv(located, c("a.csv", "b.csv"))),
     bad("bom", ec5_write_csv(located, file.path(folder, "out.csv"), bom = "yes"))
+  ),
+  ec5_write_xlsx = list(
+    bad("data", ec5_write_xlsx(list(), file.path(folder, "out.xlsx"))),
+    bad("path", ec5_write_xlsx(data, 1)),
+    bad("path", ec5_write_xlsx(data))
   )
 )
 

@@ -4,15 +4,20 @@ test_that("ec5_codebook() has a row per column of every table of every served pr
   for (slug in names(data)) {
     x <- data[[slug]]
     book <- ec5_codebook(x)
-    expect_named(book, c("table", "column", "question", "type", "required", "min", "max",
+    expect_named(book, c("table", "column", "clean", "question", "type", "required", "min", "max",
                          "format", "choices", "group", "branch", "ref"))
     expect_identical(book, ec5_codebook(attr(x, "project")))
     expect_equal(unique(book$table), names(x), label = slug)
     for (t in names(x)) {
       rows <- book[book$table == t, ]
       expect_equal(rows$column, names(x[[t]]), label = paste(slug, t))
+      expect_equal(rows$clean, names(name_columns(x[[t]], "clean")), label = paste(slug, t))
       labels <- ec5_labels(x[[t]])
-      expect_equal(rows$question[match(labels$column, rows$column)], labels$label)
+      at <- match(labels$column, rows$column)
+      # A location's parts are labelled with the part ("where: latitude").
+      part <- rows$type[at] == "location"
+      expect_equal(rows$question[at][!part], labels$label[!part])
+      expect_true(all(startsWith(labels$label[part], paste0(rows$question[at][part], ": "))))
       expect_true(all(is.na(rows$question[rows$type == "system"])))
       factors <- names(x[[t]])[vapply(x[[t]], is.factor, logical(1))]
       for (f in factors) {

@@ -94,7 +94,7 @@ test_that("ec5_dictionary() lists every question of every table from the definit
   colours <- levels(x[[1]]$`18_Favourite_colour`)
   expect_equal(dict$answers[dict$column == "18_Favourite_colour"],
                paste0(seq_along(colours), "=", colours, collapse = "; "))
-  expect_equal(dict$column[dict$type == "location"][1], "lat_14_where")
+  expect_equal(dict$column[dict$type == "location"][1], "14_where")
   book <- ec5_codebook(x)
   expect_equal(nrow(dict), length(unique(paste(book$table, book$ref)[book$type != "system"])))
   expect_true(is.na(dict$answers[dict$column == "1_Name"]))

@@ -35,7 +35,7 @@ test_that("a first sync of tables larger than a page costs one request per page"
   srv <- local_client_server(entries = c("ec5-demo" = 1100))
   dir <- withr::local_tempdir()
   mark <- log_marker(srv)
-  x <- ec5_sync("ec5-demo", dir = dir, base_url = srv$url)
+  x <- ec5_sync("ec5-demo", path = dir, base_url = srv$url)
   pages <- vapply(x, function(table) max(1, ceiling(nrow(table) / 1000)), 1)
   expect_gt(sum(pages), length(x))
   expect_equal(count_requests(mark(), "/api/export/entries/"), sum(pages))
