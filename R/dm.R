@@ -26,12 +26,12 @@ ec5_dm <- function(data) {
   model <- dm::as_dm(lapply(unclass(data), tibble::as_tibble))
   for (i in seq_len(nrow(h))) {
     table <- rlang::sym(h$table[i])
-    key <- rlang::sym(if (h$kind[i] == "branch") "ec5_branch_uuid" else "ec5_uuid")
+    key <- rlang::sym(table_layout()$keys[[h$kind[i]]])
     model <- dm::dm_add_pk(model, !!table, !!key)
   }
   for (i in which(!is.na(h$parent))) {
     table <- rlang::sym(h$table[i])
-    key <- rlang::sym(if (h$kind[i] == "branch") "ec5_branch_owner_uuid" else "ec5_parent_uuid")
+    key <- rlang::sym(table_layout()$links[[h$kind[i]]])
     model <- dm::dm_add_fk(model, !!table, !!key, !!rlang::sym(h$parent[i]), ec5_uuid)
   }
   model

@@ -240,7 +240,8 @@ ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
     )
   }
   kid <- x[[child]]
-  key <- if ("ec5_branch_owner_uuid" %in% names(kid)) "ec5_branch_owner_uuid" else "ec5_parent_uuid"
+  links <- table_layout()$links
+  key <- if (links[["branch"]] %in% names(kid)) links[["branch"]] else links[["form"]]
   up <- x[[parent]]
   rows <- match(kid[[key]], up$ec5_uuid)
   extra <- up[rows, setdiff(names(up), "ec5_uuid"), drop = FALSE]

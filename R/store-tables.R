@@ -98,7 +98,7 @@ store_create <- function(store, target) {
     paste(quote_id(store, columns), types, collapse = ", "),
     ", PRIMARY KEY (", quote_id(store, key), "))"
   ))
-  links <- intersect(c("ec5_parent_uuid", "ec5_branch_owner_uuid"), names(encoded))
+  links <- intersect(table_layout()$links, names(encoded))
   for (link in links) store_index(store, sql, link)
   store_view(store, target)
   if (any(vapply(proto, is.list, logical(1)))) {
@@ -255,13 +255,16 @@ store_write_state <- function(store, target, parent, position, cursor, version, 
 # branch) from the branch table: for the `owners` given, or all when NULL.
 store_recount <- function(store, owner, column, branch, owners = NULL) {
   con <- store$con
+  layout <- table_layout()
   o <- quote_id(store, owner$rows)
+  key <- quote_id(store, layout$keys[["form"]])
+  link <- quote_id(store, layout$links[["branch"]])
   where <- if (!is.null(owners)) {
-    paste0(" WHERE ec5_uuid IN (", paste(DBI::dbQuoteString(con, owners), collapse = ", "), ")")
+    paste0(" WHERE ", key, " IN (", paste(DBI::dbQuoteString(con, owners), collapse = ", "), ")")
   }
   DBI::dbExecute(con, paste0(
     "UPDATE ", o, " SET ", quote_id(store, column), " = (SELECT COUNT(*) FROM ",
-    quote_id(store, branch$rows), " b WHERE b.ec5_branch_owner_uuid = ", o, ".ec5_uuid)", where
+    quote_id(store, branch$rows), " b WHERE b.", link, " = ", o, ".", key, ")", where
   ))
 }
 

@@ -125,7 +125,7 @@ sync_table <- function(store, row, sql, position, state, slug, project, full, au
   inform_deleted(row$table, result$deleted)
   list(
     target = target,
-    owners = if (!result$full && row$kind == "branch") unique(result$new[["ec5_branch_owner_uuid"]]),
+    owners = if (!result$full && row$kind == "branch") unique(result$new[[table_layout()$links[["branch"]]]]),
     row = data.frame(
       table = row$table, inserted = as.integer(result$inserted), updated = as.integer(result$updated),
       deleted = as.integer(result$deleted), rows = rows, full = result$full

@@ -8,7 +8,8 @@
 #' @return A list: `system` (a data frame name, type, placeholder of the
 #'   system columns in the server's order; placeholder is the value the
 #'   server sends for "unknown", read as `NA`, or ""), `keys` (the key column of a `form`'s and of a
-#'   `branch`'s entries), `location` (a data frame prefix, member, type of the
+#'   `branch`'s entries), `links` (the column of a child `form`'s and of a
+#'   `branch`'s entries that holds the key of the entry they belong to), `location` (a data frame prefix, member, type of the
 #'   six parts of a location), `choice_types` (input types whose columns
 #'   hold answer labels), `integer_types` (input types read as whole
 #'   numbers) and `no_column_types` (inputs that make no column).

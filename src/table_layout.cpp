@@ -193,6 +193,8 @@ TableOptions table_options(SEXP options) {
 
 const char* key_column(bool branch) { return branch ? "ec5_branch_uuid" : "ec5_uuid"; }
 
+const char* link_column(bool branch) { return branch ? "ec5_branch_owner_uuid" : "ec5_parent_uuid"; }
+
 std::vector<ColumnSpec> table_specs(SEXP spec, const TableOptions& options) {
   std::vector<ColumnSpec> out = system_specs(options);
   const SpecColumns c = spec_columns(spec);
@@ -245,6 +247,8 @@ SEXP table_layout_cpp() {
   }
   Rcpp::CharacterVector keys = Rcpp::CharacterVector::create(
       Rcpp::Named("form") = ec5::key_column(false), Rcpp::Named("branch") = ec5::key_column(true));
+  Rcpp::CharacterVector links = Rcpp::CharacterVector::create(
+      Rcpp::Named("form") = ec5::link_column(false), Rcpp::Named("branch") = ec5::link_column(true));
   Rcpp::List system = Rcpp::List::create(ec5::r_strings(sys_name), ec5::r_strings(sys_type),
                                          ec5::r_strings(sys_placeholder));
   Rcpp::List location = Rcpp::List::create(ec5::r_strings(prefix), ec5::r_strings(member),
@@ -252,7 +256,7 @@ SEXP table_layout_cpp() {
   return Rcpp::List::create(
       Rcpp::Named("system") =
           ec5::data_frame({"name", "type", "placeholder"}, system, sys_name.size(), false),
-      Rcpp::Named("keys") = keys,
+      Rcpp::Named("keys") = keys, Rcpp::Named("links") = links,
       Rcpp::Named("location") =
           ec5::data_frame({"prefix", "member", "type", "label"}, location, prefix.size(), false),
       Rcpp::Named("choice_types") = ec5::r_strings(choices),

@@ -104,6 +104,9 @@ TableOptions table_options(SEXP options);
 
 // The key that identifies an entry: "ec5_uuid" or "ec5_branch_uuid".
 const char* key_column(bool branch);
+// The column of a child form's entry (false) or of a branch entry (true)
+// that holds the key of the entry it belongs to.
+const char* link_column(bool branch);
 
 // Reads the R column spec (`spec` data.frame of ec5_column_spec(): name,
 // type, format, levels) into the full list of columns: system columns
