@@ -7,6 +7,8 @@
 #   Rscript tools/install-deps.R --dev            also what developing it needs
 #   Rscript tools/install-deps.R --debian [--dev] print the r-cran-* packages to
 #                                                 install with apt, install nothing
+#   Rscript tools/install-deps.R --missing [--dev] print the packages missing or
+#                                                 too old, install nothing
 args <- commandArgs(trailingOnly = TRUE)
 dev <- "--dev" %in% args
 
@@ -81,6 +83,11 @@ debian_versions <- function(pkgs) {
 
 want <- needed(dev)
 missing <- names(want)[!new_enough(installed_version(names(want)), want)]
+
+if ("--missing" %in% args) {
+  cat(missing, sep = "\n")
+  quit(status = 0)
+}
 
 if ("--debian" %in% args) {
   if (nzchar(Sys.which("apt-cache")) && length(missing)) {

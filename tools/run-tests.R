@@ -6,8 +6,15 @@
 # folder under tempdir()), never into the user's library. With
 # EC5_TEST_INSTALLED=true the package already in EC5_TEST_LIB is tested as it
 # is (tools/sanitize.sh and tools/valgrind.sh install instrumented builds).
-if (!requireNamespace("testthat", quietly = TRUE)) {
-  stop("The tests need the development packages: run tools/setup.sh --dev first.", call. = FALSE)
+# The tests need the development packages (tools/setup.sh --dev): after the
+# README's set-up alone they are installed here first, so that running the
+# tests is one command.
+missing <- system2("Rscript", c("tools/install-deps.R", "--missing", "--dev"), stdout = TRUE)
+if (length(missing)) {
+  message("Installing what the tests need: ", paste(missing, collapse = ", "))
+  if (system2("bash", c("tools/setup.sh", "--dev", "--deps")) != 0) {
+    stop("tools/setup.sh --dev --deps failed; see its output above.", call. = FALSE)
+  }
 }
 args <- commandArgs(trailingOnly = TRUE)
 filter <- if (length(args)) args[[1]] else NULL
