@@ -40,6 +40,7 @@
 #' `"n/a"` is `NA`.
 #'
 #' @param path Path to the CSV file.
+#' @inheritParams ec5_entries
 #' @param project Optional: the project definition (an `ec5_project`, e.g.
 #'   from [ec5_project_from_json()]) that types the columns.
 #' @param form,branch,map_index Which form, branch and mapping of `project`

@@ -29,10 +29,12 @@ ec5_dm <- function(data) {
     key <- rlang::sym(table_layout()$keys[[h$kind[i]]])
     model <- dm::dm_add_pk(model, !!table, !!key)
   }
+  # A parent (of a child form or of a branch) is always a form's entry.
+  parent_key <- rlang::sym(table_layout()$keys[["form"]])
   for (i in which(!is.na(h$parent))) {
     table <- rlang::sym(h$table[i])
     key <- rlang::sym(table_layout()$links[[h$kind[i]]])
-    model <- dm::dm_add_fk(model, !!table, !!key, !!rlang::sym(h$parent[i]), ec5_uuid)
+    model <- dm::dm_add_fk(model, !!table, !!key, !!rlang::sym(h$parent[i]), !!parent_key)
   }
   model
 }
