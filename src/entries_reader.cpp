@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "entries.h"
+#include "json.h"
 
 namespace ec5 {
 
@@ -311,10 +312,7 @@ class PageReader {
 };
 
 bool EntriesParser::feed_sax(const char* data, size_t len, PageMeta* meta) {
-  // As parse_json_insitu(): the SIMD scans may read 15 bytes past the NUL.
-  const size_t padding = 16;
-  buffer_.assign(data, data + len);
-  buffer_.resize(len + padding, '\0');
+  char* text = insitu_buffer(&buffer_, data, len);
   const size_t rows = table_.nrow();
   const size_t problems = table_.problems().size();
   const std::set<std::string> unknown = unknown_keys_;
@@ -328,7 +326,7 @@ bool EntriesParser::feed_sax(const char* data, size_t len, PageMeta* meta) {
   try {
     auto reader = std::make_unique<PageReader>(this, meta);
     rapidjson::Reader sax;
-    rapidjson::InsituStringStream stream(buffer_.data());
+    rapidjson::InsituStringStream stream(text);
     ok = !sax.Parse<kParseFlags | rapidjson::kParseInsituFlag>(stream, *reader).IsError() &&
          reader->complete();
   } catch (...) {

@@ -66,14 +66,19 @@ inline void parse_json(rapidjson::Document& doc, const char* data, size_t len,
 // document's strings point into it instead of each being copied into the
 // document's pool, and strings are scanned with SSE2. The buffer must outlive
 // `doc`. Like parse_json(), parsing ends at a NUL byte.
-inline void parse_json_insitu(rapidjson::Document& doc, std::vector<char>* buffer,
-                              const char* data, size_t len, const char* what) {
-  // The SIMD scans load aligned 16-byte blocks, which may reach up to 15
-  // bytes past the terminating NUL: those bytes must be ours.
+// `data` copied into `buffer` for an in-situ parse, which writes into it.
+// The SIMD scans load aligned 16-byte blocks, which may reach up to 15 bytes
+// past the terminating NUL: those bytes must be ours.
+inline char* insitu_buffer(std::vector<char>* buffer, const char* data, size_t len) {
   const size_t padding = 16;
   buffer->assign(data, data + len);
   buffer->resize(len + padding, '\0');
-  doc.ParseInsitu<kParseFlags>(buffer->data());
+  return buffer->data();
+}
+
+inline void parse_json_insitu(rapidjson::Document& doc, std::vector<char>* buffer,
+                              const char* data, size_t len, const char* what) {
+  doc.ParseInsitu<kParseFlags>(insitu_buffer(buffer, data, len));
   if (doc.HasParseError()) throw_parse_error(doc, what);
 }
 
