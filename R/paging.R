@@ -126,7 +126,7 @@ pager_request <- function(pager, query, page) {
   }
   meta$keys <- meta$rows[[pager$key]]
   meta$seconds <- floor(times)
-  meta$expected <- min(query$per_page, max(0, meta$total - (page - 1) * query$per_page))
+  meta$expected <- page_rows(meta$total, page, query$per_page)
   pager$keys <- c(pager$keys, meta$keys)
   pager$times <- c(pager$times, times)
   pager_progress(pager, meta)
@@ -346,7 +346,12 @@ numbered_pass <- function(pager, since) {
 # Whether page `page` of pages of `size` holds as many rows as its total
 # promises (the page size the server took, which a cap may have lowered).
 page_full <- function(meta, page, size) {
-  meta$n == min(size, max(0, meta$total - (page - 1) * size))
+  meta$n == page_rows(meta$total, page, size)
+}
+
+# The rows page `page` of pages of `size` holds when `total` entries match.
+page_rows <- function(total, page, size) {
+  min(size, max(0, total - (page - 1) * size))
 }
 
 # The whole keyset fetch: a pass, and when its totals do not add up and the
