@@ -26,8 +26,8 @@
 #' ec5_fingerprint("ec5-demo", base_url = url)
 #' \dontshow{ec5_demo_server(stop = TRUE)}
 ec5_fingerprint <- function(slug, auth = NULL, base_url = ec5_base_url()) {
-  check_slug(slug)
   base_url <- check_base_url(base_url)
+  slug <- check_slug(slug, base_url)
   auth <- resolve_auth(auth, base_url)
   call <- rlang::current_env()
   got <- project_get_versioned(slug, auth, base_url, call)
@@ -56,6 +56,6 @@ newest_entry <- function(slug, row, auth, base_url, call) {
   list(
     total = page$meta$total,
     uploaded_at = newest$uploaded_at,
-    key = newest$ec5_branch_uuid %||% newest$ec5_uuid
+    key = newest[[table_layout()$keys[[row$kind]]]]
   )
 }

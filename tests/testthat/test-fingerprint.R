@@ -14,6 +14,9 @@ test_that("ec5_fingerprint() costs one version request and one tiny entries requ
     expect_equal(nrow(entries), tables, label = slug)
     expect_true(all(grepl("per_page=1(&|$)", entries$query)))
     expect_identical(ec5_fingerprint(slug, auth = auth, base_url = srv$url), print)
+    # The project's URL reads as its slug.
+    url <- paste0(srv$url, "/project/", slug)
+    expect_identical(ec5_fingerprint(url, auth = auth, base_url = srv$url), print)
   }
 })
 
