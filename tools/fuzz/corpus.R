@@ -111,9 +111,14 @@ spec_index <- function(id) match(id, vapply(specs, `[[`, "", "id")) - 1L
 # The CSV plan rows of every question of every spec (first name wins).
 csv_plan <- do.call(rbind, lapply(specs, function(s) {
   columns <- epicollect5:::table_columns(s$cs)
-  columns[!is.na(columns$question), ]
+  columns <- columns[!is.na(columns$question), ]
+  # The bounds R/csv.R's csv_plan_spec() gives the integer and decimal builders.
+  bound <- function(b) if (is.null(b)) NA_real_ else as.double(b[columns$question])
+  columns$min <- bound(s$cs$spec$min)
+  columns$max <- bound(s$cs$spec$max)
+  columns
 }))
-csv_plan <- csv_plan[!duplicated(csv_plan$name), c("name", "type", "format", "levels")]
+csv_plan <- csv_plan[!duplicated(csv_plan$name), c("name", "type", "format", "levels", "min", "max")]
 rownames(csv_plan) <- NULL
 
 saveRDS(list(

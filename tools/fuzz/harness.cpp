@@ -213,31 +213,39 @@ SEXP make_plan(SEXP header, SEXP inferred) {
   SEXP type = PROTECT(Rf_allocVector(STRSXP, n));
   SEXP format = PROTECT(Rf_allocVector(STRSXP, n));
   SEXP levels = PROTECT(Rf_allocVector(VECSXP, n));
+  SEXP min = PROTECT(Rf_allocVector(REALSXP, n));
+  SEXP max = PROTECT(Rf_allocVector(REALSXP, n));
   for (R_xlen_t j = 0; j < n; ++j) {
     std::string name = CHAR(STRING_ELT(header, j));
     SET_STRING_ELT(type, j, STRING_ELT(element(inferred, "type"), j));
     SET_STRING_ELT(format, j, STRING_ELT(element(inferred, "format"), j));
     SET_VECTOR_ELT(levels, j, Rf_allocVector(STRSXP, 0));
+    REAL(min)[j] = NA_REAL;
+    REAL(max)[j] = NA_REAL;
     auto it = known.find(name);
     if (it != known.end()) {
       SET_STRING_ELT(type, j, STRING_ELT(element(g_csv_plan, "type"), it->second));
       SET_STRING_ELT(format, j, STRING_ELT(element(g_csv_plan, "format"), it->second));
       SET_VECTOR_ELT(levels, j, VECTOR_ELT(element(g_csv_plan, "levels"), it->second));
+      REAL(min)[j] = REAL(element(g_csv_plan, "min"))[it->second];
+      REAL(max)[j] = REAL(element(g_csv_plan, "max"))[it->second];
     }
     if (std::strcmp(CHAR(STRING_ELT(layout, j)), "infer") != 0) {
       SET_STRING_ELT(type, j, STRING_ELT(layout, j));
     }
   }
-  SEXP plan = PROTECT(Rf_allocVector(VECSXP, 4));
+  SEXP plan = PROTECT(Rf_allocVector(VECSXP, 6));
   SET_VECTOR_ELT(plan, 0, header);
   SET_VECTOR_ELT(plan, 1, type);
   SET_VECTOR_ELT(plan, 2, format);
   SET_VECTOR_ELT(plan, 3, levels);
-  SEXP names = PROTECT(Rf_allocVector(STRSXP, 4));
-  const char* const plan_names[] = {"name", "type", "format", "levels"};
-  for (int k = 0; k < 4; ++k) SET_STRING_ELT(names, k, Rf_mkChar(plan_names[k]));
+  SET_VECTOR_ELT(plan, 4, min);
+  SET_VECTOR_ELT(plan, 5, max);
+  SEXP names = PROTECT(Rf_allocVector(STRSXP, 6));
+  const char* const plan_names[] = {"name", "type", "format", "levels", "min", "max"};
+  for (int k = 0; k < 6; ++k) SET_STRING_ELT(names, k, Rf_mkChar(plan_names[k]));
   Rf_setAttrib(plan, R_NamesSymbol, names);
-  UNPROTECT(6);
+  UNPROTECT(8);
   return plan;
 }
 

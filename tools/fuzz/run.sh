@@ -132,10 +132,12 @@ for t in "${targets[@]}"; do
     status=1
   fi
   elapsed=$(($(date +%s) - start))
+  # A target that stops at its first input prints no cov or corp line;
+  # `|| true` keeps pipefail from ending the script before its report.
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+  corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
   # A slow unit (over 10 s) is not a finding: under gctorture a large input
   # takes that long; a hang is caught by -timeout as a timeout- artifact.
   found=$(find "$dir/findings/$t" -type f -newer "$dir/logs/$t.start" ! -name 'slow-unit-*' | wc -l)
