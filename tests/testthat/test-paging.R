@@ -1,5 +1,6 @@
 # Keyset paging (R/paging.R): the windows through one second, the arithmetic
-# of the totals, and the requests a quiet project costs.
+# of the totals, the requests a quiet project costs, and a changing project
+# read exactly: nothing lasting missing, nothing deleted kept.
 
 test_that("tie windows overlap the rows held and reach as far as they can", {
   w <- epicollect5:::tie_window(1000, 1000, 1)
@@ -100,7 +101,7 @@ fetch_changed <- function(srv, changes, after = 1) {
   list(x = x, before = before, after = server_rows(srv, "ec5-demo"), log = mark())
 }
 
-test_that("every change between two pages is noticed, and the rest read by keyset", {
+test_that("every change between two pages is noticed, and all of it read again by keyset", {
   srv <- local_client_server()
   rows <- server_rows(srv, "ec5-demo")
   changes <- list(
