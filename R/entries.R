@@ -245,20 +245,19 @@ fetch_entries <- function(slug, query, cs, args, auth,
   on.exit(pager$progress$done())
   one_page <- isTRUE(args$one_page) || !is.null(query$uuid) ||
     (args$max_entries <= pager$per_page && is.null(args$until))
-  if (one_page) {
-    total <- fetch_one_page(pager, query)
+  fetched <- if (one_page) {
+    list(total = fetch_one_page(pager, query), gone = character())
   } else {
-    fetched <- fetch_paged(pager, args$since)
-    total <- fetched$total
+    fetch_paged(pager, args$since)
   }
   table <- entries_table(
     parser_finish(parser), cs,
-    provenance = entries_provenance(slug, cs, query, args, total)
+    provenance = entries_provenance(slug, cs, query, args, fetched$total)
   )
   if (!one_page) {
     table <- entries_order(table, args, resort = fetched$repaired)
   }
-  table <- entries_window(table, args)
+  table <- entries_window(table, args, fetched$gone)
   personal_data(table, args$created_by)
 }
 
@@ -363,14 +362,16 @@ entries_provenance <- function(slug, cs, query, args, total) {
   )
 }
 
-# Applies `until` to the rows (keyset paging never sends `filter_to`, see
-# R/paging.R) and cuts to max_entries. Vectorised subsetting, not a loop
+# Leaves out the entries the fetch found deleted (`gone`, their keys; see
+# R/paging.R), applies `until` to the rows (keyset paging never sends
+# `filter_to`) and cuts to max_entries. Vectorised subsetting, not a loop
 # over rows.
-entries_window <- function(table, args) {
+entries_window <- function(table, args, gone) {
   keep <- rep(TRUE, nrow(table))
+  if (length(gone)) keep <- !table[[entry_key(names(table))]] %in% gone
   if (!is.null(args$until)) {
     times <- table[[args$date_field]]
-    keep <- !is.na(times) & times <= args$until
+    keep <- keep & !is.na(times) & times <= args$until
   }
   if (sum(keep) > args$max_entries) {
     keep[keep][-seq_len(args$max_entries)] <- FALSE

@@ -21,15 +21,19 @@
 # header) and a margin for its clocks. An entry read twice, or a page less
 # full than its total promises, also means the pages moved.
 #
-# When anything moved, the rest is read again in the shift-proof keyset
-# order. The first page is one consistent answer, and a change after it can
-# only push entries across a later page boundary, so what may be lost lies
-# at or after the newest second of page 1 (edited entries included: they
-# are stamped later still). From that second (or from the start, when page
-# 1 itself was short), keyset_pass() reads on: each next request starts at
-# the newest second received so far (`filter_from` alone, inclusive), page 1
-# (API-NOTES.md §3.5, the query of keyset_query()). Entries read twice are
-# kept once, as their last copy, by the C++ parser (src/table.cpp). A fetch
+# When anything moved, everything is read again in the shift-proof keyset
+# order, from the start of the query: keyset_pass() asks for page 1, then
+# each next request starts at the newest second received so far
+# (`filter_from` alone, inclusive; API-NOTES.md §3.5, the query of
+# keyset_query()). Page 1 is read again too: no entry of it can be lost, but
+# a change after it may have deleted some, which only a new read shows.
+# Entries read twice are kept once, as their last copy, by the C++ parser
+# (src/table.cpp). A row read by number that the keyset pass did not return
+# although it read past the row's second was deleted during the fetch (or
+# left the query, as an edited title can): unread_rows() names it, and the
+# table leaves it out (R/entries.R), so the result holds the server's
+# entries as the keyset pass saw them. An edited entry is never among those:
+# its newer copy stands later in the order, where the pass reads it. A fetch
 # that stops before the end (`max_entries` in this order, or `since` with
 # `until`, which cannot both be sent) never sees the newest entries, so it
 # cannot tell a quiet project from a changed one: it pages by keyset from
@@ -71,6 +75,10 @@ new_pager <- function(slug, query, cs, args, auth, parser, call) {
   pager$filters <- numeric()
   pager$totals <- numeric()
   pager$suspect <- FALSE
+  # How many of the rows received were read by page number, and those of
+  # them the keyset pass found deleted.
+  pager$numbered <- 0L
+  pager$gone <- character()
   pager$requests <- 0L
   pager$total <- NA_integer_
   pager$progress <- entries_progress(slug, cs, args$base_url)
@@ -253,10 +261,21 @@ check_restarts <- function(restarts, second, call) {
   )
 }
 
-# The keys and dates of the rows held, each entry once (its last copy).
+# The keys and dates of the rows held, each entry once (its last copy),
+# without those found deleted.
 held_rows <- function(pager) {
-  last <- !duplicated(pager$keys, fromLast = TRUE)
+  last <- !duplicated(pager$keys, fromLast = TRUE) & !pager$keys %in% pager$gone
   list(keys = pager$keys[last], times = pager$times[last])
+}
+
+# The rows read by page number whose second the keyset passes read past
+# (to the end when `reached_end`, else up to the newest second they
+# received, which a page may have cut) but that they did not return.
+unread_rows <- function(pager, reached_end) {
+  numbered <- seq_along(pager$keys) <= pager$numbered
+  reread <- pager$keys[!numbered]
+  upper <- if (reached_end) Inf else max(floor(pager$times[!numbered]), -Inf)
+  setdiff(pager$keys[numbered & floor(pager$times) < upper], reread)
 }
 
 # Whether the totals of the pass disagree with the rows held: in a quiet
@@ -298,49 +317,44 @@ window_count <- function(pager, from) {
 # stamps uploads, allowed for.
 clock_margin <- 5
 
-# The whole fetch: pages by number, and when they show a change, the rest
-# read again by keyset. Returns the first total and whether rows may be out
-# of order.
+# The whole fetch: pages by number, and when they show a change, all of it
+# read again by keyset. Returns the first total, whether rows may be out of
+# order, and the keys of the rows found deleted (`gone`).
 fetch_paged <- function(pager, since) {
   since <- if (is.null(since)) -Inf else as.numeric(since)
   if (is.finite(pager$max_entries) || (is.finite(since) && is.finite(pager$until))) {
     return(fetch_keyset(pager, since))
   }
-  resume <- numbered_pass(pager, since)
-  if (is.null(resume)) {
-    return(list(total = pager$total, repaired = FALSE))
+  if (!numbered_pass(pager)) {
+    return(fetch_result(pager, repaired = FALSE))
   }
-  fetched <- fetch_keyset(pager, resume)
-  # Rows of the pages read by number that were not read again come first.
+  pager$numbered <- length(pager$keys)
+  fetched <- fetch_keyset(pager, since)
+  # Rows read by number past the end of a pass stopped early come first.
   fetched$repaired <- TRUE
   fetched
 }
 
 # Reads the pages by number under the query's filters (see the header).
-# Returns NULL when they are exact, else the second (or -Inf) from which the
-# rest must be read again.
-numbered_pass <- function(pager, since) {
+# Returns whether they moved, or may have.
+numbered_pass <- function(pager) {
   started <- Sys.time()
   first <- pager_request(pager, ordered_query(pager, 1L, pager$per_page), 1L)
   took <- as.numeric(difftime(Sys.time(), started, units = "secs"))
   changed_from <- floor(first$served - took) - clock_margin
   if (is.na(first$total) || !page_full(first, 1L, first$size)) {
-    return(since)
+    return(TRUE)
   }
-  resume <- if (first$n) max(first$seconds) else since
   pages <- ceiling(first$total / first$size)
   for (page in seq_len(pages)[-1]) {
     meta <- pager_request(pager, ordered_query(pager, page, first$size), page)
     moved <- !identical(meta$total, first$total) || meta$size != first$size ||
       !page_full(meta, page, first$size) || anyDuplicated(pager$keys) > 0
     if (moved) {
-      return(resume)
+      return(TRUE)
     }
   }
-  if (pages > 1 && !isTRUE(max(pager$times) < changed_from)) {
-    return(resume)
-  }
-  NULL
+  pages > 1 && !isTRUE(max(pager$times) < changed_from)
 }
 
 # Whether page `page` of pages of `size` holds as many rows as its total
@@ -356,20 +370,27 @@ page_rows <- function(total, page, size) {
 
 # The whole keyset fetch: a pass, and when its totals do not add up and the
 # server counts more than the copy holds, one more pass merged into it.
-# Returns the first total seen and whether a second pass was made.
+# Returns the first total seen, whether a second pass was made and the rows
+# read by number found deleted.
 fetch_keyset <- function(pager, since) {
   reached <- keyset_pass(pager, since)
+  pager$gone <- unread_rows(pager, reached)
   if (!(pager$suspect || chain_broken(pager, reached))) {
-    return(list(total = pager$total, repaired = FALSE))
+    return(fetch_result(pager, repaired = FALSE))
   }
   missing <- pager_missing(pager, since, reached)
   if (missing <= 0) {
-    return(list(total = pager$total, repaired = FALSE))
+    return(fetch_result(pager, repaired = FALSE))
   }
   reached <- keyset_pass(pager, since)
+  pager$gone <- unread_rows(pager, reached)
   missing <- pager_missing(pager, since, reached)
   if (missing > 0) warn_incomplete(missing, pager)
-  list(total = pager$total, repaired = TRUE)
+  fetch_result(pager, repaired = TRUE)
+}
+
+fetch_result <- function(pager, repaired) {
+  list(total = pager$total, repaired = repaired, gone = pager$gone)
 }
 
 warn_incomplete <- function(missing, pager) {

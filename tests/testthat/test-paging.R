@@ -1,5 +1,6 @@
 # Keyset paging (R/paging.R): the windows through one second, the arithmetic
-# of the totals, and the requests a quiet project costs.
+# of the totals, the requests a quiet project costs, and a changing project
+# read exactly: nothing lasting missing, nothing deleted kept.
 
 test_that("tie windows overlap the rows held and reach as far as they can", {
   w <- epicollect5:::tie_window(1000, 1000, 1)
@@ -100,7 +101,7 @@ fetch_changed <- function(srv, changes, after = 1) {
   list(x = x, before = before, after = server_rows(srv, "ec5-demo"), log = mark())
 }
 
-test_that("every change between two pages is noticed, and the rest read by keyset", {
+test_that("every change between two pages is noticed, and all of it read again by keyset", {
   srv <- local_client_server()
   rows <- server_rows(srv, "ec5-demo")
   changes <- list(
@@ -118,11 +119,12 @@ test_that("every change between two pages is noticed, and the rest read by keyse
     expect_lasting(got$x, got$before, got$after)
     expect_true(all(got$after$ec5_uuid %in% got$x$ec5_uuid), label = name)
     expect_false(is.unsorted(got$x$uploaded_at), label = name)
-    keyset <- entries_requests(got$log, "filter_from")
-    expect_true(length(keyset) > 0, label = name)
-    # By keyset from the newest second of page 1, all of it.
-    from <- utils::URLdecode(sub(".*filter_from=([^&]*).*", "\\1", entries_queries(got$log)[keyset[1]]))
-    expect_equal(from, sub("T", " ", sub("[.]000Z$", "", got$before$uploaded_at[10])), label = name)
+    expect_true(length(entries_requests(got$log, "filter_from")) > 0, label = name)
+    # By keyset from the start: page 1 again, then from the newest second held.
+    queries <- entries_queries(got$log)
+    again <- grep("page=1$", queries)[2]
+    expect_false(grepl("filter_from", queries[again]), label = name)
+    expect_match(queries[again + 1], "filter_from", label = name)
   }
   # An edit of the last entry moves nothing, but the fetch cannot know it.
   got <- fetch_changed(srv, list(list(action = "edit", uuid = rows$ec5_uuid[60], title = "Edited")))
@@ -161,4 +163,91 @@ test_that("a second that keeps changing ends in a classed error, not a loop", {
     srv$schedule("ec5-demo", first + k, list(list(action = "delete", uuid = tied[k + 1])))
   }
   expect_snapshot(ec5_entries("ec5-demo", per_page = 20, base_url = srv$url), error = TRUE)
+})
+
+test_that("rows read by number that the keyset pass read past and did not find were deleted", {
+  pager <- new.env()
+  # Read by number: a to f at seconds 1 to 6; then by keyset: a, c, e (edited
+  # to second 7) and b, d and f nowhere.
+  pager$numbered <- 6L
+  pager$keys <- c(letters[1:6], "a", "c", "e")
+  pager$times <- c(1:6, 1, 3, 7)
+  expect_setequal(epicollect5:::unread_rows(pager, reached_end = TRUE), c("b", "d", "f"))
+  # A pass stopped early (at second 3) tells nothing about what lies at or
+  # past the newest second it read.
+  pager$keys <- c(letters[1:6], "a", "c")
+  pager$times <- c(1:6, 1, 3)
+  expect_equal(epicollect5:::unread_rows(pager, reached_end = FALSE), "b")
+  # Nothing read by number: nothing to judge.
+  pager$numbered <- 0L
+  expect_length(epicollect5:::unread_rows(pager, reached_end = TRUE), 0)
+  # Rows found deleted are not held, so the totals add up without them.
+  pager <- fake_pager(c("a", "b", "c", "a", "c"), c(1, 2, 3, 1, 3), -Inf, 2)
+  expect_true(epicollect5:::chain_broken(pager, reached_end = TRUE))
+  pager$gone <- "b"
+  expect_equal(epicollect5:::held_rows(pager)$keys, c("a", "c"))
+  expect_false(epicollect5:::chain_broken(pager, reached_end = TRUE))
+})
+
+# Deletes in the issue's scenario (per_page 10: edits after request 1,
+# deletes and adds after request 3), one of them on page 1 before its newest
+# second and two on pages already read by number.
+expect_exact_live <- function(fetch, before, deleted, after_rows, key) {
+  x <- expect_no_warning(fetch())
+  after <- after_rows()
+  expect_lasting(x, before, after, key = key)
+  expect_false(any(deleted %in% x[[key]]))
+  expect_setequal(x[[key]], after[[key]])
+  expect_equal(nrow(x), nrow(after))
+  expect_false(is.unsorted(x$uploaded_at))
+}
+
+test_that("entries deleted during a fetch are left out, and nothing lasting is missing", {
+  srv <- local_client_server()
+  before <- server_rows(srv, "ec5-demo")
+  schedule_live(srv, "ec5-demo", edited = before$ec5_uuid[2:9], deleted = before$ec5_uuid[c(1, 25, 35)])
+  expect_exact_live(
+    function() ec5_entries("ec5-demo", per_page = 10, base_url = srv$url),
+    before, before$ec5_uuid[c(1, 25, 35)], function() server_rows(srv, "ec5-demo"), "ec5_uuid"
+  )
+})
+
+test_that("branch entries deleted during a fetch are left out, and nothing lasting is missing", {
+  srv <- local_client_server()
+  p <- ec5_project("ec5-demo", base_url = srv$url)
+  form <- p$forms$ref[1]
+  b <- p$inputs$ref[p$inputs$type == "branch" & p$inputs$form_ref == form][1]
+  before <- server_rows(srv, "ec5-demo", form_ref = form, branch_ref = b)
+  owner <- server_rows(srv, "ec5-demo")$ec5_uuid[1]
+  keys <- before$ec5_branch_uuid
+  schedule_live(srv, "ec5-demo", edited = keys[2:9], deleted = keys[c(1, 25, 35)],
+                add = list(form_ref = form, branch_ref = b, owner_uuid = owner))
+  expect_exact_live(
+    function() ec5_branch_entries("ec5-demo", branch = b, per_page = 10, base_url = srv$url),
+    before, keys[c(1, 25, 35)],
+    function() server_rows(srv, "ec5-demo", form_ref = form, branch_ref = b), "ec5_branch_uuid"
+  )
+})
+
+test_that("an entry read by number and edited during the keyset pass is kept, with its new values", {
+  srv <- local_client_server()
+  before <- server_rows(srv, "ec5-demo")
+  # A delete after page 1 sends the fetch to keyset paging (request 3 reads
+  # page 1 again); then an entry of page 1 and one of page 2, both read by
+  # number, move to the end.
+  srv$schedule("ec5-demo", 1, list(list(action = "delete", uuid = before$ec5_uuid[2])))
+  srv$schedule("ec5-demo", 3, list(
+    list(action = "edit", uuid = before$ec5_uuid[4], title = "Edited 1"),
+    list(action = "edit", uuid = before$ec5_uuid[15], title = "Edited 2")
+  ))
+  mark <- log_marker(srv)
+  x <- expect_no_warning(ec5_entries("ec5-demo", per_page = 10, base_url = srv$url))
+  after <- server_rows(srv, "ec5-demo")
+  queries <- entries_queries(mark())
+  expect_match(queries[2], "page=2$")
+  expect_match(queries[3], "page=1$")
+  expect_lasting(x, before, after)
+  expect_setequal(x$ec5_uuid, after$ec5_uuid)
+  expect_equal(nrow(x), nrow(after))
+  expect_equal(x$title[match(before$ec5_uuid[c(4, 15)], x$ec5_uuid)], c("Edited 1", "Edited 2"))
 })

@@ -159,9 +159,12 @@ test_that("a sync on a live project loses nothing, and the next one is exact", {
   schedule_live(srv, "ec5-demo", edited = before$ec5_uuid[2:9], deleted = before$ec5_uuid[c(12, 60, 110)])
   first <- expect_no_warning(ec5_sync("ec5-demo", path = dir, base_url = srv$url))
   expect_lasting(first[[1]], before, server_rows(srv, "ec5-demo"))
+  # Exact: the entries deleted during the sync are not in the copy.
+  expect_setequal(first[[1]]$ec5_uuid, server_rows(srv, "ec5-demo")$ec5_uuid)
   fresh <- function() sync_tables(ec5_project_data("ec5-demo", base_url = srv$url))
   second <- ec5_sync("ec5-demo", path = dir, base_url = srv$url)
   expect_identical(sync_tables(second), fresh())
+  expect_equal(sum(attr(second, "changes")$deleted), 0)
   # More changes than the probe holds: the rest is read from the cursor on,
   # while entries are edited, deleted and added between its pages.
   srv$entries("ec5-demo", action = "bulk", n = 130)
