@@ -286,7 +286,7 @@ entries_order <- function(table, args, resort = FALSE) {
   } else {
     order(table[[by]], decreasing = desc, method = "radix")
   }
-  restore_table_attributes(table[rows, ], table)
+  table_rows(table, rows)
 }
 
 # E-mail addresses are personal data; reports that are shared often need
@@ -379,11 +379,19 @@ entries_window <- function(table, args, gone) {
   if (all(keep)) {
     return(table)
   }
-  restore_table_attributes(table[keep, ], table)
+  table_rows(table, which(keep))
 }
 
 restore_table_attributes <- function(new, old) {
   for (a in c("problems", "provenance")) attr(new, a) <- attr(old, a)
+  new
+}
+
+# The rows `rows` (indices, in that order) of a table of entries, with its
+# provenance, and its problems renumbered to the rows they now sit in.
+table_rows <- function(table, rows) {
+  new <- restore_table_attributes(table[rows, ], table)
+  attr(new, "problems") <- problems_rows(attr(table, "problems", exact = TRUE), rows)
   new
 }
 

@@ -40,6 +40,21 @@ ec5_problems <- function(x) {
   tibble::as_tibble(problems)
 }
 
+# The problems of a table whose rows were taken as `rows` (indices into the
+# old table, in their new order): `row` becomes the row's new number, the
+# problems of rows left out go with them, and those of no row (NA) stay.
+problems_rows <- function(problems, rows) {
+  if (is.null(problems) || !nrow(problems)) {
+    return(problems)
+  }
+  at <- match(problems$row, rows)
+  keep <- is.na(problems$row) | !is.na(at)
+  problems$row <- as.integer(at)
+  problems <- problems[keep, , drop = FALSE]
+  rownames(problems) <- NULL
+  problems
+}
+
 empty_problems <- function() {
   tibble::tibble(
     row = integer(0),

@@ -153,11 +153,11 @@ sync_increment <- function(store, target, cs, old, fetch) {
   cursor <- old$cursor %||% as.POSIXct(-Inf, tz = "UTC")
   complete <- identical(nrow(probe), total) || min(probe$uploaded_at) < cursor
   new <- if (complete) {
-    restore_table_attributes(probe[probe$uploaded_at >= cursor, ], probe)
+    table_rows(probe, which(probe$uploaded_at >= cursor))
   } else {
     fetch(since = old$cursor)
   }
-  new <- restore_table_attributes(new[order(new$uploaded_at, method = "radix"), ], new)
+  new <- table_rows(new, order(new$uploaded_at, method = "radix"))
   rows <- as.integer(old$rows + length(new[[target$key]]) - store_count_keys(store, target, new[[target$key]]))
   if (identical(rows, total) ||
     identical(rows, attr(fetch(max_entries = 1, per_page = 1, one_page = TRUE), "provenance")$total)) {

@@ -302,3 +302,20 @@ test_that("clean column names: syntactic, unique, the same values and labels", {
   expect_snapshot(print(some[c("ec5_uuid", "name", "dob", "where_lat", "where_long", "where_utm_zone")], width = 120))
   expect_error(ec5_entries("ec5-demo", base_url = srv$url, col_names = "tidy"), class = "ec5_error_argument")
 })
+
+test_that("rows taken from a table keep its provenance and renumber its problems", {
+  p <- make_project(list(F = list(q("integer", "n"))))
+  page <- page_json(c(
+    entry_json(uuid(1), `1_n` = "1"),
+    entry_json(uuid(2), `1_n` = '"two"'),
+    entry_json(uuid(3), `1_n` = '"three"')
+  ))
+  x <- suppressWarnings(ec5_parse_entries(page, p))
+  attr(x, "provenance") <- list(slug = "s")
+  y <- table_rows(x, c(3L, 1L))
+  expect_identical(y$ec5_uuid, x$ec5_uuid[c(3, 1)])
+  expect_identical(ec5_problems(y)$row, 1L)
+  expect_identical(ec5_problems(y)$actual, "three")
+  expect_true(is.na(y$`1_n`[ec5_problems(y)$row]))
+  expect_identical(attr(y, "provenance"), list(slug = "s"))
+})

@@ -38,3 +38,15 @@ test_that("the problems of a whole project's tables carry the table name", {
 test_that("x must be a table", {
   expect_snapshot(ec5_problems(1:3), error = TRUE)
 })
+
+test_that("problems follow their rows when rows are reordered or left out", {
+  problems <- tibble::tibble(
+    row = c(1L, 3L, NA, 4L), column = c("a", "b", "c", "d"),
+    expected = "integer", actual = c("w", "x", "y", "z")
+  )
+  moved <- problems_rows(problems, c(4L, 3L, 2L))
+  expect_identical(moved$row, c(2L, NA, 1L))
+  expect_identical(moved$actual, c("x", "y", "z"))
+  expect_identical(problems_rows(empty_problems(), 2:1), empty_problems())
+  expect_null(problems_rows(NULL, 1L))
+})
