@@ -1,7 +1,7 @@
 // The incremental entries flattener: pages of the entries export go in one
-// at a time, the typed table comes out at the end. A page is read with
-// RapidJSON's SAX reader straight into the column buffers, no DOM built
-// (entries_reader.cpp); a page of any other shape than the usual ones, or
+// at a time, the typed table comes out at the end. A page is read by a SAX
+// reader straight into the column buffers, no DOM built (entries_reader.cpp,
+// json_sax.h); a page of any other shape than the usual ones, or
 // one that fails to parse, takes its rows back and is read again as a DOM,
 // which decides what it is.
 #pragma once

@@ -1,7 +1,8 @@
-// The SAX reading of an entries page: RapidJSON's Reader parses the page in
-// place and the handler below routes each entry's values to the column
-// builders as they come, without building the page's DOM (which cost as much
-// as the rest of the flattening). Only the usual shapes are read here:
+// The SAX reading of an entries page: the in-place reader of json_sax.h
+// (RapidJSON's events, faster strings) parses the page and the handler below
+// routes each entry's values to the column builders as they come, without
+// building the page's DOM (which cost as much as the rest of the
+// flattening). Only the usual shapes are read here:
 //
 //   {"meta": {...}, "links": {...}, "data": {"entries": [...], "mapping": {...}}}
 //   {"data": [...]}                 (a JSON archive)
@@ -22,6 +23,7 @@
 
 #include "entries.h"
 #include "json.h"
+#include "json_sax.h"
 
 namespace ec5 {
 
@@ -325,10 +327,8 @@ bool EntriesParser::feed_sax(const char* data, size_t len, PageMeta* meta) {
   bool ok = false;
   try {
     auto reader = std::make_unique<PageReader>(this, meta);
-    rapidjson::Reader sax;
-    rapidjson::InsituStringStream stream(text);
-    ok = !sax.Parse<kParseFlags | rapidjson::kParseInsituFlag>(stream, *reader).IsError() &&
-         reader->complete();
+    json_sax::Reader<PageReader> sax(reader.get());
+    ok = sax.parse(text) && reader->complete();
   } catch (...) {
     take_back();
     throw;
