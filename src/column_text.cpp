@@ -46,7 +46,10 @@ class TextColumn : public Column {
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
     Rcpp::CharacterVector x(n);
-    for (size_t i = 0; i < n; ++i) SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i)));
+    CharsxpCache cache;
+    for (size_t i = 0; i < n; ++i) {
+      SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i), &cache));
+    }
     names->push_back(name());
     out->push_back(x);
   }
