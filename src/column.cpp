@@ -45,12 +45,12 @@ SEXP CharsxpCache::get(const char* p, size_t n) {
   if (n > 8) std::memcpy(&tail, p + n - 8, 8);
   uint64_t h = (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ n;
   h ^= h >> 31;
-  SEXP& slot = slots_[(h * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)];
-  if (slot && static_cast<size_t>(LENGTH(slot)) == n && std::memcmp(CHAR(slot), p, n) == 0) {
-    return slot;
-  }
-  slot = Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
-  return slot;
+  Slot& slot = slots_[(h * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)];
+  if (slot.charsxp && slot.n == n && std::memcmp(slot.p, p, n) == 0) return slot.charsxp;
+  slot.charsxp = Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
+  slot.p = CHAR(slot.charsxp);
+  slot.n = n;
+  return slot.charsxp;
 }
 
 void set_class(Rcpp::RObject& x, std::initializer_list<const char*> classes) {

@@ -118,8 +118,14 @@ class CharsxpCache {
   SEXP get(const char* p, size_t n);
 
  private:
+  // A CHARSXP with its bytes (CHAR() and LENGTH() are calls into R).
+  struct Slot {
+    SEXP charsxp = nullptr;
+    const char* p = nullptr;
+    size_t n = 0;
+  };
   static constexpr size_t kBits = 10;
-  std::vector<SEXP> slots_ = std::vector<SEXP>(size_t{1} << kBits, nullptr);
+  std::vector<Slot> slots_ = std::vector<Slot>(size_t{1} << kBits);
 };
 
 // Strings of one column in one buffer: no allocation per value.

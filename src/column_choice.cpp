@@ -27,7 +27,7 @@ std::string_view answer_label(const char* p, size_t n, std::string& buffer) {
 
 // radio / dropdown: integer codes into the levels (the mapped labels, first
 // copy of a duplicated label wins).
-class FactorColumn : public Column {
+class FactorColumn final : public Column {
  public:
   FactorColumn(std::string name, Problems* problems, const std::vector<std::string>& levels)
       : Column(std::move(name), problems) {
@@ -39,7 +39,10 @@ class FactorColumn : public Column {
     for (size_t i = 0; i < levels_.size(); ++i) code_.emplace(levels_[i], static_cast<int>(i + 1));
   }
 
-  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
+  void append_json(const rapidjson::Value& v) override {
+    if (v.IsString()) return append_text(v.GetString(), v.GetStringLength());
+    append_json_as_text(v);
+  }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();
     const int code = lookup(answer_label(p, n, buffer_));
