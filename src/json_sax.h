@@ -188,9 +188,17 @@ inline int64_t read_string(char* p, char** end) {
   char* q = p;
   for (;;) {
     if (*p == '\\') {
-      p = unescape(p + 1, &q);
-      if (!p) return -1;
-      // Escapes come in runs (a word of a non-Latin script).
+      // Escapes come in runs (a word of a non-Latin script): `\uXXXX` of
+      // the Basic Multilingual Plane is decoded here, anything else by
+      // unescape().
+      const int cp = p[1] == 'u' ? hex4(p + 2) : -1;
+      if (cp >= 0 && (cp < 0xD800 || cp > 0xDFFF)) {
+        q = put_utf8(q, static_cast<unsigned>(cp));
+        p += 6;
+      } else {
+        p = unescape(p + 1, &q);
+        if (!p) return -1;
+      }
       if (*p == '\\') continue;
     } else if (*p == '"') {
       *q = '\0';
