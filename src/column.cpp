@@ -37,7 +37,9 @@ void Column::append_json_as_text(const rapidjson::Value& v) {
   }
 }
 
-SEXP CharsxpCache::get(const char* p, size_t n) {
+SEXP CharsxpCache::lookup(const char* p, size_t n) {
+  // Fewer than one hit in eight: not worth the hash.
+  if (++tried_ == kTrial) off_ = hits_ < kTrial / 8;
   // The slot: a hash of the length and the first and last 8 bytes (a
   // collision costs only a miss).
   uint64_t head = 0, tail = 0;
@@ -46,7 +48,10 @@ SEXP CharsxpCache::get(const char* p, size_t n) {
   uint64_t h = (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ n;
   h ^= h >> 31;
   Slot& slot = slots_[(h * 0x9E3779B97F4A7C15ULL) >> (64 - kBits)];
-  if (slot.charsxp && slot.n == n && std::memcmp(slot.p, p, n) == 0) return slot.charsxp;
+  if (slot.charsxp && slot.n == n && std::memcmp(slot.p, p, n) == 0) {
+    ++hits_;
+    return slot.charsxp;
+  }
   slot.charsxp = Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
   slot.p = CHAR(slot.charsxp);
   slot.n = n;

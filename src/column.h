@@ -111,13 +111,22 @@ std::unique_ptr<Column> location_column(const std::string& name, Problems* probl
 // reuses its CHARSXP instead of asking R's global string cache again, which
 // hashes the whole string a byte at a time and walks a chain in a table of
 // every string of the session. Answers repeat (a zone, a phone number, a
-// text answer chosen from a few). The cache does not protect what it hands
-// out: each CHARSXP must go into a protected vector at once.
+// text answer chosen from a few). A column of distinct values (keys, titles)
+// stops consulting the cache after a trial. The cache does not protect what
+// it hands out: each CHARSXP must go into a protected vector at once.
 class CharsxpCache {
  public:
-  SEXP get(const char* p, size_t n);
+  SEXP get(const char* p, size_t n) {
+    if (off_) return Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
+    return lookup(p, n);
+  }
 
  private:
+  SEXP lookup(const char* p, size_t n);
+  // Lookups and hits during the trial.
+  static constexpr size_t kTrial = 1024;
+  size_t tried_ = 0, hits_ = 0;
+  bool off_ = false;
   // A CHARSXP with its bytes (CHAR() and LENGTH() are calls into R).
   struct Slot {
     SEXP charsxp = nullptr;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <iterator>
 #include <memory>
 #include <numeric>
@@ -77,23 +75,6 @@ Rcpp::RObject na_or_string(const std::string& s) {
   return r_scalar(s.empty() ? OptString() : OptString(s));
 }
 
-// Keys are short: compared 8 bytes at a time inline, without a call to
-// memcmp() for every member of every entry.
-bool same_key(std::string_view a, std::string_view b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return false;
-  }
-  for (; i < n; ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -104,14 +85,8 @@ EntriesParser::EntriesParser(const std::vector<ColumnSpec>& specs, std::string k
   slot_.assign(columns.size(), nullptr);
 }
 
-// The columns a key fills, or nullptr for an unknown key. The entries of a
-// page list their keys in the same order, so the key at the same position
-// in the previous entry is tried first: a comparison instead of a hash.
-const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::string_view key) {
-  if (position < hints_.size() && hints_[position].columns &&
-      same_key(hints_[position].key, key)) {
-    return hints_[position].columns;
-  }
+const std::vector<size_t>* EntriesParser::find_key_columns(size_t position,
+                                                           std::string_view key) {
   auto it = index_.find(key);
   const std::vector<size_t>* columns = it == index_.end() ? nullptr : &it->second;
   if (position >= hints_.size()) hints_.resize(position + 1);
@@ -121,16 +96,6 @@ const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::stri
 }
 
 void EntriesParser::start_entry() { std::fill(slot_.begin(), slot_.end(), nullptr); }
-
-void EntriesParser::entry_member(size_t position, std::string_view key,
-                                 const rapidjson::Value& value) {
-  const std::vector<size_t>* columns = key_columns(position, key);
-  if (columns) {
-    for (size_t i : *columns) slot_[i] = &value;
-  } else {
-    add_unknown_key(key, value);
-  }
-}
 
 void EntriesParser::end_entry() {
   std::vector<std::unique_ptr<Column>>& columns = table_.columns();
