@@ -52,6 +52,8 @@ inline constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+// What may follow a value.
+inline bool ends_value(char c) { return is_space(c) || c == ',' || c == '}' || c == ']' || c == '\0'; }
 
 // The bytes of a string up to its closing quote, a backslash or a control
 // character (NUL among them): the first one of those. The buffer ends with
@@ -269,25 +271,19 @@ class Reader {
   value:
     switch (*p) {
       case '{':
-        if (!h_->StartObject()) return false;
+      case '[': {
+        const bool object = *p == '{';
+        if (!(object ? h_->StartObject() : h_->StartArray())) return false;
         p = skip(p + 1);
-        if (*p == '}') {
-          if (!h_->EndObject(0)) return false;
+        if (*p == (object ? '}' : ']')) {
+          if (!(object ? h_->EndObject(0) : h_->EndArray(0))) return false;
           ++p;
           goto after_value;
         }
-        stack_.push_back(Frame{true, 0});
-        goto key;
-      case '[':
-        if (!h_->StartArray()) return false;
-        p = skip(p + 1);
-        if (*p == ']') {
-          if (!h_->EndArray(0)) return false;
-          ++p;
-          goto after_value;
-        }
-        stack_.push_back(Frame{false, 0});
+        stack_.push_back(Frame{object, 0});
+        if (object) goto key;
         goto value;
+      }
       case '"': {
         char* end;
         const int64_t n = read_string(p + 1, &end);
@@ -387,9 +383,7 @@ class Reader {
       exp10 += negative ? -e : e;
     }
     // Anything else after a number is RapidJSON's to judge.
-    if (digits > 19 || !(is_space(*q) || *q == ',' || *q == '}' || *q == ']' || *q == '\0')) {
-      return slow(p);
-    }
+    if (digits > 19 || !ends_value(*q)) return slow(p);
     bool ok;
     if (decimal) {
       if (m > 9007199254740991ULL || exp10 < -22 || exp10 > 22) return slow(p);
@@ -414,7 +408,7 @@ class Reader {
   // or the page is malformed there.
   char* slow(char* p) {
     char* end = p;
-    while (!(is_space(*end) || *end == ',' || *end == '}' || *end == ']' || *end == '\0')) ++end;
+    while (!ends_value(*end)) ++end;
     return SlowNumber::read(p, end, h_) ? end : nullptr;
   }
 
