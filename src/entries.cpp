@@ -75,7 +75,6 @@ Rcpp::RObject na_or_string(const std::string& s) {
   return r_scalar(s.empty() ? OptString() : OptString(s));
 }
 
-
 }  // namespace
 
 EntriesParser::EntriesParser(const std::vector<ColumnSpec>& specs, std::string key)

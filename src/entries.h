@@ -107,6 +107,7 @@ class EntriesParser {
     }
     return find_key_columns(position, key);
   }
+  // The lookup in the index when the hint missed; it makes the new hint.
   const std::vector<size_t>* find_key_columns(size_t position, std::string_view key);
   void add_entries(const rapidjson::Value& entries, PageMeta* meta);
 
