@@ -107,6 +107,36 @@ std::unique_ptr<Column> location_column(const std::string& name, Problems* probl
 
 // --- shared by the builders --------------------------------------------------------
 
+// The CHARSXPs of a column being finished: a value equal to a recent one
+// reuses its CHARSXP instead of asking R's global string cache again, which
+// hashes the whole string a byte at a time and walks a chain in a table of
+// every string of the session. Answers repeat (a zone, a phone number, a
+// text answer chosen from a few). A column of distinct values (keys, titles)
+// stops consulting the cache after a trial. The cache does not protect what
+// it hands out: each CHARSXP must go into a protected vector at once.
+class CharsxpCache {
+ public:
+  SEXP get(const char* p, size_t n) {
+    if (off_) return Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
+    return lookup(p, n);
+  }
+
+ private:
+  SEXP lookup(const char* p, size_t n);
+  // Lookups and hits during the trial.
+  static constexpr size_t kTrial = 1024;
+  size_t tried_ = 0, hits_ = 0;
+  bool off_ = false;
+  // A CHARSXP with its bytes (CHAR() and LENGTH() are calls into R).
+  struct Slot {
+    SEXP charsxp = nullptr;
+    const char* p = nullptr;
+    size_t n = 0;
+  };
+  static constexpr size_t kBits = 10;
+  std::vector<Slot> slots_ = std::vector<Slot>(size_t{1} << kBits);
+};
+
 // Strings of one column in one buffer: no allocation per value.
 class StringStore {
  public:
@@ -133,9 +163,9 @@ class StringStore {
   std::string_view at(size_t i) const {
     return std::string_view(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));
   }
-  SEXP charsxp(size_t i) const {
+  SEXP charsxp(size_t i, CharsxpCache* cache) const {
     if (is_na(i)) return NA_STRING;
-    return Rf_mkCharLenCE(bytes_.data() + start_[i], static_cast<int>(length_[i]), CE_UTF8);
+    return cache->get(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));
   }
 
  private:

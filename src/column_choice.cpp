@@ -27,7 +27,7 @@ std::string_view answer_label(const char* p, size_t n, std::string& buffer) {
 
 // radio / dropdown: integer codes into the levels (the mapped labels, first
 // copy of a duplicated label wins).
-class FactorColumn : public Column {
+class FactorColumn final : public Column {
  public:
   FactorColumn(std::string name, Problems* problems, const std::vector<std::string>& levels)
       : Column(std::move(name), problems) {
@@ -39,15 +39,18 @@ class FactorColumn : public Column {
     for (size_t i = 0; i < levels_.size(); ++i) code_.emplace(levels_[i], static_cast<int>(i + 1));
   }
 
-  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
+  void append_json(const rapidjson::Value& v) override {
+    if (v.IsString()) return append_text(v.GetString(), v.GetStringLength());
+    append_json_as_text(v);
+  }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();
-    auto it = code_.find(answer_label(p, n, buffer_));
-    if (it == code_.end()) {
+    const int code = lookup(answer_label(p, n, buffer_));
+    if (code == NA_INTEGER) {
       problem_text(expected(), p, n);
       append_na();
     } else {
-      codes_.push_back(it->second);
+      codes_.push_back(code);
     }
   }
   void append_na() override { codes_.push_back(NA_INTEGER); }
@@ -70,11 +73,21 @@ class FactorColumn : public Column {
   std::string expected() const override {
     return "one of the " + std::to_string(levels_.size()) + " answers";
   }
+  // The code of a label, NA_INTEGER if none. Answers repeat: the last one
+  // found is compared first, which spares hashing the whole label.
+  int lookup(std::string_view label) {
+    if (last_ != NA_INTEGER && levels_[static_cast<size_t>(last_ - 1)] == label) return last_;
+    auto it = code_.find(label);
+    if (it == code_.end()) return NA_INTEGER;
+    last_ = it->second;
+    return last_;
+  }
 
   std::vector<std::string> levels_;  // stable: code_ keys point into it
   std::unordered_map<std::string_view, int> code_;
   std::vector<int> codes_;
   std::string buffer_;
+  int last_ = NA_INTEGER;
 };
 
 // checkbox / searchsingle / searchmultiple: a character vector per row.
@@ -138,6 +151,7 @@ class ListColumn : public Column {
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
     Rcpp::List x(n);
+    CharsxpCache cache;
     for (size_t i = 0; i < n; ++i) {
       size_t r = source_row(keep, i);
       size_t from = r == 0 ? 0 : row_end_[r - 1];
@@ -150,7 +164,7 @@ class ListColumn : public Column {
       SEXP answers = Rf_allocVector(STRSXP, static_cast<R_xlen_t>(row_end_[r] - from));
       SET_VECTOR_ELT(x, i, answers);
       for (size_t k = from; k < row_end_[r]; ++k) {
-        SET_STRING_ELT(answers, static_cast<R_xlen_t>(k - from), elements_.charsxp(k));
+        SET_STRING_ELT(answers, static_cast<R_xlen_t>(k - from), elements_.charsxp(k, &cache));
       }
     }
     names->push_back(name());

@@ -9,9 +9,14 @@ namespace ec5 {
 
 namespace {
 
+// The member names of the parts, with their lengths.
+constexpr std::array<std::string_view, kLocationParts.size()> kMembers = {
+    kLocationParts[0].member, kLocationParts[1].member, kLocationParts[2].member,
+    kLocationParts[3].member, kLocationParts[4].member, kLocationParts[5].member};
+
 // Six columns from one object. Missing members (2019 exports have no UTM
 // keys) and `""` members are NA; a blank location (`""`, null) is six NAs.
-class LocationColumn : public Column {
+class LocationColumn final : public Column {
  public:
   LocationColumn(const std::string& name, Problems* problems) : Column(name, problems) {
     for (size_t k = 0; k < parts_.size(); ++k) {
@@ -27,10 +32,18 @@ class LocationColumn : public Column {
       return append_na();
     }
     std::array<const rapidjson::Value*, kLocationParts.size()> slot{};
+    size_t position = 0;
     for (const auto& m : v.GetObject()) {
       std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      // The server sends the parts in their order: the part at this
+      // position is tried first (each key names at most one part).
+      const size_t here = position++;
+      if (here < kLocationParts.size() && key == kMembers[here]) {
+        slot[here] = &m.value;
+        continue;
+      }
       for (size_t k = 0; k < kLocationParts.size(); ++k) {
-        if (key == kLocationParts[k].member) slot[k] = &m.value;
+        if (key == kMembers[k]) slot[k] = &m.value;
       }
     }
     for (size_t k = 0; k < parts_.size(); ++k) {

@@ -20,7 +20,7 @@ class IntegerColumn : public Column {
       : Column(std::move(name), problems), whole_(whole) {}
 
   void append_json(const rapidjson::Value& v) override {
-    if (append_json_scalar(v)) return;
+    if (!v.IsNumber() && append_json_scalar(v)) return;
     if (!v.IsNumber() || !append_number(json_number(v))) {
       problem_json(expected(), v);
       append_na();
@@ -93,13 +93,10 @@ class DoubleColumn : public Column {
   DoubleColumn(std::string name, Problems* problems) : Column(std::move(name), problems) {}
 
   void append_json(const rapidjson::Value& v) override {
+    if (v.IsNumber() && accepts_numbers()) return values_.push_back(v.GetDouble());
     if (append_json_scalar(v)) return;
-    if (v.IsNumber() && accepts_numbers()) {
-      values_.push_back(v.GetDouble());
-    } else {
-      problem_json(expected(), v);
-      append_na();
-    }
+    problem_json(expected(), v);
+    append_na();
   }
   void append_text(const char* p, size_t n) override {
     if (n == 0) return append_na();

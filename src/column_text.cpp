@@ -12,14 +12,18 @@ namespace {
 // Text as sent. With a datetime_format (time, partial dates) the value must
 // match it; a value that does not is NA and a problem, so a column never mixes
 // formats.
-class TextColumn : public Column {
+class TextColumn final : public Column {
  public:
   TextColumn(std::string name, Problems* problems, std::string format, std::string placeholder)
       : Column(std::move(name), problems),
         format_(std::move(format)),
         placeholder_(std::move(placeholder)) {}
 
-  void append_json(const rapidjson::Value& v) override { append_json_as_text(v); }
+  void append_json(const rapidjson::Value& v) override {
+    // Strings first, with a direct call: most values are.
+    if (v.IsString()) return append_text(v.GetString(), v.GetStringLength());
+    append_json_as_text(v);
+  }
   void append_text(const char* p, size_t n) override {
     if (n == 0 || (!placeholder_.empty() && placeholder_ == std::string_view(p, n))) {
       append_na();
@@ -46,7 +50,10 @@ class TextColumn : public Column {
               std::vector<Rcpp::RObject>* out) const override {
     size_t n = out_length(keep, size());
     Rcpp::CharacterVector x(n);
-    for (size_t i = 0; i < n; ++i) SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i)));
+    CharsxpCache cache;
+    for (size_t i = 0; i < n; ++i) {
+      SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i), &cache));
+    }
     names->push_back(name());
     out->push_back(x);
   }

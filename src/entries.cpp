@@ -84,13 +84,8 @@ EntriesParser::EntriesParser(const std::vector<ColumnSpec>& specs, std::string k
   slot_.assign(columns.size(), nullptr);
 }
 
-// The columns a key fills, or nullptr for an unknown key. The entries of a
-// page list their keys in the same order, so the key at the same position
-// in the previous entry is tried first: a comparison instead of a hash.
-const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::string_view key) {
-  if (position < hints_.size() && hints_[position].columns && hints_[position].key == key) {
-    return hints_[position].columns;
-  }
+const std::vector<size_t>* EntriesParser::find_key_columns(size_t position,
+                                                           std::string_view key) {
   auto it = index_.find(key);
   const std::vector<size_t>* columns = it == index_.end() ? nullptr : &it->second;
   if (position >= hints_.size()) hints_.resize(position + 1);
@@ -100,16 +95,6 @@ const std::vector<size_t>* EntriesParser::key_columns(size_t position, std::stri
 }
 
 void EntriesParser::start_entry() { std::fill(slot_.begin(), slot_.end(), nullptr); }
-
-void EntriesParser::entry_member(size_t position, std::string_view key,
-                                 const rapidjson::Value& value) {
-  const std::vector<size_t>* columns = key_columns(position, key);
-  if (columns) {
-    for (size_t i : *columns) slot_[i] = &value;
-  } else {
-    add_unknown_key(key, value);
-  }
-}
 
 void EntriesParser::end_entry() {
   std::vector<std::unique_ptr<Column>>& columns = table_.columns();

@@ -1,7 +1,7 @@
 // The incremental entries flattener: pages of the entries export go in one
-// at a time, the typed table comes out at the end. A page is read with
-// RapidJSON's SAX reader straight into the column buffers, no DOM built
-// (entries_reader.cpp); a page of any other shape than the usual ones, or
+// at a time, the typed table comes out at the end. A page is read by a SAX
+// reader straight into the column buffers, no DOM built (entries_reader.cpp,
+// json_sax.h); a page of any other shape than the usual ones, or
 // one that fails to parse, takes its rows back and is read again as a DOM,
 // which decides what it is.
 #pragma once
@@ -9,6 +9,8 @@
 #include <Rcpp.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <set>
 #include <string>
 #include <string_view>
@@ -18,6 +20,24 @@
 #include "table.h"
 
 namespace ec5 {
+
+// Keys are short: compared 8 bytes at a time inline, without a call to
+// memcmp() for every member of every entry.
+inline bool same_key(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 // What one page said about the whole result (NA when the page lacked it).
 struct PageMeta {
@@ -65,14 +85,30 @@ class EntriesParser {
   // One entry, member by member (later duplicates of a key win), then its
   // row; `value` must live until end_entry().
   void start_entry();
-  void entry_member(size_t position, std::string_view key, const rapidjson::Value& value);
+  // Inline: called for every member of every entry.
+  void entry_member(size_t position, std::string_view key, const rapidjson::Value& value) {
+    const std::vector<size_t>* columns = key_columns(position, key);
+    if (!columns) return add_unknown_key(key, value);
+    for (size_t i : *columns) slot_[i] = &value;
+  }
   void end_entry();
   void add_entry(const rapidjson::Value& entry);
   // An element of `entries` that is not an object: null is skipped, anything
   // else is a problem without a row.
   void add_non_entry(const rapidjson::Value& value);
   void add_unknown_key(std::string_view key, const rapidjson::Value& value);
-  const std::vector<size_t>* key_columns(size_t position, std::string_view key);
+  // The columns a key fills, or nullptr for an unknown key. The entries of a
+  // page list their keys in the same order, so the key at the same position
+  // in the previous entry is tried first: a comparison instead of a hash.
+  const std::vector<size_t>* key_columns(size_t position, std::string_view key) {
+    if (position < hints_.size() && hints_[position].columns &&
+        same_key(hints_[position].key, key)) {
+      return hints_[position].columns;
+    }
+    return find_key_columns(position, key);
+  }
+  // The lookup in the index when the hint missed; it makes the new hint.
+  const std::vector<size_t>* find_key_columns(size_t position, std::string_view key);
   void add_entries(const rapidjson::Value& entries, PageMeta* meta);
 
   Table table_;

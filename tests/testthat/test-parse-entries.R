@@ -459,6 +459,43 @@ test_that("text that is not valid UTF-8, or holds NUL, is NA and a problem", {
   expect_true(all(validUTF8(p$column)))
 })
 
+test_that("a page reads the same whatever its escapes, spacing and number forms", {
+  # Text as raw UTF-8 and compact, against the same page with every
+  # character of a string as a \u escape, blanks between tokens and numbers
+  # in exponent form.
+  text <- "na\u00efve caf\u00e9 \U0001F600"
+  plain <- page_json(c(
+    entry_json(uuid(1), `1_int` = "42", `2_dec` = "2.5", `11_radio` = '"yes"',
+               `12_check` = '["a","b"]', `16_text` = paste0('"', text, '"'),
+               `14_where` = '{"latitude":20.743439,"longitude":-78.5,"accuracy":28}'),
+    entry_json(uuid(2), `1_int` = "-7", `2_dec` = "0.125", `16_text` = '"tab\\there \\"q\\" \\\\ /"')
+  ))
+  escape <- function(s) {
+    units <- unlist(lapply(utf8ToInt(s), function(cp) {
+      if (cp < 0x10000) return(cp)
+      c(0xD800 + (cp - 0x10000) %/% 0x400, 0xDC00 + (cp - 0x10000) %% 0x400)
+    }))
+    paste0('"', paste0(sprintf("\\u%04X", units), collapse = ""), '"')
+  }
+  written <- page_json(c(
+    paste0('{ "ec5_uuid" : ', escape(uuid(1)), ' ,\n "created_at": "2024-05-01T10:00:00.000Z",',
+           ' "uploaded_at":"2024-05-01T10:05:00.000Z", "title": "', uuid(1), '",',
+           ' "1_int": 42, "2_dec": 25e-1, "11_radio": "\\u0079es", "12_check": [ "a" , "\\u0062" ],',
+           ' "16_text": ', escape(text), ',\t"14_where": { "latitude": 2.0743439E1,',
+           ' "longitude": -78.50, "accuracy": 28 } }'),
+    paste0('{"ec5_uuid":"', uuid(2), '","created_at":"2024-05-01T10:00:00.000Z",',
+           '"uploaded_at":"2024-05-01T10:05:00.000Z","title":"', uuid(2), '",',
+           '"1_int":-7,"2_dec":1.25e-1,"16_text":"tab\\there \\"q\\" \\\\ \\/"}')
+  ))
+  a <- parse_quietly(plain, contract_project())
+  b <- parse_quietly(written, contract_project())
+  attr(a, "provenance")$fetched_at <- attr(b, "provenance")$fetched_at <- NULL
+  expect_identical(b, a)
+  expect_equal(a$`16_text`, c(text, "tab\there \"q\" \\ /"), ignore_attr = TRUE)
+  expect_equal(a$lat_14_where, c(20.743439, NA), ignore_attr = TRUE)
+  expect_equal(a$`2_dec`, c(2.5, 0.125), ignore_attr = TRUE)
+})
+
 test_that("a key that is not valid UTF-8 is an unknown key, its values problems kept as text", {
   page <- charToRaw(page_json(c(
     entry_json(uuid(1), `16_text` = '"a"', `odd keyXX` = '"first value"'),
