@@ -17,20 +17,11 @@
 # Peak memory of one read: EC5_BENCH_PEAK=<file> reads that file once with
 # ec5 (EC5_BENCH_PEAK_METHOD to change) and exits, for `/usr/bin/time -v`.
 
-lib <- Sys.getenv("EC5_BENCH_LIB")
-if (nzchar(lib)) .libPaths(c(lib, .libPaths()))
-suppressPackageStartupMessages({
-  library(epicollect5)
-  library(bench)
-})
-
 bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
-  args <- commandArgs(trailingOnly = FALSE)
-  file <- sub("^--file=", "", args[startsWith(args, "--file=")])
+  file <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
-source(file.path(bench_dir, "pages.R"))
-source(file.path(bench_dir, "clock.R"))
+source(file.path(bench_dir, "common.R"))
 
 csv_cache <- function() {
   dir <- Sys.getenv("EC5_BENCH_CSV_CACHE", "/tmp/ec5-bench-csv")
