@@ -9,8 +9,8 @@ auth_token_parse_cpp <- function(body) {
     .Call(`_epicollect5_auth_token_parse_cpp`, body)
 }
 
-csv_open_cpp <- function(input) {
-    .Call(`_epicollect5_csv_open_cpp`, input)
+csv_open_cpp <- function(input, block) {
+    .Call(`_epicollect5_csv_open_cpp`, input, block)
 }
 
 csv_infer_cpp <- function(handle, which) {

@@ -161,9 +161,9 @@ ec5_write_csv <- function(x, path, bom = NULL) {
 # --- reading ------------------------------------------------------------------
 
 # Reads a CSV export typed by a column spec (ec5_column_spec()), or by
-# inference when `columns` is NULL.
-csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env()) {
-  table <- csv_table(file, columns, call)
+# inference when `columns` is NULL, `block` bytes at a time.
+csv_read <- function(file, columns = NULL, slug = NULL, block = 2^20, call = rlang::caller_env()) {
+  table <- csv_table(file, columns, block, call)
   attr(table, "provenance") <- csv_provenance(file, columns, slug)
   table
 }
@@ -199,8 +199,8 @@ csv_check_path <- function(path, must_exist = TRUE, call = rlang::caller_env()) 
 # infers the types the plan leaves open, then converts the cells in C++,
 # where the table layout keeps the last copy of each entry and gathers the
 # problems. Each C++ step reads the file again, in blocks.
-csv_table <- function(file, columns, call = rlang::caller_env()) {
-  opened <- csv_cpp(csv_open_cpp(enc2native(path.expand(file))), file, call)
+csv_table <- function(file, columns, block, call = rlang::caller_env()) {
+  opened <- csv_cpp(csv_open_cpp(enc2native(path.expand(file)), block), file, call)
   handle <- opened$handle
   header <- opened$header
   layout <- table_layout()

@@ -32,12 +32,13 @@ BEGIN_RCPP
 END_RCPP
 }
 // csv_open_cpp
-SEXP csv_open_cpp(SEXP input);
-RcppExport SEXP _epicollect5_csv_open_cpp(SEXP inputSEXP) {
+SEXP csv_open_cpp(SEXP input, double block);
+RcppExport SEXP _epicollect5_csv_open_cpp(SEXP inputSEXP, SEXP blockSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::traits::input_parameter< SEXP >::type input(inputSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_open_cpp(input));
+    Rcpp::traits::input_parameter< double >::type block(blockSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_open_cpp(input, block));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -335,7 +336,7 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_auth_token_body_cpp", (DL_FUNC) &_epicollect5_auth_token_body_cpp, 2},
     {"_epicollect5_auth_token_parse_cpp", (DL_FUNC) &_epicollect5_auth_token_parse_cpp, 1},
-    {"_epicollect5_csv_open_cpp", (DL_FUNC) &_epicollect5_csv_open_cpp, 1},
+    {"_epicollect5_csv_open_cpp", (DL_FUNC) &_epicollect5_csv_open_cpp, 2},
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
     {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 3},
     {"_epicollect5_csv_finish_cpp", (DL_FUNC) &_epicollect5_csv_finish_cpp, 3},

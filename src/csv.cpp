@@ -225,15 +225,13 @@ void append_field(std::string& out, std::string_view field) {
 
 namespace {
 
-constexpr std::size_t kBlock = std::size_t{1} << 20;
-
 std::size_t count_lines(std::string_view text) {
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 }  // namespace
 
-Records::Records(const std::string& path) {
+Records::Records(const std::string& path, std::size_t block) : block_size_(std::max<std::size_t>(block, 1)) {
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) throw Error("io", "The file cannot be opened: " + std::string(std::strerror(errno)) + ".");
   refill();
@@ -270,10 +268,10 @@ void Records::refill() {
   checked_ -= consumed;
   for (;;) {
     const std::size_t size = buffer_.size();
-    buffer_.resize(size + kBlock);
-    const std::size_t n = std::fread(&buffer_[size], 1, kBlock, file_);
+    buffer_.resize(size + block_size_);
+    const std::size_t n = std::fread(&buffer_[size], 1, block_size_, file_);
     buffer_.resize(size + n);
-    if (n < kBlock && std::ferror(file_)) {
+    if (n < block_size_ && std::ferror(file_)) {
       throw Error("io", "The file cannot be read: " + std::string(std::strerror(errno)) + ".");
     }
     if (n == 0) {

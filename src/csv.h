@@ -98,8 +98,9 @@ class Reader {
 // the line of the first bad byte).
 class Records {
  public:
-  // Reads the file at `path` (bytes as the OS takes them).
-  explicit Records(const std::string& path);
+  // Reads the file at `path` (bytes as the OS takes them), `block` bytes at
+  // a time.
+  Records(const std::string& path, std::size_t block);
   // Reads `bytes`, which must outlive this object.
   explicit Records(std::string_view bytes);
   ~Records();
@@ -119,6 +120,7 @@ class Records {
   void check(std::size_t from, std::size_t to);
 
   std::FILE* file_ = nullptr;
+  std::size_t block_size_ = 0;
   std::string buffer_;
   std::string_view block_;  // buffer_, or the bytes in memory
   std::size_t checked_ = 0;

@@ -32,12 +32,13 @@ struct CsvFile {
   std::string path;
   std::string_view bytes;  // when read from memory (kept alive by the handle)
   bool in_memory = false;
+  std::size_t block = 0;  // bytes read at a time from the file
   std::vector<std::string> header;
   std::size_t rows = 0;  // records counted by the inference pass, 0 before
   std::unique_ptr<Table> table;
 
   std::unique_ptr<Records> open() const {
-    return in_memory ? std::make_unique<Records>(bytes) : std::make_unique<Records>(path);
+    return in_memory ? std::make_unique<Records>(bytes) : std::make_unique<Records>(path, block);
   }
 };
 
@@ -326,12 +327,14 @@ Rcpp::List layout_list(const Layout& l) {
 
 // Opens a CSV file (`input`: a path, or the bytes as a raw vector) and
 // reads its header. Returns list(handle, header) for the calls below, each of
-// which reads the file again, in blocks.
+// which reads the file again, `block` bytes at a time.
 // [[Rcpp::export(rng = false)]]
-SEXP csv_open_cpp(SEXP input) {
+SEXP csv_open_cpp(SEXP input, double block) {
   EC5_BEGIN
   using namespace ec5::csv;
   auto file = std::make_unique<CsvFile>();
+  if (!(block >= 1 && block <= 1e9)) throw ec5::Error("argument", "`block` must be a number of bytes.");
+  file->block = static_cast<std::size_t>(block);
   SEXP keep = R_NilValue;
   if (TYPEOF(input) == RAWSXP) {
     file->in_memory = true;
@@ -416,7 +419,7 @@ SEXP csv_infer_cpp(SEXP handle, Rcpp::IntegerVector which) {
 // `type` an input type or "datetime", `format`, `levels`, `min`, `max`): the
 // same rules as the JSON export. `size` is the file's size in bytes, for the
 // builders' first allocation. The table waits in the handle for
-// csv_finish_cpp(). Returns list(layout, ragged = list(row, fields)).
+// csv_finish_cpp(). Returns list(layout, ragged = list(row, fields), rows).
 // [[Rcpp::export(rng = false)]]
 SEXP csv_convert_cpp(SEXP handle, Rcpp::List plan, double size) {
   EC5_BEGIN
@@ -433,7 +436,8 @@ SEXP csv_convert_cpp(SEXP handle, Rcpp::List plan, double size) {
   return Rcpp::List::create(
       Rcpp::Named("layout") = layout_list(layout),
       Rcpp::Named("ragged") = Rcpp::List::create(Rcpp::Named("row") = Rcpp::wrap(ragged_row),
-                                                 Rcpp::Named("fields") = Rcpp::wrap(ragged_fields)));
+                                                 Rcpp::Named("fields") = Rcpp::wrap(ragged_fields)),
+      Rcpp::Named("rows") = static_cast<double>(file.table->nrow()));
   EC5_END
 }
 
