@@ -295,19 +295,20 @@ void Records::refill() {
 
 void Records::check(std::size_t from, std::size_t to) {
   const std::string_view bytes = (file_ ? std::string_view(buffer_) : block_).substr(from, to - from);
+  // The first bad byte of the file is reported, whichever the block size.
   const std::size_t bad = invalid_utf8_offset(bytes);
-  if (bad < bytes.size()) {
-    throw Error("parse", "The file is not UTF-8: line " +
-                             std::to_string(lines_ + count_lines(bytes.substr(0, bad)) + 1) +
-                             " holds a byte that is not valid UTF-8.");
-  }
   // R strings cannot hold NUL: refused here, it would be an R error (a long
   // jump through the reader) when the cell becomes a string.
-  const std::size_t nul = bytes.find('\0');
+  const std::size_t nul = bytes.substr(0, bad).find('\0');
   if (nul != std::string_view::npos) {
     throw Error("parse", "The file is not text: line " +
                              std::to_string(lines_ + count_lines(bytes.substr(0, nul)) + 1) +
                              " holds a NUL byte.");
+  }
+  if (bad < bytes.size()) {
+    throw Error("parse", "The file is not UTF-8: line " +
+                             std::to_string(lines_ + count_lines(bytes.substr(0, bad)) + 1) +
+                             " holds a byte that is not valid UTF-8.");
   }
   lines_ += count_lines(bytes);
 }
