@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "interrupt.h"
 #include "values.h"
 
 namespace ec5 {
@@ -267,6 +268,8 @@ void Records::refill() {
   dropped_ += consumed;
   checked_ -= consumed;
   for (;;) {
+    // A large file takes seconds: the user may stop it between blocks.
+    check_interrupt();
     const std::size_t size = buffer_.size();
     buffer_.resize(size + block_size_);
     const std::size_t n = std::fread(&buffer_[size], 1, block_size_, file_);
