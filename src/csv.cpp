@@ -99,14 +99,21 @@ Reader::End Reader::read_field(Field& out) {
     const bool clean = read_quoted();
     out.size = record_.size() - out.offset;
     if (!clean) return read_terminator();
-  } else {
-    const std::size_t end = kFieldEnd.find(text_, pos_);
-    if (end == text_.size()) starve_at_end();
-    out.offset = pos_;
-    out.size = end - pos_;
-    pos_ = end;
+    check_form(text_.substr(begin, pos_ - begin), text(out), line);
+    return read_terminator();
   }
-  check_form(text_.substr(begin, pos_ - begin), text(out), quoted, line);
+  // One scan finds the field's end and whether fputcsv would have quoted
+  // it: the first byte of kQuoted is the end unless it is a space, quote,
+  // backslash or tab.
+  std::size_t end = kQuoted.find(text_, pos_);
+  if (end < text_.size() && !is_field_end(text_[end])) {
+    layout_.unquoted.add(line);
+    end = kFieldEnd.find(text_, end);
+  }
+  if (end == text_.size()) starve_at_end();
+  out.offset = pos_;
+  out.size = end - pos_;
+  pos_ = end;
   return read_terminator();
 }
 
@@ -182,14 +189,8 @@ Reader::End Reader::read_terminator() {
   return End::record;
 }
 
-void Reader::check_form(std::string_view raw, std::string_view content, bool quoted,
-                        std::size_t line) {
-  const bool should_quote = needs_quotes(content);
-  if (!quoted) {
-    if (should_quote) layout_.unquoted.add(line);
-    return;
-  }
-  if (!should_quote) {
+void Reader::check_form(std::string_view raw, std::string_view content, std::size_t line) {
+  if (!needs_quotes(content)) {
     layout_.overquoted.add(line);
     return;
   }

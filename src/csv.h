@@ -80,8 +80,8 @@ class Reader {
   // false when text follows the closing quote.
   bool read_quoted();
   End read_terminator();
-  void check_form(std::string_view raw, std::string_view content, bool quoted,
-                  std::size_t line);
+  // Tallies how a quoted field departs from fputcsv's form.
+  void check_form(std::string_view raw, std::string_view content, std::size_t line);
 
   std::string_view text_;
   bool last_ = false;
