@@ -9,16 +9,20 @@ auth_token_parse_cpp <- function(body) {
     .Call(`_epicollect5_auth_token_parse_cpp`, body)
 }
 
-csv_read_cpp <- function(bytes) {
-    .Call(`_epicollect5_csv_read_cpp`, bytes)
+csv_open_cpp <- function(input, block) {
+    .Call(`_epicollect5_csv_open_cpp`, input, block)
 }
 
-csv_infer_cpp <- function(columns, names) {
-    .Call(`_epicollect5_csv_infer_cpp`, columns, names)
+csv_infer_cpp <- function(handle, which) {
+    .Call(`_epicollect5_csv_infer_cpp`, handle, which)
 }
 
-csv_convert_cpp <- function(columns, plan, key, problems) {
-    .Call(`_epicollect5_csv_convert_cpp`, columns, plan, key, problems)
+csv_convert_cpp <- function(handle, plan, size) {
+    .Call(`_epicollect5_csv_convert_cpp`, handle, plan, size)
+}
+
+csv_finish_cpp <- function(handle, key, problems) {
+    .Call(`_epicollect5_csv_finish_cpp`, handle, key, problems)
 }
 
 csv_write_cpp <- function(columns, names, kinds, formats, nrow, bom) {

@@ -161,18 +161,25 @@ ec5_write_csv <- function(x, path, bom = NULL) {
 # --- reading ------------------------------------------------------------------
 
 # Reads a CSV export typed by a column spec (ec5_column_spec()), or by
-# inference when `columns` is NULL.
-csv_read <- function(file, columns = NULL, slug = NULL, call = rlang::caller_env()) {
-  bytes <- csv_read_bytes(file, call)
-  raw <- tryCatch(cpp_check(csv_read_cpp(bytes)), ec5_error_parse = function(e) {
+# inference when `columns` is NULL, `block` bytes at a time.
+csv_read <- function(file, columns = NULL, slug = NULL, block = 2^20, call = rlang::caller_env()) {
+  table <- csv_table(file, columns, block, call)
+  attr(table, "provenance") <- csv_provenance(file, columns, slug)
+  table
+}
+
+# Calls a C++ reader of the file: what makes it unreadable is a parse or io
+# error naming the file.
+csv_cpp <- function(result, file, call) {
+  tryCatch(cpp_check(result), ec5_error_parse = function(e) {
     reason <- conditionMessage(e)
     ec5_abort(c("Could not read {.file {file}} as a CSV file.", "x" = "{reason}"),
       class = "parse", call = call
     )
+  }, ec5_error_io = function(e) {
+    reason <- conditionMessage(e)
+    ec5_abort(c("Could not read {.file {file}}.", "x" = "{reason}"), class = "io", call = call)
   })
-  table <- csv_table(raw, columns, file, call)
-  attr(table, "provenance") <- csv_provenance(file, columns, slug)
-  table
 }
 
 csv_check_path <- function(path, must_exist = TRUE, call = rlang::caller_env()) {
@@ -188,21 +195,14 @@ csv_check_path <- function(path, must_exist = TRUE, call = rlang::caller_env()) 
   }
 }
 
-csv_read_bytes <- function(file, call = rlang::caller_env()) {
-  tryCatch(
-    readBin(file, "raw", file.size(file)),
-    error = function(e) {
-      reason <- conditionMessage(e)
-      ec5_abort(c("Could not read {.file {file}}.", "x" = "{reason}"), class = "io", call = call)
-    }
-  )
-}
-
-# Builds the entries table from the tokenizer's output: plans the type of
-# every column, then converts them in C++, where the table layout keeps the
-# last copy of each entry and gathers the problems.
-csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
-  header <- raw$header
+# Reads the entries table: plans the type of every column from the header,
+# infers the types the plan leaves open, then converts the cells in C++,
+# where the table layout keeps the last copy of each entry and gathers the
+# problems. Each C++ step reads the file again, in blocks.
+csv_table <- function(file, columns, block, call = rlang::caller_env()) {
+  opened <- csv_cpp(csv_open_cpp(enc2native(path.expand(file)), block), file, call)
+  handle <- opened$handle
+  header <- opened$header
   layout <- table_layout()
   key <- csv_key_column(header, layout$keys, file, call)
   plan <- if (is.null(columns)) {
@@ -210,11 +210,13 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
   } else {
     csv_plan_spec(header, columns, layout, key, call)
   }
-  inferred <- csv_infer(plan, raw$columns)
+  inferred <- csv_infer(plan, handle, file, call)
   plan <- inferred$plan
-  found <- rbind(csv_layout_problems(raw$layout, raw$ragged, length(header)), inferred$problems)
-  converted <- cpp_check(csv_convert_cpp(raw$columns, plan, key, found))
-  warn_problems(converted$converted, call = call)
+  read <- csv_cpp(csv_convert_cpp(handle, plan, file.size(file)), file, call)
+  found <- rbind(csv_layout_problems(read$layout, read$ragged, length(header)), inferred$problems)
+  converted <- cpp_check(csv_finish_cpp(handle, key, found))
+  # The warning names the columns in the file's order, as they were converted.
+  warn_problems(converted$converted[order(match(converted$converted$column, header)), ], call = call)
   values <- csv_annotate(converted$columns, plan)
   names(values) <- make.unique(header, sep = "_")
   table <- tibble::new_tibble(values, nrow = length(values[[1]]))
@@ -223,9 +225,9 @@ csv_table <- function(raw, columns, file, call = rlang::caller_env()) {
     table,
     problems = tibble::as_tibble(converted$problems),
     ec5_csv = list(
-      bom = raw$layout$bom,
+      bom = read$layout$bom,
       header = header,
-      server_form = csv_server_form(raw$layout, raw$ragged),
+      server_form = csv_server_form(read$layout, read$ragged),
       columns = data.frame(
         name = header, type = plan$type, format = plan$format,
         candidates = plan$candidates, stringsAsFactors = FALSE
@@ -313,10 +315,14 @@ csv_warn_unmatched <- function(extra, missing, call) {
   }
 }
 
-# Fills in the types of the "infer" columns from their values.
-csv_infer <- function(plan, cells) {
+# Fills in the types of the "infer" columns from their values (a pass over
+# the file, only when there are any).
+csv_infer <- function(plan, handle, file, call) {
   todo <- which(plan$type == "infer")
-  inferred <- cpp_check(csv_infer_cpp(cells[todo], plan$name[todo]))
+  if (length(todo) == 0L) {
+    return(list(plan = plan, problems = NULL))
+  }
+  inferred <- csv_cpp(csv_infer_cpp(handle, todo), file, call)
   plan$type[todo] <- inferred$type
   plan$format[todo] <- inferred$format
   plan$candidates[todo] <- inferred$candidates

@@ -6,7 +6,8 @@
 # The files: the entries pages of bench/pages.R flattened by the package and
 # written by ec5_write_csv() (the server's CSV layout), `rows` rows of the
 # demo form and of the 121-column survey, cached in EC5_BENCH_CSV_CACHE
-# (default /tmp/ec5-bench-csv). Compares on the same file:
+# (default /tmp/ec5-bench-csv-distinct; the files of earlier runs, in
+# /tmp/ec5-bench-csv, repeated 2,000 entries per copy). Compares on the same file:
 #   ec5       ec5_read_csv(file, project): typed from the definition
 #   readr     readr::read_csv(file, num_threads = 1): types guessed
 #   vroom     vroom::vroom(file, col_types = all text, num_threads = 1,
@@ -17,29 +18,21 @@
 # Peak memory of one read: EC5_BENCH_PEAK=<file> reads that file once with
 # ec5 (EC5_BENCH_PEAK_METHOD to change) and exits, for `/usr/bin/time -v`.
 
-lib <- Sys.getenv("EC5_BENCH_LIB")
-if (nzchar(lib)) .libPaths(c(lib, .libPaths()))
-suppressPackageStartupMessages({
-  library(epicollect5)
-  library(bench)
-})
-
 bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
-  args <- commandArgs(trailingOnly = FALSE)
-  file <- sub("^--file=", "", args[startsWith(args, "--file=")])
+  file <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
-source(file.path(bench_dir, "pages.R"))
-source(file.path(bench_dir, "clock.R"))
+source(file.path(bench_dir, "common.R"))
 
 csv_cache <- function() {
-  dir <- Sys.getenv("EC5_BENCH_CSV_CACHE", "/tmp/ec5-bench-csv")
+  dir <- Sys.getenv("EC5_BENCH_CSV_CACHE", "/tmp/ec5-bench-csv-distinct")
   dir.create(dir, showWarnings = FALSE, recursive = TRUE)
   dir
 }
 
 # A CSV export of `rows` entries: 10,000 entries flattened once, repeated with
-# the first group of each uuid renumbered so that every entry is distinct.
+# the second group of each uuid renumbered so that every entry is distinct
+# (the first group numbers the page, bench/pages.R).
 csv_file <- function(slug, rows) {
   path <- file.path(csv_cache(), sprintf("%s-%d.csv", slug, rows))
   if (file.exists(path)) return(path)
@@ -47,7 +40,7 @@ csv_file <- function(slug, rows) {
   table <- ec5_parse_entries(bench_pages(slug, 1L, base), bench_project(slug))
   copies <- lapply(seq_len(ceiling(rows / base)), function(k) {
     copy <- table
-    copy$ec5_uuid <- sub("^[0-9a-f]{8}", sprintf("%08x", k), copy$ec5_uuid)
+    copy$ec5_uuid <- sub("^([0-9a-f]{8})-[0-9a-f]{4}", sprintf("\\1-%04x", k), copy$ec5_uuid)
     copy
   })
   all <- do.call(rbind, copies)[seq_len(rows), ]

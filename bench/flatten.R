@@ -28,20 +28,11 @@
 # Writes bench/results/flatten.csv (one row per case, size and method;
 # EC5_BENCH_RESULTS moves the folder, EC5_BENCH_OUT renames the file).
 
-lib <- Sys.getenv("EC5_BENCH_LIB")
-if (nzchar(lib)) .libPaths(c(lib, .libPaths()))
-suppressPackageStartupMessages({
-  library(epicollect5)
-  library(bench)
-})
-
 bench_dir <- Sys.getenv("EC5_BENCH_DIR", local({
-  args <- commandArgs(trailingOnly = FALSE)
-  file <- sub("^--file=", "", args[startsWith(args, "--file=")])
+  file <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
   if (length(file)) dirname(normalizePath(file)) else "bench"
 }))
-source(file.path(bench_dir, "pages.R"))
-source(file.path(bench_dir, "clock.R"))
+source(file.path(bench_dir, "common.R"))
 
 # --- the floor: a bare RapidJSON parse ------------------------------------------
 

@@ -31,37 +31,49 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// csv_read_cpp
-SEXP csv_read_cpp(Rcpp::RawVector bytes);
-RcppExport SEXP _epicollect5_csv_read_cpp(SEXP bytesSEXP) {
+// csv_open_cpp
+SEXP csv_open_cpp(SEXP input, double block);
+RcppExport SEXP _epicollect5_csv_open_cpp(SEXP inputSEXP, SEXP blockSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< Rcpp::RawVector >::type bytes(bytesSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_read_cpp(bytes));
+    Rcpp::traits::input_parameter< SEXP >::type input(inputSEXP);
+    Rcpp::traits::input_parameter< double >::type block(blockSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_open_cpp(input, block));
     return rcpp_result_gen;
 END_RCPP
 }
 // csv_infer_cpp
-SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
-RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP columnsSEXP, SEXP namesSEXP) {
+SEXP csv_infer_cpp(SEXP handle, Rcpp::IntegerVector which);
+RcppExport SEXP _epicollect5_csv_infer_cpp(SEXP handleSEXP, SEXP whichSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::CharacterVector >::type names(namesSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(columns, names));
+    Rcpp::traits::input_parameter< SEXP >::type handle(handleSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type which(whichSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_infer_cpp(handle, which));
     return rcpp_result_gen;
 END_RCPP
 }
 // csv_convert_cpp
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems);
-RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP columnsSEXP, SEXP planSEXP, SEXP keySEXP, SEXP problemsSEXP) {
+SEXP csv_convert_cpp(SEXP handle, Rcpp::List plan, double size);
+RcppExport SEXP _epicollect5_csv_convert_cpp(SEXP handleSEXP, SEXP planSEXP, SEXP sizeSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
-    Rcpp::traits::input_parameter< Rcpp::List >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type handle(handleSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type plan(planSEXP);
+    Rcpp::traits::input_parameter< double >::type size(sizeSEXP);
+    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(handle, plan, size));
+    return rcpp_result_gen;
+END_RCPP
+}
+// csv_finish_cpp
+SEXP csv_finish_cpp(SEXP handle, std::string key, Rcpp::List problems);
+RcppExport SEXP _epicollect5_csv_finish_cpp(SEXP handleSEXP, SEXP keySEXP, SEXP problemsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type handle(handleSEXP);
     Rcpp::traits::input_parameter< std::string >::type key(keySEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type problems(problemsSEXP);
-    rcpp_result_gen = Rcpp::wrap(csv_convert_cpp(columns, plan, key, problems));
+    rcpp_result_gen = Rcpp::wrap(csv_finish_cpp(handle, key, problems));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -324,9 +336,10 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_auth_token_body_cpp", (DL_FUNC) &_epicollect5_auth_token_body_cpp, 2},
     {"_epicollect5_auth_token_parse_cpp", (DL_FUNC) &_epicollect5_auth_token_parse_cpp, 1},
-    {"_epicollect5_csv_read_cpp", (DL_FUNC) &_epicollect5_csv_read_cpp, 1},
+    {"_epicollect5_csv_open_cpp", (DL_FUNC) &_epicollect5_csv_open_cpp, 2},
     {"_epicollect5_csv_infer_cpp", (DL_FUNC) &_epicollect5_csv_infer_cpp, 2},
-    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 4},
+    {"_epicollect5_csv_convert_cpp", (DL_FUNC) &_epicollect5_csv_convert_cpp, 3},
+    {"_epicollect5_csv_finish_cpp", (DL_FUNC) &_epicollect5_csv_finish_cpp, 3},
     {"_epicollect5_csv_write_cpp", (DL_FUNC) &_epicollect5_csv_write_cpp, 6},
     {"_epicollect5_csv_cells_cpp", (DL_FUNC) &_epicollect5_csv_cells_cpp, 4},
     {"_epicollect5_definition_read_cpp", (DL_FUNC) &_epicollect5_definition_read_cpp, 1},

@@ -1,16 +1,16 @@
 #include "csv.h"
 
-#include <Rcpp.h>
-
 #include <algorithm>
-#include <cmath>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "errors.h"
+#include "interrupt.h"
 #include "values.h"
-#include "glue.h"
 
 namespace ec5 {
 namespace csv {
@@ -40,32 +40,53 @@ constexpr ByteSet kQuoted(" ,\"\\\t\r\n");
 
 }  // namespace
 
-Reader::Reader(std::string_view text) : text_(text) {
-  if (text_.substr(0, 3) == "\xEF\xBB\xBF") {
-    layout_.bom = true;
-    pos_ = 3;
+void Reader::feed(std::string_view block, bool last) {
+  text_ = block;
+  last_ = last;
+  pos_ = 0;
+  if (!started_ && (!block.empty() || last)) {
+    started_ = true;
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") {
+      layout_.bom = true;
+      pos_ = 3;
+    }
   }
-  layout_.final_newline = !text_.empty() && (text_.back() == '\n' || text_.back() == '\r');
+  if (!block.empty()) layout_.final_newline = block.back() == '\n' || block.back() == '\r';
 }
 
-bool Reader::next(std::vector<Field>& fields) {
+Reader::Status Reader::next(std::vector<Field>& fields) {
   while (pos_ < text_.size()) {
-    fields.clear();
-    record_.clear();
-    record_line_ = line_;
-    const bool starts_quoted = text_[pos_] == '"';
-    End end;
-    do {
-      fields.emplace_back();
-      end = read_field(fields.back());
-    } while (end == End::field);
-    if (fields.size() == 1 && fields[0].size == 0 && !starts_quoted) {
-      layout_.blank_lines.add(record_line_);
-      continue;
+    // A record cut by the end of the block is read again from its start
+    // with the next block, so what it counted is taken back.
+    const std::size_t pos = pos_, line = line_;
+    const Layout layout = layout_;
+    try {
+      if (read_record(fields)) return Status::record;
+    } catch (const Starved&) {
+      pos_ = pos;
+      line_ = line;
+      layout_ = layout;
+      return Status::more;
     }
-    return true;
   }
-  return false;
+  return last_ ? Status::end : Status::more;
+}
+
+bool Reader::read_record(std::vector<Field>& fields) {
+  fields.clear();
+  record_.clear();
+  const std::size_t record_line = line_;
+  const bool starts_quoted = text_[pos_] == '"';
+  End end;
+  do {
+    fields.emplace_back();
+    end = read_field(fields.back());
+  } while (end == End::field);
+  if (fields.size() == 1 && fields[0].size == 0 && !starts_quoted) {
+    layout_.blank_lines.add(record_line);
+    return false;
+  }
+  return true;
 }
 
 Reader::End Reader::read_field(Field& out) {
@@ -78,13 +99,21 @@ Reader::End Reader::read_field(Field& out) {
     const bool clean = read_quoted();
     out.size = record_.size() - out.offset;
     if (!clean) return read_terminator();
-  } else {
-    const std::size_t end = kFieldEnd.find(text_, pos_);
-    out.offset = pos_;
-    out.size = end - pos_;
-    pos_ = end;
+    check_form(text_.substr(begin, pos_ - begin), text(out), line);
+    return read_terminator();
   }
-  check_form(text_.substr(begin, pos_ - begin), text(out), quoted, line);
+  // One scan finds the field's end and whether fputcsv would have quoted
+  // it: the first byte of kQuoted is the end unless it is a space, quote,
+  // backslash or tab.
+  std::size_t end = kQuoted.find(text_, pos_);
+  if (end < text_.size() && !is_field_end(text_[end])) {
+    layout_.unquoted.add(line);
+    end = kFieldEnd.find(text_, end);
+  }
+  if (end == text_.size()) starve_at_end();
+  out.offset = pos_;
+  out.size = end - pos_;
+  pos_ = end;
   return read_terminator();
 }
 
@@ -95,6 +124,7 @@ bool Reader::read_quoted() {
   for (;;) {
     const std::size_t stop = kInQuotes.find(text_, pos_);
     if (stop == text_.size()) {
+      starve_at_end();
       throw Error("parse", "The quoted field that starts on line " +
                                std::to_string(start_line) + " is never closed.");
     }
@@ -111,6 +141,7 @@ bool Reader::read_quoted() {
       ++pos_;
       continue;
     }
+    if (pos_ + 1 >= text_.size()) starve_at_end();
     const bool at_field_end = pos_ + 1 >= text_.size() || is_field_end(text_[pos_ + 1]);
     if (escaped && !at_field_end) {
       // fputcsv leaves a quote after a backslash undoubled. Followed by a
@@ -127,6 +158,7 @@ bool Reader::read_quoted() {
     }
   }
   const std::size_t end = kFieldEnd.find(text_, pos_);
+  if (end == text_.size()) starve_at_end();
   if (end > pos_) {
     layout_.after_quote.add(line_);
     record_.append(text_.substr(pos_, end - pos_));
@@ -139,6 +171,7 @@ bool Reader::read_quoted() {
 Reader::End Reader::read_terminator() {
   if (pos_ >= text_.size()) return End::input;
   const char c = text_[pos_];
+  if (c == '\r' && pos_ + 1 == text_.size()) starve_at_end();
   if (c == ',') {
     ++pos_;
     return End::field;
@@ -156,14 +189,8 @@ Reader::End Reader::read_terminator() {
   return End::record;
 }
 
-void Reader::check_form(std::string_view raw, std::string_view content, bool quoted,
-                        std::size_t line) {
-  const bool should_quote = needs_quotes(content);
-  if (!quoted) {
-    if (should_quote) layout_.unquoted.add(line);
-    return;
-  }
-  if (!should_quote) {
+void Reader::check_form(std::string_view raw, std::string_view content, std::size_t line) {
+  if (!needs_quotes(content)) {
     layout_.overquoted.add(line);
     return;
   }
@@ -200,129 +227,95 @@ void append_field(std::string& out, std::string_view field) {
 
 namespace {
 
-SEXP mkchar(std::string_view s) {
-  return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
-}
-
-// The cells of one column: bytes of the file, or of `decoded` (the
-// contents of quoted fields, bit 63 of the offset set).
-struct Cells {
-  static constexpr std::uint64_t kDecoded = std::uint64_t{1} << 63;
-  std::vector<std::uint64_t> offset;
-  std::vector<std::uint32_t> size;
-};
-
-// A column of cells as a character vector (empty cells NA). A cell equal to
-// the one above reuses its string: answers repeat down a column, and R's
-// string cache is a hash lookup per string.
-Rcpp::CharacterVector strings(const Cells& cells, std::string_view text,
-                              const std::string& decoded) {
-  Rcpp::CharacterVector out(cells.offset.size());
-  std::string_view last;
-  SEXP last_string = NA_STRING;
-  for (std::size_t i = 0; i < cells.offset.size(); ++i) {
-    const std::uint64_t at = cells.offset[i];
-    const std::string_view cell =
-        (at & Cells::kDecoded ? std::string_view(decoded) : text)
-            .substr(at & ~Cells::kDecoded, cells.size[i]);
-    if (cell.empty()) {
-      SET_STRING_ELT(out, static_cast<R_xlen_t>(i), NA_STRING);
-      continue;
-    }
-    if (last_string == NA_STRING || cell != last) {
-      last = cell;
-      last_string = mkchar(cell);
-    }
-    SET_STRING_ELT(out, static_cast<R_xlen_t>(i), last_string);
-  }
-  return out;
-}
-
-Rcpp::IntegerVector tally(const Tally& t) {
-  return Rcpp::IntegerVector::create(static_cast<int>(t.count),
-                                     static_cast<int>(t.first_line));
-}
-
-Rcpp::List layout_list(const Layout& l) {
-  return Rcpp::List::create(
-      Rcpp::Named("bom") = l.bom, Rcpp::Named("final_newline") = l.final_newline,
-      Rcpp::Named("crlf") = tally(l.crlf), Rcpp::Named("lone_cr") = tally(l.lone_cr),
-      Rcpp::Named("blank_lines") = tally(l.blank_lines),
-      Rcpp::Named("unquoted") = tally(l.unquoted),
-      Rcpp::Named("overquoted") = tally(l.overquoted),
-      Rcpp::Named("escaping") = tally(l.escaping),
-      Rcpp::Named("after_quote") = tally(l.after_quote));
-}
-
-std::size_t line_of(std::string_view text, std::size_t offset) {
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + offset, '\n'));
+std::size_t count_lines(std::string_view text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 }  // namespace
 
+Records::Records(const std::string& path, std::size_t block) : block_size_(std::max<std::size_t>(block, 1)) {
+  file_ = std::fopen(path.c_str(), "rb");
+  if (!file_) throw Error("io", "The file cannot be opened: " + std::string(std::strerror(errno)) + ".");
+  refill();
+}
+
+Records::Records(std::string_view bytes) : block_(bytes), eof_(true) {
+  check(0, bytes.size());
+  checked_ = bytes.size();
+  reader_.feed(block_, true);
+}
+
+Records::~Records() {
+  if (file_) std::fclose(file_);
+}
+
+bool Records::next(std::vector<Field>& fields) {
+  for (;;) {
+    switch (reader_.next(fields)) {
+      case Reader::Status::record:
+        return true;
+      case Reader::Status::end:
+        return false;
+      case Reader::Status::more:
+        refill();
+    }
+  }
+}
+
+void Records::refill() {
+  if (eof_) throw Error("internal", "The CSV reader asked for more of a finished input.");
+  const std::size_t consumed = reader_.consumed();
+  buffer_.erase(0, consumed);
+  dropped_ += consumed;
+  checked_ -= consumed;
+  for (;;) {
+    // A large file takes seconds: the user may stop it between blocks.
+    check_interrupt();
+    const std::size_t size = buffer_.size();
+    buffer_.resize(size + block_size_);
+    const std::size_t n = std::fread(&buffer_[size], 1, block_size_, file_);
+    buffer_.resize(size + n);
+    if (n < block_size_ && std::ferror(file_)) {
+      throw Error("io", "The file cannot be read: " + std::string(std::strerror(errno)) + ".");
+    }
+    if (n == 0) {
+      eof_ = true;
+      check(checked_, buffer_.size());
+      checked_ = buffer_.size();
+      break;
+    }
+    // Only whole lines are checked: a line end never falls inside a UTF-8
+    // sequence, the end of a block may.
+    const std::size_t end = buffer_.find_last_of("\r\n");
+    if (end != std::string::npos && end >= checked_) {
+      check(checked_, end + 1);
+      checked_ = end + 1;
+      break;
+    }
+  }
+  block_ = std::string_view(buffer_).substr(0, checked_);
+  reader_.feed(block_, eof_);
+}
+
+void Records::check(std::size_t from, std::size_t to) {
+  const std::string_view bytes = (file_ ? std::string_view(buffer_) : block_).substr(from, to - from);
+  // The first bad byte of the file is reported, whichever the block size.
+  const std::size_t bad = invalid_utf8_offset(bytes);
+  // R strings cannot hold NUL: refused here, it would be an R error (a long
+  // jump through the reader) when the cell becomes a string.
+  const std::size_t nul = bytes.substr(0, bad).find('\0');
+  if (nul != std::string_view::npos) {
+    throw Error("parse", "The file is not text: line " +
+                             std::to_string(lines_ + count_lines(bytes.substr(0, nul)) + 1) +
+                             " holds a NUL byte.");
+  }
+  if (bad < bytes.size()) {
+    throw Error("parse", "The file is not UTF-8: line " +
+                             std::to_string(lines_ + count_lines(bytes.substr(0, bad)) + 1) +
+                             " holds a byte that is not valid UTF-8.");
+  }
+  lines_ += count_lines(bytes);
+}
+
 }  // namespace csv
 }  // namespace ec5
-
-// Splits the bytes of a CSV file into a header and one character vector per
-// column (empty cells NA), with the records' field counts where they differ
-// from the header's and the file's layout (BOM, line ends, quoting).
-// [[Rcpp::export(rng = false)]]
-SEXP csv_read_cpp(Rcpp::RawVector bytes) {
-  EC5_BEGIN
-  using namespace ec5::csv;
-  const std::string_view text(reinterpret_cast<const char*>(RAW(bytes)),
-                              static_cast<std::size_t>(bytes.size()));
-  const std::size_t bad = ec5::invalid_utf8_offset(text);
-  if (bad < text.size()) {
-    throw ec5::Error("parse", "The file is not UTF-8: line " +
-                                  std::to_string(line_of(text, bad)) +
-                                  " holds a byte that is not valid UTF-8.");
-  }
-  // R strings cannot hold NUL: refused here, it would be an R error (a long
-  // jump through this function) when the cell becomes a string.
-  const std::size_t nul = text.find('\0');
-  if (nul != std::string_view::npos) {
-    throw ec5::Error("parse", "The file is not text: line " + std::to_string(line_of(text, nul)) +
-                                  " holds a NUL byte.");
-  }
-  Reader reader(text);
-  std::vector<Field> fields;
-  if (!reader.next(fields)) throw ec5::Error("parse", "The file is empty.");
-  std::vector<std::string> header;
-  for (const Field& f : fields) header.emplace_back(reader.text(f));
-  std::vector<Cells> columns(header.size());
-  std::string decoded;
-  std::vector<int> lines, ragged_row, ragged_fields;
-  while (reader.next(fields)) {
-    lines.push_back(static_cast<int>(reader.record_line()));
-    if (fields.size() != header.size()) {
-      ragged_row.push_back(static_cast<int>(lines.size()));
-      ragged_fields.push_back(static_cast<int>(fields.size()));
-      fields.resize(header.size());
-    }
-    for (std::size_t j = 0; j < header.size(); ++j) {
-      const Field& f = fields[j];
-      std::uint64_t at = f.offset;
-      if (f.decoded) {
-        at = decoded.size() | Cells::kDecoded;
-        decoded.append(reader.text(f));
-      }
-      columns[j].offset.push_back(at);
-      columns[j].size.push_back(static_cast<std::uint32_t>(f.size));
-    }
-  }
-  Rcpp::List cols(header.size());
-  for (std::size_t j = 0; j < header.size(); ++j) {
-    cols[j] = strings(columns[j], text, decoded);
-    columns[j] = Cells();
-  }
-  Rcpp::CharacterVector names(header.size());
-  for (std::size_t j = 0; j < header.size(); ++j) SET_STRING_ELT(names, j, mkchar(header[j]));
-  return Rcpp::List::create(
-      Rcpp::Named("header") = names, Rcpp::Named("columns") = cols,
-      Rcpp::Named("lines") = Rcpp::wrap(lines),
-      Rcpp::Named("ragged") = Rcpp::List::create(Rcpp::Named("row") = Rcpp::wrap(ragged_row),
-                                                 Rcpp::Named("fields") = Rcpp::wrap(ragged_fields)),
-      Rcpp::Named("layout") = layout_list(reader.layout()));
-  EC5_END
-}

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,38 +45,89 @@ struct Field {
   std::size_t offset = 0, size = 0;
 };
 
-// Splits a whole file (already checked to be UTF-8) into records.
+// Splits text into records, a block at a time: a record is returned only
+// when the block holds all of it, so that a file can be read in blocks
+// without holding it whole.
 class Reader {
  public:
-  explicit Reader(std::string_view text);
-  // Reads the next record into `fields`; false when the input is exhausted.
-  bool next(std::vector<Field>& fields);
+  enum class Status { record, more, end };
+  // Gives the reader its next block, which starts where the last whole
+  // record of the previous block ended (consumed()); `last` when the block
+  // ends the input.
+  void feed(std::string_view block, bool last);
+  // Reads the next record into `fields`: `more` when the rest of the block
+  // is not a whole record and the input goes on, `end` when it is exhausted.
+  Status next(std::vector<Field>& fields);
+  // The bytes of the block read as whole records.
+  std::size_t consumed() const { return pos_; }
   // The text of a field of the last record (valid until the next record).
   std::string_view text(const Field& f) const {
     return f.decoded ? std::string_view(record_).substr(f.offset, f.size)
                      : text_.substr(f.offset, f.size);
   }
-  // The file line on which the last record returned by next() started.
-  std::size_t record_line() const { return record_line_; }
   const Layout& layout() const { return layout_; }
 
  private:
   enum class End { field, record, input };
+  // Thrown where a record runs past the end of a block that is not the last.
+  struct Starved {};
+  void starve_at_end() const {
+    if (!last_) throw Starved();
+  }
+  bool read_record(std::vector<Field>& fields);
   End read_field(Field& out);
   // Appends the content of the quoted field at pos_ to record_; returns
   // false when text follows the closing quote.
   bool read_quoted();
   End read_terminator();
-  void check_form(std::string_view raw, std::string_view content, bool quoted,
-                  std::size_t line);
+  // Tallies how a quoted field departs from fputcsv's form.
+  void check_form(std::string_view raw, std::string_view content, std::size_t line);
 
   std::string_view text_;
+  bool last_ = false;
+  bool started_ = false;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
-  std::size_t record_line_ = 1;
   Layout layout_;
   std::string record_;  // the decoded quoted fields of the last record
   std::string scratch_;
+};
+
+// The records of a file, or of bytes in memory, read in blocks that are
+// checked to be UTF-8 text without NUL as they are read (a parse error names
+// the line of the first bad byte).
+class Records {
+ public:
+  // Reads the file at `path` (bytes as the OS takes them), `block` bytes at
+  // a time.
+  Records(const std::string& path, std::size_t block);
+  // Reads `bytes`, which must outlive this object.
+  explicit Records(std::string_view bytes);
+  ~Records();
+  Records(const Records&) = delete;
+  Records& operator=(const Records&) = delete;
+  // Reads the next record into `fields`; false at the end of the input.
+  bool next(std::vector<Field>& fields);
+  std::string_view text(const Field& f) const { return reader_.text(f); }
+  const Layout& layout() const { return reader_.layout(); }
+  // The bytes of the input read as records so far.
+  std::size_t offset() const { return dropped_ + reader_.consumed(); }
+
+ private:
+  // Drops the bytes read as records and reads on until the checked part of
+  // the block ends a line further, or the file ends.
+  void refill();
+  void check(std::size_t from, std::size_t to);
+
+  std::FILE* file_ = nullptr;
+  std::size_t block_size_ = 0;
+  std::string buffer_;
+  std::string_view block_;  // buffer_, or the bytes in memory
+  std::size_t checked_ = 0;
+  std::size_t dropped_ = 0;  // bytes of the file before buffer_
+  std::size_t lines_ = 0;  // line ends in the checked bytes dropped or kept
+  bool eof_ = false;
+  Reader reader_;
 };
 
 // Whether fputcsv encloses a field.

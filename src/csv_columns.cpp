@@ -1,16 +1,22 @@
-// Types the character columns of a CSV export, by the type of each question
-// or, for columns no definition types, by inference from the values (with
-// the parsers of values.h, which also convert them); then converts them
-// into a table (table.h), as the JSON path does.
+// Reads a CSV export into a table (table.h), as the JSON path does: each
+// cell goes from the tokenizer (csv.h) straight into the column builder of
+// its column, typed by its question or, for columns no definition types, by
+// inference from the values (with the parsers of values.h, which also
+// convert them). The file is read in blocks, once more for inference when a
+// column needs it: no copy of the whole file, and no R string of a cell that
+// ends in a typed column.
 #include <Rcpp.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "csv.h"
 #include "glue.h"
 #include "r_list.h"
 #include "table.h"
@@ -20,7 +26,42 @@ namespace ec5 {
 namespace csv {
 namespace {
 
-std::string_view view(SEXP ch) { return {CHAR(ch), static_cast<std::size_t>(LENGTH(ch))}; }
+// A file being read: where its bytes are, its header and, from conversion
+// to finish, the table.
+struct CsvFile {
+  std::string path;
+  std::string_view bytes;  // when read from memory (kept alive by the handle)
+  bool in_memory = false;
+  std::size_t block = 0;  // bytes read at a time from the file
+  std::vector<std::string> header;
+  std::size_t rows = 0;  // records counted by the inference pass, 0 before
+  std::unique_ptr<Table> table;
+
+  std::unique_ptr<Records> open() const {
+    return in_memory ? std::make_unique<Records>(bytes) : std::make_unique<Records>(path, block);
+  }
+};
+
+// Reads the records after the header, calling f(row, fields, count, records)
+// with the fields resized to the header's width (`count` is how many the
+// record had). The header must be the one read first: the file is read once
+// per pass and could have been replaced in between.
+template <typename F>
+Layout each_row(const CsvFile& file, F&& f) {
+  const std::unique_ptr<Records> records = file.open();
+  std::vector<Field> fields;
+  bool same = records->next(fields) && fields.size() == file.header.size();
+  for (std::size_t j = 0; same && j < fields.size(); ++j) {
+    same = records->text(fields[j]) == file.header[j];
+  }
+  if (!same) throw Error("parse", "The file changed while it was read.");
+  for (std::size_t row = 0; records->next(fields); ++row) {
+    const std::size_t count = fields.size();
+    fields.resize(file.header.size());
+    f(row, fields, count, *records);
+  }
+  return records->layout();
+}
 
 // ---- inference ---------------------------------------------------------
 
@@ -98,41 +139,42 @@ struct Census {
   }
 };
 
-// Lists the values that spoil a column of dates or times: the column stays
-// text (nothing is guessed), but the damage is reported against the format
-// most values follow.
+// Where a column of dates or times is spoiled: the column stays text
+// (nothing is guessed), but each value that does not follow the format most
+// values follow is reported against it.
+struct Damage {
+  std::size_t column;  // index in the header
+  bool is_date;
+  const char* format;
+  std::string expected;
+
+  bool fits(std::string_view s) const {
+    std::int64_t days;
+    return is_date ? parse_date(format, s, &days) : matches_format(format, s);
+  }
+};
+
 template <std::size_t N>
-void report_damage(SEXP col, const std::string& column, const std::array<const char*, N>& formats,
-                   const std::array<std::size_t, N>& counts, bool is_date, Problems& problems) {
+Damage damage(std::size_t column, const std::array<const char*, N>& formats,
+              const std::array<std::size_t, N>& counts, bool is_date) {
   std::size_t best = 0;
   for (std::size_t k = 1; k < N; ++k) {
     if (counts[k] > counts[best]) best = k;
   }
-  std::string expected;
+  Damage d{column, is_date, formats[best], ""};
   if (counts[best] == 0) {
-    expected = is_date ? "date dd/MM/YYYY, MM/dd/YYYY or YYYY/MM/dd" : "format HH:mm:ss or HH:mm";
+    d.expected = is_date ? "date dd/MM/YYYY, MM/dd/YYYY or YYYY/MM/dd" : "format HH:mm:ss or HH:mm";
   } else {
-    expected = std::string(is_date ? "date " : "format ") + formats[best];
+    d.expected = std::string(is_date ? "date " : "format ") + formats[best];
   }
-  expected += " (column kept as text)";
-  std::int64_t days;
-  for (R_xlen_t i = 0; i < XLENGTH(col); ++i) {
-    const SEXP ch = STRING_ELT(col, i);
-    if (ch == NA_STRING) continue;
-    const std::string_view s = view(ch);
-    const bool ok = is_date ? parse_date(formats[best], s, &days) : matches_format(formats[best], s);
-    if (!ok) problems.add(static_cast<std::size_t>(i + 1), column, expected, std::string(s));
-  }
+  d.expected += " (column kept as text)";
+  return d;
 }
 
 // A column is typed only when every non-empty value is in the type's
 // canonical text form, so that the value prints back to the same bytes.
-Verdict infer(SEXP col, const std::string& column, Problems& problems) {
-  Census census;
-  for (R_xlen_t i = 0; i < XLENGTH(col); ++i) {
-    const SEXP ch = STRING_ELT(col, i);
-    if (ch != NA_STRING) census.add(view(ch));
-  }
+// A column of dates or times some values spoil adds its Damage.
+Verdict infer(const Census& census, std::size_t column, std::vector<Damage>& damaged) {
   Verdict v;
   const std::size_t n = census.n;
   if (n == 0) return v;
@@ -169,13 +211,36 @@ Verdict infer(SEXP col, const std::string& column, Problems& problems) {
     }
   }
   if (census.date_shaped) {
-    report_damage(col, column, kDateFormats, census.dates, true, problems);
+    damaged.push_back(damage(column, kDateFormats, census.dates, true));
   } else if (census.time_shaped) {
-    report_damage(col, column, kTimeFormats, census.times, false, problems);
+    damaged.push_back(damage(column, kTimeFormats, census.times, false));
   }
   return v;
 }
 
+// Lists the values that spoil the damaged columns (a pass over the file,
+// only when there are any).
+void report_damage(const CsvFile& file, const std::vector<Damage>& damaged, Problems& problems) {
+  if (damaged.empty()) return;
+  each_row(file, [&](std::size_t row, const std::vector<Field>& fields, std::size_t,
+                     const Records& records) {
+    for (const Damage& d : damaged) {
+      const std::string_view s = records.text(fields[d.column]);
+      if (!s.empty() && !d.fits(s)) {
+        problems.add(row + 1, file.header[d.column], d.expected, std::string(s));
+      }
+    }
+  });
+}
+
+CsvFile& csv_file(SEXP handle) {
+  if (TYPEOF(handle) != EXTPTRSXP || !Rf_inherits(handle, "ec5_csv_file")) {
+    throw Error("argument", "`handle` must come from csv_open_cpp().");
+  }
+  auto* p = static_cast<CsvFile*>(R_ExternalPtrAddr(handle));
+  if (!p) throw Error("argument", "The CSV file handle is no longer valid.");
+  return *p;
+}
 
 // ---- conversion ----------------------------------------------------------
 
@@ -209,47 +274,140 @@ void add_problems(const Rcpp::List& found, Problems& problems) {
   }
 }
 
-void convert_cells(const Rcpp::List& columns, Table& table) {
-  for (R_xlen_t j = 0; j < columns.size(); ++j) {
-    const SEXP cells = columns[j];
-    Column& column = *table.columns()[static_cast<std::size_t>(j)];
-    column.reserve(static_cast<std::size_t>(XLENGTH(cells)));
-    for (R_xlen_t i = 0; i < XLENGTH(cells); ++i) {
-      const SEXP ch = STRING_ELT(cells, i);
-      if (ch == NA_STRING) {
-        column.append_na();
+// Appends every record to the table, each cell to the builder of its column
+// (empty cells NA). Returns the file's layout and the records whose field
+// count is not the header's.
+Layout convert_rows(const CsvFile& file, Table& table, std::vector<int>& ragged_row,
+                    std::vector<int>& ragged_fields, std::size_t size) {
+  std::vector<Column*> columns;
+  for (auto& c : table.columns()) columns.push_back(c.get());
+  if (file.rows) table.reserve(file.rows);
+  return each_row(file, [&](std::size_t row, const std::vector<Field>& fields, std::size_t count,
+                            const Records& records) {
+    if (count != columns.size()) {
+      ragged_row.push_back(static_cast<int>(row + 1));
+      ragged_fields.push_back(static_cast<int>(count));
+    }
+    // Without an inference pass the rows are not counted: the first
+    // thousand give the size of a row, which gives the rest.
+    if (!file.rows && row == 1000 && records.offset() > 0) {
+      table.reserve(static_cast<std::size_t>(1.05 * static_cast<double>(size) * 1000 /
+                                             static_cast<double>(records.offset())));
+    }
+    for (std::size_t j = 0; j < columns.size(); ++j) {
+      const std::string_view cell = records.text(fields[j]);
+      if (cell.empty()) {
+        columns[j]->append_na();
       } else {
-        column.append_text(CHAR(ch), static_cast<std::size_t>(LENGTH(ch)));
+        columns[j]->append_text(cell.data(), cell.size());
       }
     }
-  }
+  });
+}
+
+Rcpp::IntegerVector tally(const Tally& t) {
+  return Rcpp::IntegerVector::create(static_cast<int>(t.count),
+                                     static_cast<int>(t.first_line));
+}
+
+Rcpp::List layout_list(const Layout& l) {
+  return Rcpp::List::create(
+      Rcpp::Named("bom") = l.bom, Rcpp::Named("final_newline") = l.final_newline,
+      Rcpp::Named("crlf") = tally(l.crlf), Rcpp::Named("lone_cr") = tally(l.lone_cr),
+      Rcpp::Named("blank_lines") = tally(l.blank_lines),
+      Rcpp::Named("unquoted") = tally(l.unquoted),
+      Rcpp::Named("overquoted") = tally(l.overquoted),
+      Rcpp::Named("escaping") = tally(l.escaping),
+      Rcpp::Named("after_quote") = tally(l.after_quote));
 }
 
 }  // namespace
 }  // namespace csv
 }  // namespace ec5
 
-// Infers the type of each of the named character columns: "integer",
+// Opens a CSV file (`input`: a path, or the bytes as a raw vector) and
+// reads its header. Returns list(handle, header) for the calls below, each of
+// which reads the file again, `block` bytes at a time.
+// [[Rcpp::export(rng = false)]]
+SEXP csv_open_cpp(SEXP input, double block) {
+  EC5_BEGIN
+  using namespace ec5::csv;
+  auto file = std::make_unique<CsvFile>();
+  if (!(block >= 1 && block <= 1e9)) throw ec5::Error("argument", "`block` must be a number of bytes.");
+  file->block = static_cast<std::size_t>(block);
+  SEXP keep = R_NilValue;
+  if (TYPEOF(input) == RAWSXP) {
+    file->in_memory = true;
+    file->bytes = std::string_view(reinterpret_cast<const char*>(RAW(input)),
+                                   static_cast<std::size_t>(Rf_xlength(input)));
+    keep = input;
+  } else if (TYPEOF(input) == STRSXP && Rf_xlength(input) == 1 &&
+             STRING_ELT(input, 0) != NA_STRING) {
+    // The path as the OS takes it: R passes it in the native encoding.
+    file->path = CHAR(STRING_ELT(input, 0));
+  } else {
+    throw ec5::Error("argument", "The CSV input must be a path or a raw vector.");
+  }
+  std::vector<Field> fields;
+  {
+    const std::unique_ptr<Records> records = file->open();
+    if (!records->next(fields)) throw ec5::Error("parse", "The file is empty.");
+    for (const Field& f : fields) file->header.emplace_back(records->text(f));
+  }
+  Rcpp::CharacterVector header(file->header.size());
+  for (std::size_t j = 0; j < file->header.size(); ++j) {
+    header[j] = Rcpp::String(file->header[j], CE_UTF8);
+  }
+  Rcpp::XPtr<CsvFile> handle(file.release(), true, R_NilValue, keep);
+  handle.attr("class") = "ec5_csv_file";
+  return Rcpp::List::create(Rcpp::Named("handle") = handle, Rcpp::Named("header") = header);
+  EC5_END
+}
+
+// Infers the type of each of the columns `which` (1-based): "integer",
 // "decimal", "date" or "time" (with its format), or "text" (with the candidate
 // formats when the dates fit more than one), and the smallest and largest
 // value of an integer column (NA for others). Values that spoil a column of
 // dates or times are returned as problems.
 // [[Rcpp::export(rng = false)]]
-SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
+SEXP csv_infer_cpp(SEXP handle, Rcpp::IntegerVector which) {
   EC5_BEGIN
   using namespace ec5::csv;
-  const R_xlen_t n = columns.size();
+  CsvFile& file = csv_file(handle);
+  const R_xlen_t n = which.size();
+  std::vector<std::size_t> at(static_cast<std::size_t>(n));
+  for (R_xlen_t k = 0; k < n; ++k) {
+    if (which[k] == NA_INTEGER || which[k] < 1 ||
+        static_cast<std::size_t>(which[k]) > file.header.size()) {
+      throw ec5::Error("argument", "`which` must list columns of the file.");
+    }
+    at[static_cast<std::size_t>(k)] = static_cast<std::size_t>(which[k] - 1);
+  }
+  std::vector<Census> census(at.size());
+  std::size_t rows = 0;
+  each_row(file, [&](std::size_t, const std::vector<Field>& fields, std::size_t,
+                     const Records& records) {
+    ++rows;
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      const std::string_view s = records.text(fields[at[k]]);
+      if (!s.empty()) census[k].add(s);
+    }
+  });
+  file.rows = rows;
   Rcpp::CharacterVector type(n), format(n), candidates(n);
   Rcpp::NumericVector min(n), max(n);
-  ec5::Problems problems;
-  for (R_xlen_t j = 0; j < n; ++j) {
-    const Verdict v = infer(columns[j], Rcpp::as<std::string>(names[j]), problems);
-    type[j] = v.type;
-    min[j] = v.min;
-    max[j] = v.max;
-    format[j] = v.format.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.format);
-    candidates[j] = v.candidates.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.candidates);
+  std::vector<Damage> damaged;
+  for (R_xlen_t k = 0; k < n; ++k) {
+    const Verdict v = infer(census[static_cast<std::size_t>(k)], at[static_cast<std::size_t>(k)],
+                            damaged);
+    type[k] = v.type;
+    min[k] = v.min;
+    max[k] = v.max;
+    format[k] = v.format.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.format);
+    candidates[k] = v.candidates.empty() ? Rcpp::String(NA_STRING) : Rcpp::String(v.candidates);
   }
+  ec5::Problems problems;
+  report_damage(file, damaged, problems);
   return Rcpp::List::create(Rcpp::Named("type") = type, Rcpp::Named("format") = format,
                             Rcpp::Named("candidates") = candidates,
                             Rcpp::Named("min") = min, Rcpp::Named("max") = max,
@@ -257,24 +415,49 @@ SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names) {
   EC5_END
 }
 
-// Converts each character column with the column builder of its plan row
-// (`name`, `type` an input type or "datetime", `format`, `levels`): the same
-// rules as the JSON export. `problems` (row, column, expected, actual) are
-// those found before conversion (the file's layout, inference); `key` the
-// column that identifies an entry. Returns list(columns, problems (all of
-// them, rows after de-duplication), converted (the conversion problems)).
+// Converts every cell with the column builder of its plan row (`name`,
+// `type` an input type or "datetime", `format`, `levels`, `min`, `max`): the
+// same rules as the JSON export. `size` is the file's size in bytes, for the
+// builders' first allocation. The table waits in the handle for
+// csv_finish_cpp(). Returns list(layout, ragged = list(row, fields), rows).
 // [[Rcpp::export(rng = false)]]
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems) {
+SEXP csv_convert_cpp(SEXP handle, Rcpp::List plan, double size) {
   EC5_BEGIN
   using namespace ec5::csv;
-  ec5::Table table(plan_specs(plan));
-  add_problems(problems, table.problems());
-  const std::size_t before = table.problems().size();
-  convert_cells(columns, table);
+  CsvFile& file = csv_file(handle);
+  std::vector<ec5::ColumnSpec> specs = plan_specs(plan);
+  if (specs.size() != file.header.size()) {
+    throw ec5::Error("argument", "The plan must have a row per column of the file.");
+  }
+  file.table = std::make_unique<ec5::Table>(specs);
+  std::vector<int> ragged_row, ragged_fields;
+  const Layout layout = convert_rows(file, *file.table, ragged_row, ragged_fields,
+                                     std::isfinite(size) && size > 0 ? static_cast<std::size_t>(size) : 0);
+  return Rcpp::List::create(
+      Rcpp::Named("layout") = layout_list(layout),
+      Rcpp::Named("ragged") = Rcpp::List::create(Rcpp::Named("row") = Rcpp::wrap(ragged_row),
+                                                 Rcpp::Named("fields") = Rcpp::wrap(ragged_fields)),
+      Rcpp::Named("rows") = static_cast<double>(file.table->nrow()));
+  EC5_END
+}
+
+// Finishes the table of csv_convert_cpp(): `problems` (row, column, expected,
+// actual) are those found apart from conversion (the file's layout,
+// inference); `key` the column that identifies an entry. Returns
+// list(columns, problems (all of them, rows after de-duplication), converted
+// (the conversion problems, before de-duplication)).
+// [[Rcpp::export(rng = false)]]
+SEXP csv_finish_cpp(SEXP handle, std::string key, Rcpp::List problems) {
+  EC5_BEGIN
+  using namespace ec5::csv;
+  CsvFile& file = csv_file(handle);
+  if (!file.table) throw ec5::Error("argument", "The file has not been converted.");
+  const std::unique_ptr<ec5::Table> table = std::move(file.table);
   // The warning counts the values that could not be converted, before
   // duplicated entries drop any of them.
-  Rcpp::List converted = table.problems().to_data_frame(nullptr, nullptr, before);
-  Rcpp::List out = table.finish({key, true, true});
+  Rcpp::List converted = table->problems().to_data_frame(nullptr, nullptr);
+  add_problems(problems, table->problems());
+  Rcpp::List out = table->finish({key, true, true, true});
   return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
                             Rcpp::Named("problems") = out["problems"],
                             Rcpp::Named("converted") = converted);

@@ -88,7 +88,10 @@ SEXP Table::finish(const FinishOptions& options) {
   if (dedup && options.report_dropped) report_dropped(*key, keep, new_row);
   std::vector<std::string> names;
   std::vector<Rcpp::RObject> values;
-  for (const auto& column : columns_) column->finish(dedup ? &keep : nullptr, &names, &values);
+  for (auto& column : columns_) {
+    column->finish(dedup ? &keep : nullptr, &names, &values);
+    if (options.release) column.reset();
+  }
   Rcpp::List columns(values.size());
   for (size_t i = 0; i < values.size(); ++i) columns[i] = values[i];
   columns.attr("names") = r_strings(names);

@@ -27,6 +27,10 @@ struct FinishOptions {
   // Problems sorted by row, then column (the CSV path converts column by
   // column, the JSON path row by row).
   bool sort_problems = false;
+  // Frees each column's builder as soon as its R vector is made, so that a
+  // large table is not held twice; the table is spent afterwards (the CSV
+  // path finishes once).
+  bool release = false;
 };
 
 class Table {

@@ -363,7 +363,9 @@ test_that("strings declared \"bytes\" reach no C++ entry point as an R error", {
   ns <- asNamespace("epicollect5")
   withr::defer(limiter_set_clock_cpp(NA_real_))
   withr::defer(limiter_reset_cpp())
-  rcpp_typed <- c("csv_read_cpp", "csv_infer_cpp", "csv_convert_cpp", "csv_write_cpp")
+  rcpp_typed <- c(
+    "csv_open_cpp", "csv_infer_cpp", "csv_convert_cpp", "csv_finish_cpp", "csv_write_cpp"
+  )
   entry_points <- Filter(function(f) is.function(ns[[f]]), grep("_cpp$", ls(ns), value = TRUE))
   expect_gt(length(entry_points), 10)
   for (name in entry_points) {

@@ -277,6 +277,43 @@ test_that("broken files raise classed errors", {
   expect_error(ec5_read_csv(c("a", "b")), class = "ec5_error_argument")
 })
 
+test_that("a file read a few bytes at a time gives the table read whole", {
+  # The reader holds one block of the file at a time: records, quoted line
+  # breaks, CR LF pairs and UTF-8 sequences cut by a block's end must read
+  # as they do whole.
+  read_in <- function(path, block) {
+    x <- suppressWarnings(suppressMessages(csv_read(path, block = block)))
+    attr(x, "provenance") <- NULL
+    x
+  }
+  text <- export(
+    "1_note,2_date,3_n", "\"two\nlines, caf\u00e9\",12/07/2021,1", "\"say \"\"hi\"\"\",12/7/2021,2",
+    "\"back\\\\\",13/07/2021,3,extra", "\u00e9t\u00e9,,4"
+  )
+  text <- sub(uuid[[3]], uuid[[1]], text)
+  files <- c(
+    local_csv(text),
+    local_csv(gsub("\n", "\r\n", sub("\n$", "", text))),
+    csv_fixture("shrubflam_csv_form-1__branch-collection_2021-08_bom.csv"),
+    csv_fixture("nutnet-lbk_csv_biomass_2020_resaved_bom_crlf_unquoted.csv")
+  )
+  for (path in files) {
+    whole <- read_in(path, 2^20)
+    expect_gt(nrow(ec5_problems(whole)), 0L)
+    for (block in c(1, 2, 3, 7, 64)) {
+      expect_identical(read_in(path, block), whole, label = sprintf("%s in blocks of %d", basename(path), block))
+    }
+  }
+
+  bad <- local_csv("")
+  writeBin(c(charToRaw(export("1_a", "x", "y", "caf")), as.raw(0xe9), charToRaw("\n")), bad)
+  for (block in c(1, 5, 2^20)) {
+    expect_error(csv_read(bad, block = block), "line 5 holds a byte", class = "ec5_error_parse")
+  }
+  open <- local_csv(export("1_a", "x", "\"never\nclosed"))
+  expect_error(csv_read(open, block = 3), "starts on line 3 is never closed", class = "ec5_error_parse")
+})
+
 test_that("a NUL byte is a parse error, not an R error from C++", {
   # Found by the fuzzer (tools/fuzz): the byte reached Rf_mkCharLenCE.
   for (at in c("header", "cell")) {

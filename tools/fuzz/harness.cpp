@@ -5,8 +5,10 @@
 //                          column spec, the rest is a page fed twice (the
 //                          second copy exercises de-duplication); the SAX
 //                          reader must give what the DOM reader gives
-//   -DEC5_FUZZ_CSV         csv_read_cpp(), then type inference and conversion
-//                          planned as R/csv.R plans them
+//   -DEC5_FUZZ_CSV         csv_open_cpp(), then type inference and conversion
+//                          planned as R/csv.R plans them, from memory and
+//                          again from a file read in blocks of 1 to 8 bytes,
+//                          which must give the identical table or error
 //   -DEC5_FUZZ_JSON        json_parse_cpp(), auth_token_parse_cpp() and
 //                          error_body_cpp(), the readers of every other
 //                          response body
@@ -39,13 +41,16 @@
 #include <string>
 #include <unordered_map>
 
+#include <unistd.h>
+
 SEXP definition_read_cpp(SEXP json);
 SEXP entries_parser_new_cpp(SEXP spec, SEXP options);
 SEXP entries_parser_feed_cpp(SEXP parser, SEXP json);
 SEXP entries_parser_finish_cpp(SEXP parser);
-SEXP csv_read_cpp(Rcpp::RawVector bytes);
-SEXP csv_infer_cpp(Rcpp::List columns, Rcpp::CharacterVector names);
-SEXP csv_convert_cpp(Rcpp::List columns, Rcpp::List plan, std::string key, Rcpp::List problems);
+SEXP csv_open_cpp(SEXP input, double block);
+SEXP csv_infer_cpp(SEXP handle, Rcpp::IntegerVector which);
+SEXP csv_convert_cpp(SEXP handle, Rcpp::List plan, double size);
+SEXP csv_finish_cpp(SEXP handle, std::string key, Rcpp::List problems);
 SEXP csv_header_types_cpp(SEXP header);
 SEXP table_layout_cpp();
 SEXP json_parse_cpp(SEXP json);
@@ -265,28 +270,65 @@ std::string entry_key(SEXP header) {
   return key;
 }
 
-void run_one(const Input& in) {
-  SEXP bytes = PROTECT(raw_vector(in.data, in.size));
-  SEXP raw = PROTECT(csv_read_cpp(bytes));
-  if (failed(raw, "csv_read_cpp")) return UNPROTECT(2);
-  SEXP header = element(raw, "header");
-  SEXP columns = element(raw, "columns");
-  R_xlen_t n = Rf_xlength(element(raw, "lines"));
-  if (Rf_xlength(columns) != Rf_xlength(header)) finding("csv: columns and header differ");
-  check_table(columns, R_NilValue, n, "csv_read_cpp");
-  SEXP inferred = PROTECT(csv_infer_cpp(columns, header));
-  if (failed(inferred, "csv_infer_cpp")) finding("inference failed");
-  check_table(R_NilValue, element(inferred, "problems"), n, "csv_infer_cpp");
+// Reads `input` (bytes or a path) as R/csv.R does, every column inferred
+// unless the plan types it; checks the table's invariants and returns
+// list(message) when the input is refused, else list(table, problems,
+// converted, layout, ragged).
+SEXP read_csv(SEXP input, double block, R_xlen_t size) {
+  SEXP opened = PROTECT(csv_open_cpp(input, block));
+  if (failed(opened, "csv_open_cpp")) return UNPROTECT(1), opened;
+  SEXP handle = element(opened, "handle");
+  SEXP header = element(opened, "header");
+  SEXP which = PROTECT(Rf_allocVector(INTSXP, Rf_xlength(header)));
+  for (R_xlen_t j = 0; j < Rf_xlength(header); ++j) INTEGER(which)[j] = static_cast<int>(j + 1);
+  SEXP inferred = PROTECT(csv_infer_cpp(handle, which));
+  if (failed(inferred, "csv_infer_cpp")) return UNPROTECT(3), inferred;
   SEXP plan = PROTECT(make_plan(header, inferred));
-  SEXP converted = PROTECT(csv_convert_cpp(columns, plan, entry_key(header), element(inferred, "problems")));
-  if (failed(converted, "csv_convert_cpp")) finding("conversion failed");
+  SEXP read = PROTECT(csv_convert_cpp(handle, plan, static_cast<double>(size)));
+  // The inference pass read the same bytes: conversion cannot refuse them.
+  if (failed(read, "csv_convert_cpp")) finding("conversion failed");
+  R_xlen_t n = static_cast<R_xlen_t>(REAL(element(read, "rows"))[0]);
+  check_table(R_NilValue, element(inferred, "problems"), n, "csv_infer_cpp");
+  SEXP finished = PROTECT(csv_finish_cpp(handle, entry_key(header), element(inferred, "problems")));
+  if (failed(finished, "csv_finish_cpp")) finding("finishing failed");
   // Duplicated entries keep their last copy: no more rows than records.
-  SEXP kept = element(converted, "columns");
+  SEXP kept = element(finished, "columns");
+  if (Rf_xlength(kept) != Rf_xlength(header)) finding("csv: columns and header differ");
   R_xlen_t rows = Rf_xlength(kept) ? Rf_xlength(VECTOR_ELT(kept, 0)) : 0;
   if (rows > n) finding("csv: more rows than records");
-  check_table(kept, element(converted, "problems"), rows, "csv_convert_cpp");
-  check_table(R_NilValue, element(converted, "converted"), n, "csv_convert_cpp");
-  UNPROTECT(5);
+  check_table(kept, element(finished, "problems"), rows, "csv_finish_cpp");
+  check_table(R_NilValue, element(finished, "converted"), n, "csv_finish_cpp");
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 5));
+  SET_VECTOR_ELT(out, 0, kept);
+  SET_VECTOR_ELT(out, 1, element(finished, "problems"));
+  SET_VECTOR_ELT(out, 2, element(finished, "converted"));
+  SET_VECTOR_ELT(out, 3, element(read, "layout"));
+  SET_VECTOR_ELT(out, 4, element(read, "ragged"));
+  UNPROTECT(7);
+  return out;
+}
+
+// The input read from memory, then from a file in small blocks: records
+// cut anywhere by a block's end must read as they do whole.
+void run_one(const Input& in) {
+  static const std::string path = [] {
+    const char* dir = std::getenv("TMPDIR");
+    return std::string(dir && *dir ? dir : "/tmp") + "/ec5-fuzz-csv-" + std::to_string(getpid()) + ".csv";
+  }();
+  SEXP bytes = PROTECT(raw_vector(in.data, in.size));
+  SEXP whole = PROTECT(read_csv(bytes, 1, static_cast<R_xlen_t>(in.size)));
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || (in.size && std::fwrite(in.data, 1, in.size, f) != in.size) || std::fclose(f) != 0) {
+    finding("cannot write " + path);
+  }
+  const double block = 1 + (in.size ? in.data[in.size - 1] % 8 : 0);
+  SEXP file = PROTECT(Rf_mkString(path.c_str()));
+  SEXP blocks = PROTECT(read_csv(file, block, static_cast<R_xlen_t>(in.size)));
+  if (!R_compute_identical(whole, blocks, 16)) {
+    finding("csv: the file read in blocks of " + std::to_string(static_cast<int>(block)) +
+            " bytes differs from the same bytes read whole");
+  }
+  UNPROTECT(4);
 }
 
 #elif defined(EC5_FUZZ_JSON)

@@ -57,7 +57,7 @@ fi
 # The parser sources: no libcurl, no HTTP.
 sources=(definition values problems column column_text column_number column_choice
   column_location table table_layout entries entries_reader csv csv_columns json_value auth
-  error_body)
+  error_body interrupt)
 rcpp_inc=$(Rscript -e 'cat(system.file("include", package = "Rcpp"))')
 rapidjson_inc=$(Rscript -e 'cat(system.file("include", package = "rapidjsonr"))')
 flags=(-std=c++17 -g -O1 -fno-omit-frame-pointer
