@@ -40,8 +40,10 @@ test_that("runtime edits: add, edit and delete as an incremental sync sees them"
   edited <- srv$entries("ec5-demo", action = "edit", uuid = edited_uuid, answers = list(
     "ec5de3000b3c4c34a00243e3b5b68a3b_56e6e4c64176f_574ee25d194c4" = "321"
   ))
-  expect_true(edited$uploaded_at > mark)
-  changed <- all(filter_by = "uploaded_at", filter_from = edited$uploaded_at)
+  expect_true(added$uploaded_at > mark)
+  expect_true(edited$uploaded_at >= added$uploaded_at)
+  # From the add's second: the edit can fall in the next second.
+  changed <- all(filter_by = "uploaded_at", filter_from = added$uploaded_at)
   expect_setequal(uuids(changed), c(added$uuid, edited_uuid))
   row <- changed[[match(edited_uuid, uuids(changed))]]
   expect_equal(row$`2_Age`, 321L)
