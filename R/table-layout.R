@@ -14,9 +14,15 @@
 #'   hold answer labels), `integer_types` (input types read as whole
 #'   numbers) and `no_column_types` (inputs that make no column).
 #' @noRd
-table_layout <- function() {
-  cpp_check(table_layout_cpp())
-}
+# It never changes, and it is asked for every column of every table: made
+# once.
+table_layout <- local({
+  layout <- NULL
+  function() {
+    if (is.null(layout)) layout <<- cpp_check(table_layout_cpp())
+    layout
+  }
+})
 
 #' The columns of the table a column spec makes
 #'

@@ -71,6 +71,9 @@ inline void parse_json(rapidjson::Document& doc, const char* data, size_t len,
 // past the terminating NUL: those bytes must be ours.
 inline char* insitu_buffer(std::vector<char>* buffer, const char* data, size_t len) {
   const size_t padding = 16;
+  // Reserved first: assign() allocates exactly `len`, and the padding would
+  // then move the whole page a second time.
+  buffer->reserve(len + padding);
   buffer->assign(data, data + len);
   buffer->resize(len + padding, '\0');
   return buffer->data();
