@@ -457,7 +457,7 @@ SEXP csv_finish_cpp(SEXP handle, std::string key, Rcpp::List problems) {
   // duplicated entries drop any of them.
   Rcpp::List converted = table->problems().to_data_frame(nullptr, nullptr);
   add_problems(problems, table->problems());
-  Rcpp::List out = table->finish({key, true, true, true});
+  Rcpp::List out = table->finish({key, true, true});
   return Rcpp::List::create(Rcpp::Named("columns") = out["columns"],
                             Rcpp::Named("problems") = out["problems"],
                             Rcpp::Named("converted") = converted);

@@ -90,8 +90,9 @@ SEXP Table::finish(const FinishOptions& options) {
   std::vector<Rcpp::RObject> values;
   for (auto& column : columns_) {
     column->finish(dedup ? &keep : nullptr, &names, &values);
-    if (options.release) column.reset();
+    column.reset();
   }
+  columns_.clear();
   Rcpp::List columns(values.size());
   for (size_t i = 0; i < values.size(); ++i) columns[i] = values[i];
   columns.attr("names") = r_strings(names);

@@ -24,13 +24,9 @@ struct FinishOptions {
   // A problem on the kept row for each dropped copy (a CSV file should not
   // hold two copies; pages fetched while entries change may).
   bool report_dropped = false;
-  // Problems sorted by row, then column (the CSV path converts column by
-  // column, the JSON path row by row).
+  // Problems sorted by row, then column (the CSV path adds the problems of
+  // the file's layout and of inference after those of conversion).
   bool sort_problems = false;
-  // Frees each column's builder as soon as its R vector is made, so that a
-  // large table is not held twice; the table is spent afterwards (the CSV
-  // path finishes once).
-  bool release = false;
 };
 
 class Table {
@@ -41,6 +37,8 @@ class Table {
   size_t nrow() const { return columns_.empty() ? 0 : columns_[0]->size(); }
   void reserve(size_t n);
   // list(columns = named list, problems = data.frame).
+  // Frees each column's builder as soon as its R vector is made, so that a
+  // large table is not held twice: the table is empty afterwards.
   SEXP finish(const FinishOptions& options);
 
  private:
