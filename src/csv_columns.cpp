@@ -68,8 +68,6 @@ Layout each_row(const CsvFile& file, F&& f) {
 const std::array<const char*, 3> kDateFormats = {"dd/MM/YYYY", "MM/dd/YYYY", "YYYY/MM/dd"};
 const std::array<const char*, 3> kTimeFormats = {"HH:mm:ss", "HH:mm", "mm:ss"};
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 // Digits, a separator, digits...: the shape a date or time keeps when an
 // editor rewrites it (`11/9/21`, `2021-09-11`, `9:05 AM`).
 bool has_shape(std::string_view s, const char* separators, std::size_t parts_min,

@@ -26,6 +26,7 @@
 #endif
 
 #include "json.h"
+#include "values.h"
 
 namespace ec5 {
 
@@ -50,33 +51,37 @@ inline constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  
                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 // What may follow a value.
-inline bool ends_value(char c) { return is_space(c) || c == ',' || c == '}' || c == ']' || c == '\0'; }
+inline bool ends_value(char c) { return is_blank(c) || c == ',' || c == '}' || c == ']' || c == '\0'; }
 
-// The bytes of a string up to its closing quote, a backslash or a control
-// character (NUL among them): the first one of those. The buffer ends with
-// a NUL and 16 bytes of padding (insitu_buffer()), so a 16-byte load that
+// Whether a byte ends a run of plain string bytes: the closing quote, a
+// backslash or a control character (NUL among them).
+inline bool ends_plain(char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; }
+
+#if defined(__SSE2__)
+// A bit per byte of the 16 at `p` that ends_plain().
+inline int plain_ends16(const char* p) {
+  const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i control = _mm_set1_epi8(0x1F);
+  const __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(s, _mm_set1_epi8('"')), _mm_cmpeq_epi8(s, _mm_set1_epi8('\\'))),
+      _mm_cmpeq_epi8(_mm_max_epu8(s, control), control));
+  return _mm_movemask_epi8(hit);
+}
+#endif
+
+// The first byte at or after `p` that ends_plain(). The buffer ends with a
+// NUL and 16 bytes of padding (insitu_buffer()), so a 16-byte load that
 // starts before the NUL stays inside it.
 inline char* scan_plain(char* p) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i control = _mm_set1_epi8(0x1F);
   for (;; p += 16) {
-    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hit =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(s, quote), _mm_cmpeq_epi8(s, backslash)),
-                     _mm_cmpeq_epi8(_mm_max_epu8(s, control), control));
-    const int mask = _mm_movemask_epi8(hit);
+    const int mask = plain_ends16(p);
     if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
   }
 #else
-  for (;; ++p) {
-    const unsigned char c = static_cast<unsigned char>(*p);
-    if (c == '"' || c == '\\' || c < 0x20) return p;
-  }
+  while (!ends_plain(*p)) ++p;
+  return p;
 #endif
 }
 
@@ -85,32 +90,20 @@ inline char* scan_plain(char* p) {
 inline char* scan_copy(char* p, char** dst) {
   char* q = *dst;
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i control = _mm_set1_epi8(0x1F);
   for (;; p += 16, q += 16) {
-    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hit =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(s, quote), _mm_cmpeq_epi8(s, backslash)),
-                     _mm_cmpeq_epi8(_mm_max_epu8(s, control), control));
-    const int mask = _mm_movemask_epi8(hit);
+    const int mask = plain_ends16(p);
     if (mask != 0) {
       const int n = __builtin_ctz(static_cast<unsigned>(mask));
       std::memmove(q, p, static_cast<size_t>(n));
       *dst = q + n;
       return p + n;
     }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), s);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
 #else
-  for (;; ++p, ++q) {
-    const unsigned char c = static_cast<unsigned char>(*p);
-    if (c == '"' || c == '\\' || c < 0x20) {
-      *dst = q;
-      return p;
-    }
-    *q = *p;
-  }
+  for (; !ends_plain(*p); ++p, ++q) *q = *p;
+  *dst = q;
+  return p;
 #endif
 }
 
@@ -123,25 +116,6 @@ inline int hex4(const char* p) {
   return (a << 12) | (b << 8) | (c << 4) | d;
 }
 
-// `cp` as UTF-8 at `q`; returns the end.
-inline char* put_utf8(char* q, unsigned cp) {
-  if (cp < 0x80) {
-    *q++ = static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *q++ = static_cast<char>(0xC0 | (cp >> 6));
-    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *q++ = static_cast<char>(0xE0 | (cp >> 12));
-    *q++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *q++ = static_cast<char>(0xF0 | (cp >> 18));
-    *q++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *q++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return q;
-}
 
 // One escape at `p` (after its backslash) decoded to `*dst`; the position
 // after it, or nullptr where RapidJSON reports an error.
@@ -347,7 +321,7 @@ class Reader {
   };
 
   static char* skip(char* p) {
-    while (is_space(*p)) ++p;
+    while (is_blank(*p)) ++p;
     return p;
   }
 

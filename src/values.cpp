@@ -9,10 +9,6 @@ namespace ec5 {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 // A loop, not compare(): the tokens are a few bytes, and a call to memcmp()
 // per token of a format cost 5 % of reading a page of dates and times.
 bool starts_with(std::string_view text, std::size_t pos, std::string_view token) {
@@ -206,21 +202,8 @@ namespace {
 // surrogates, beyond U+10FFFF).
 bool append_code_point(unsigned long c, std::string& out) {
   if (c == 0 || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) return false;
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
+  char bytes[4];
+  out.append(bytes, static_cast<std::size_t>(put_utf8(bytes, c) - bytes));
   return true;
 }
 

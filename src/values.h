@@ -20,6 +20,12 @@
 
 namespace ec5 {
 
+// --- characters -----------------------------------------------------------------
+
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Space, tab, CR or LF: JSON's whitespace.
+inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 // --- text (UTF-8) ---------------------------------------------------------------
 
 // The byte offset of the first byte that is not part of valid UTF-8 (no
@@ -29,6 +35,28 @@ std::size_t invalid_utf8_offset(std::string_view text);
 
 // True if `p` holds valid UTF-8 without NUL bytes (R strings cannot hold NUL).
 bool valid_text(const char* p, std::size_t n);
+
+// Writes code point `cp` (at most U+10FFFF) as UTF-8 at `q`, which has room
+// for 4 bytes; returns the end. Inline: the JSON reader (json_sax.h) calls it
+// for every `\u` escape.
+inline char* put_utf8(char* q, unsigned long cp) {
+  if (cp < 0x80) {
+    *q++ = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *q++ = static_cast<char>(0xC0 | (cp >> 6));
+    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    *q++ = static_cast<char>(0xE0 | (cp >> 12));
+    *q++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *q++ = static_cast<char>(0xF0 | (cp >> 18));
+    *q++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    *q++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *q++ = static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return q;
+}
 
 // Short printable rendering of a value for the `actual` field of a problem:
 // invalid bytes and NUL as `\xNN`, cut after 80 bytes.
