@@ -240,11 +240,13 @@ ec5_join <- function(x, child, parent = NULL, suffix = "_parent") {
     )
   }
   kid <- x[[child]]
-  links <- table_layout()$links
-  key <- if (links[["branch"]] %in% names(kid)) links[["branch"]] else links[["form"]]
+  layout <- table_layout()
+  link <- if (layout$links[["branch"]] %in% names(kid)) layout$links[["branch"]] else layout$links[["form"]]
+  # A parent (of a child form or of a branch) is always a form's entry.
   up <- x[[parent]]
-  rows <- match(kid[[key]], up$ec5_uuid)
-  extra <- up[rows, setdiff(names(up), "ec5_uuid"), drop = FALSE]
+  up_key <- layout$keys[["form"]]
+  rows <- match(kid[[link]], up[[up_key]])
+  extra <- up[rows, setdiff(names(up), up_key), drop = FALSE]
   clash <- names(extra) %in% names(kid)
   names(extra)[clash] <- paste0(names(extra)[clash], suffix)
   out <- tibble::as_tibble(c(kid, extra))
