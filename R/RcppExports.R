@@ -77,6 +77,10 @@ json_parse_cpp <- function(json) {
     .Call(`_epicollect5_json_parse_cpp`, json)
 }
 
+lazy_text_state_cpp <- function(x) {
+    .Call(`_epicollect5_lazy_text_state_cpp`, x)
+}
+
 limiter_reset_cpp <- function() {
     .Call(`_epicollect5_limiter_reset_cpp`)
 }

@@ -221,6 +221,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// lazy_text_state_cpp
+SEXP lazy_text_state_cpp(SEXP x);
+RcppExport SEXP _epicollect5_lazy_text_state_cpp(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(lazy_text_state_cpp(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // limiter_reset_cpp
 SEXP limiter_reset_cpp();
 RcppExport SEXP _epicollect5_limiter_reset_cpp() {
@@ -353,6 +363,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_epicollect5_http_backoff_cpp", (DL_FUNC) &_epicollect5_http_backoff_cpp, 2},
     {"_epicollect5_http_wait_cpp", (DL_FUNC) &_epicollect5_http_wait_cpp, 3},
     {"_epicollect5_json_parse_cpp", (DL_FUNC) &_epicollect5_json_parse_cpp, 1},
+    {"_epicollect5_lazy_text_state_cpp", (DL_FUNC) &_epicollect5_lazy_text_state_cpp, 1},
     {"_epicollect5_limiter_reset_cpp", (DL_FUNC) &_epicollect5_limiter_reset_cpp, 0},
     {"_epicollect5_limiter_set_clock_cpp", (DL_FUNC) &_epicollect5_limiter_set_clock_cpp, 1},
     {"_epicollect5_limiter_delay_cpp", (DL_FUNC) &_epicollect5_limiter_delay_cpp, 1},
@@ -367,7 +378,9 @@ static const R_CallMethodDef CallEntries[] = {
     {NULL, NULL, 0}
 };
 
+void lazy_text_init(DllInfo* dll);
 RcppExport void R_init_epicollect5(DllInfo *dll) {
     R_registerRoutines(dll, NULL, CallEntries, NULL, NULL);
     R_useDynamicSymbols(dll, FALSE);
+    lazy_text_init(dll);
 }

@@ -17,6 +17,7 @@
 
 #include <Rcpp.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -113,7 +114,9 @@ std::unique_ptr<Column> location_column(const std::string& name, Problems* probl
 // every string of the session. Answers repeat (a zone, a phone number, a
 // text answer chosen from a few). A column of distinct values (keys, titles)
 // stops consulting the cache after a trial. The cache does not protect what
-// it hands out: each CHARSXP must go into a protected vector at once.
+// it hands out: each CHARSXP must go into a protected vector at once. It
+// owns no heap memory, so an R error (out of memory) may jump over it
+// (lazy_text.cpp makes strings inside R's ALTREP methods).
 class CharsxpCache {
  public:
   SEXP get(const char* p, size_t n) {
@@ -134,7 +137,7 @@ class CharsxpCache {
     size_t n = 0;
   };
   static constexpr size_t kBits = 10;
-  std::vector<Slot> slots_ = std::vector<Slot>(size_t{1} << kBits);
+  std::array<Slot, size_t{1} << kBits> slots_{};
 };
 
 // Strings of one column in one buffer: no allocation per value.
@@ -158,6 +161,19 @@ class StringStore {
     if (n < start_.size()) bytes_.resize(start_[n]);
     start_.resize(n);
     length_.resize(n);
+  }
+  // The rows `rows` (0-based) in a store of their own.
+  StringStore select(const std::vector<size_t>& rows) const {
+    StringStore out;
+    out.reserve(rows.size());
+    for (size_t i : rows) {
+      if (is_na(i)) {
+        out.push_na();
+      } else {
+        out.push(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));
+      }
+    }
+    return out;
   }
   bool is_na(size_t i) const { return length_[i] < 0; }
   std::string_view at(size_t i) const {

@@ -1,8 +1,10 @@
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "column.h"
+#include "lazy_text.h"
 #include "values.h"
 
 namespace ec5 {
@@ -34,28 +36,26 @@ class TextColumn final : public Column {
       problem_text(expected(), p, n);
       append_na();
     } else {
-      values_.push(p, n);
+      own().push(p, n);
     }
   }
-  void append_na() override { values_.push_na(); }
-  void reserve(size_t n) override { values_.reserve(n); }
-  size_t size() const override { return values_.size(); }
-  void truncate(size_t n) override { values_.truncate(n); }
+  void append_na() override { own().push_na(); }
+  void reserve(size_t n) override { own().reserve(n); }
+  size_t size() const override { return values_->size(); }
+  void truncate(size_t n) override { own().truncate(n); }
   bool text_at(size_t i, std::string_view* out) const override {
-    if (values_.is_na(i)) return false;
-    *out = values_.at(i);
+    if (values_->is_na(i)) return false;
+    *out = values_->at(i);
     return true;
   }
+  // A lazy vector (lazy_text.h): all rows share this column's values,
+  // which Table::finish() drops right after; the rows of `keep` are copied.
   void finish(const std::vector<size_t>* keep, std::vector<std::string>* names,
               std::vector<Rcpp::RObject>* out) const override {
-    size_t n = out_length(keep, size());
-    Rcpp::CharacterVector x(n);
-    CharsxpCache cache;
-    for (size_t i = 0; i < n; ++i) {
-      SET_STRING_ELT(x, i, values_.charsxp(source_row(keep, i), &cache));
-    }
+    std::shared_ptr<const StringStore> values =
+        keep ? std::make_shared<const StringStore>(values_->select(*keep)) : values_;
+    out->push_back(Rcpp::RObject(lazy_text(std::move(values))));
     names->push_back(name());
-    out->push_back(x);
   }
 
  private:
@@ -63,9 +63,15 @@ class TextColumn final : public Column {
     return format_.empty() ? "text" : "format " + format_;
   }
 
+  // The values, copied first if a finished vector shares them.
+  StringStore& own() {
+    if (values_.use_count() > 1) values_ = std::make_shared<StringStore>(*values_);
+    return *values_;
+  }
+
   std::string format_;
   std::string placeholder_;
-  StringStore values_;
+  std::shared_ptr<StringStore> values_ = std::make_shared<StringStore>();
 };
 
 }  // namespace

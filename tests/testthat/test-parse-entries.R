@@ -689,3 +689,69 @@ test_that("choice answers are decoded to the definition's labels; free text is k
   expect_identical(as.vector(x$`4_Notes`), c("R&amp;D & more", NA))
   expect_identical(nrow(ec5_problems(x)), 0L)
 })
+
+test_that("text columns make their strings on first use and behave as plain vectors", {
+  state <- function(x) epicollect5:::lazy_text_state_cpp(x)
+  p <- make_project(list(F = list(q("text", "name"))))
+  more <- vapply(5:8, function(i) entry_json(uuid(i), `1_name` = '"more"'), "")
+  x <- parse_quietly(page_json(c(
+    entry_json(uuid(1), `1_name` = '"Zoë"'), entry_json(uuid(2), `1_name` = '""'),
+    entry_json(uuid(3), `1_name` = '"b"'), entry_json(uuid(4), `1_name` = '"a\\u00e9"'), more
+  )), p)
+  all <- c("Zoë", NA, "b", "a\u00e9", rep("more", 4))
+  name <- x$`1_name`
+  expect_identical(state(name), "lazy")
+  expect_identical(state(x$ec5_uuid), "lazy")
+  expect_identical(state(as.character(1:2)), "plain")
+  expect_identical(attr(name, "label"), "name")
+
+  # A few elements, as printing reads them: nothing else is made.
+  expect_identical(name[[1]], "Zoë")
+  expect_identical(Encoding(name[c(1, 3)]), c("UTF-8", "unknown"))
+  expect_identical(name[c(4, NA, 2)], c("a\u00e9", NA, NA))
+  expect_identical(state(name), "lazy")
+
+  # A copy shares the values; changing it changes neither the original
+  # nor the table.
+  copy <- name
+  copy[2] <- "new"
+  expect_identical(as.vector(copy), replace(all, 2, "new"))
+  expect_identical(state(copy), "materialised")
+  expect_identical(state(name), "lazy")
+  expect_identical(as.vector(name), all)
+  expect_identical(x$`1_name`[[2]], NA_character_)
+
+  # Read whole (vctrs, sorting) or element by element past its length, a
+  # vector makes all its strings once.
+  again <- x$ec5_uuid
+  expect_identical(again == uuid(3), seq_len(8) == 3)
+  expect_identical(state(again), "lazy")
+  expect_identical(again == uuid(3), seq_len(8) == 3)
+  expect_identical(state(again), "materialised")
+  title <- x$title
+  expect_identical(vctrs::vec_slice(title, 3:2), title[3:2])
+  expect_identical(as.vector(vctrs::vec_c(title)), uuid(1:8))
+  expect_identical(state(title), "materialised")
+  expect_identical(sort(name), sort(all))
+
+  # saveRDS() writes plain strings; the package is not needed to read them.
+  path <- withr::local_tempfile(fileext = ".rds")
+  saveRDS(x, path)
+  back <- readRDS(path)
+  expect_identical(back, x)
+  expect_identical(state(back$`1_name`), "plain")
+})
+
+test_that("text columns of de-duplicated rows and of empty tables are lazy too", {
+  state <- function(x) epicollect5:::lazy_text_state_cpp(x)
+  p <- make_project(list(F = list(q("text", "name"))))
+  x <- parse_quietly(page_json(c(
+    entry_json(uuid(1), `1_name` = '"first"'), entry_json(uuid(2), `1_name` = '"two"'),
+    entry_json(uuid(1), `1_name` = '"last"')
+  )), p)
+  expect_identical(state(x$`1_name`), "lazy")
+  expect_identical(as.vector(x$`1_name`), c("two", "last"))
+  empty <- ec5_parse_entries(character(0), p)
+  expect_identical(state(empty$`1_name`), "lazy")
+  expect_identical(as.vector(empty$`1_name`), character(0))
+})
