@@ -8,7 +8,9 @@
 # demo form and of the 121-column survey, cached in EC5_BENCH_CSV_CACHE
 # (default /tmp/ec5-bench-csv-distinct; the files of earlier runs, in
 # /tmp/ec5-bench-csv, repeated 2,000 entries per copy). Compares on the same file:
-#   ec5       ec5_read_csv(file, project): typed from the definition
+#   ec5       ec5_read_csv(file, project): typed from the definition, text
+#             columns made on first use (src/lazy_text.h)
+#   ec5_strings  the same, then every string of the text columns read once
 #   readr     readr::read_csv(file, num_threads = 1): types guessed
 #   vroom     vroom::vroom(file, col_types = all text, num_threads = 1,
 #             altrep = FALSE): tokenizing only
@@ -53,6 +55,7 @@ csv_file <- function(slug, rows) {
 
 methods <- list(
   ec5 = function(path, project) ec5_read_csv(path, project),
+  ec5_strings = function(path, project) read_every_string(ec5_read_csv(path, project)),
   readr = function(path, project) {
     readr::read_csv(path, num_threads = 1, show_col_types = FALSE, progress = FALSE,
                     lazy = FALSE)

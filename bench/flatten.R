@@ -194,15 +194,7 @@ via_simdjson <- function(pages, cs) {
 }
 
 via_ec5 <- function(pages, project) ec5_parse_entries(pages, project)
-
-# Text columns are made lazily (src/lazy_text.h): their R strings are made
-# when they are first read. This is the table with every string read once
-# (is.na() reads each element), what a user who looks at all of them pays.
-via_ec5_strings <- function(pages, project) {
-  table <- ec5_parse_entries(pages, project)
-  for (column in table) if (is.character(column)) is.na(column)
-  table
-}
+via_ec5_strings <- function(pages, project) read_every_string(ec5_parse_entries(pages, project))
 
 # --- checks: every path gives the same table --------------------------------------
 
