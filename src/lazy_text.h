@@ -15,6 +15,7 @@
 #pragma once
 
 #include <Rcpp.h>
+#include <R_ext/Rdynload.h>
 
 #include <memory>
 
@@ -26,3 +27,7 @@ namespace ec5 {
 SEXP lazy_text(std::shared_ptr<const StringStore> values);
 
 }  // namespace ec5
+
+// Registers the class: R_init_epicollect5() calls it (RcppExports.cpp), and
+// so does the fuzz harness, which embeds R (tools/fuzz/harness.cpp).
+void lazy_text_init(DllInfo* dll);

@@ -32,6 +32,7 @@
 #include <R_ext/Parse.h>
 
 #include "entries.h"
+#include "lazy_text.h"
 #include "table_layout.h"
 
 #include <cstdint>
@@ -371,6 +372,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char* argv[] = {arg0, arg1, arg2, arg3};
   Rf_initEmbeddedR(4, argv);
   R_CStackLimit = static_cast<uintptr_t>(-1);
+  // Text columns are ALTREP vectors of the package's class.
+  lazy_text_init(R_getEmbeddingDllInfo());
   // Rcpp's header-only parts call into Rcpp.so through R_GetCCallable.
   eval_text("loadNamespace('Rcpp')");
   std::string load = std::string("readRDS('") + specs + "')";

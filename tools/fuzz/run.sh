@@ -55,7 +55,7 @@ fi
 # --- build ------------------------------------------------------------------------
 
 # The parser sources: no libcurl, no HTTP.
-sources=(definition values problems column column_text column_number column_choice
+sources=(definition values problems column column_text lazy_text column_number column_choice
   column_location table table_layout entries entries_reader csv csv_columns json_value auth
   error_body interrupt)
 rcpp_inc=$(Rscript -e 'cat(system.file("include", package = "Rcpp"))')
