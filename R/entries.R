@@ -59,6 +59,12 @@
 #' * a branch question is the number of its branch entries (integer);
 #' * every other question is character.
 #'
+#' Character columns make their strings when they are first used, as
+#' `vroom` does (ALTREP): printing makes only the rows it shows, and the
+#' first whole read of a column (`x == "a"`, dplyr, a database write) makes
+#' all of it once. They are plain character vectors in every other way, and
+#' `saveRDS()` writes them as such.
+#'
 #' Each question column carries its question text as its `label` attribute
 #' (see [ec5_labels()]). The server keeps HTML entities in question texts and
 #' possible answers (`R&amp;D`); labels, levels and choice answers are
