@@ -52,7 +52,7 @@ SEXP CharsxpCache::lookup(const char* p, size_t n) {
     ++hits_;
     return slot.charsxp;
   }
-  slot.charsxp = Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
+  slot.charsxp = r_string({p, n});
   slot.p = CHAR(slot.charsxp);
   slot.n = n;
   return slot.charsxp;

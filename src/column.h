@@ -28,6 +28,7 @@
 
 #include "json.h"
 #include "problems.h"
+#include "r_vectors.h"
 
 namespace ec5 {
 
@@ -120,7 +121,7 @@ std::unique_ptr<Column> location_column(const std::string& name, Problems* probl
 class CharsxpCache {
  public:
   SEXP get(const char* p, size_t n) {
-    if (off_) return Rf_mkCharLenCE(p, static_cast<int>(n), CE_UTF8);
+    if (off_) return r_string({p, n});
     return lookup(p, n);
   }
 
@@ -179,9 +180,12 @@ class StringStore {
   std::string_view at(size_t i) const {
     return std::string_view(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));
   }
+  // The R string of row `i`: NA, a recent equal one from `cache`, or (no
+  // cache) a new one.
   SEXP charsxp(size_t i, CharsxpCache* cache) const {
     if (is_na(i)) return NA_STRING;
-    return cache->get(bytes_.data() + start_[i], static_cast<size_t>(length_[i]));
+    return cache ? cache->get(bytes_.data() + start_[i], static_cast<size_t>(length_[i]))
+                 : r_string(at(i));
   }
 
  private:

@@ -14,6 +14,7 @@
 #include "glue.h"
 #include "json.h"
 #include "r_list.h"
+#include "r_vectors.h"
 
 namespace ec5 {
 
@@ -30,7 +31,7 @@ SEXP string_to_r(const Value& v) {
   const rapidjson::SizeType n = v.GetStringLength();
   // R strings cannot hold NUL; Rf_mkCharLenCE would raise an R error here.
   if (std::memchr(s, '\0', n)) throw Error("parse", "A JSON string contains a NUL character.");
-  return Rf_mkCharLenCE(s, static_cast<int>(n), CE_UTF8);
+  return ec5::r_string({s, n});
 }
 
 bool fits_int(const Value& v) { return v.IsInt() && v.GetInt() != INT_MIN; }

@@ -76,9 +76,7 @@ SEXP text_elt(SEXP x, R_xlen_t i) {
   if (++l.reads > std::min(Lazy::kSingles, static_cast<R_xlen_t>(values.size()))) {
     return STRING_ELT(make_all(x), i);
   }
-  if (values.is_na(i)) return NA_STRING;
-  const std::string_view s = values.at(i);
-  return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
+  return values.charsxp(static_cast<size_t>(i), nullptr);
 }
 
 void text_set_elt(SEXP x, R_xlen_t i, SEXP v) { SET_STRING_ELT(make_all(x), i, v); }

@@ -16,7 +16,9 @@ namespace ec5 {
 
 using OptString = std::optional<std::string>;
 
-inline SEXP r_string(const std::string& s) {
+// The one maker of a UTF-8 R string. `s` must hold no NUL (R would raise an
+// error); the column builders and the JSON reader refuse NUL before.
+inline SEXP r_string(std::string_view s) {
   return Rf_mkCharLenCE(s.data(), static_cast<int>(s.size()), CE_UTF8);
 }
 
