@@ -3,29 +3,20 @@
 #include <Rcpp.h>
 
 #include "glue.h"
+#include "r_vectors.h"
+#include "values.h"
 
 namespace ec5 {
 
 namespace {
 
-struct NullSink {
-  void Put(char) {}
-};
-
-bool valid_utf8(const char* p, size_t n) {
-  rapidjson::MemoryStream in(p, n);
-  NullSink out;
-  while (in.Tell() < n) {
-    if (!rapidjson::UTF8<>::Validate(in, out)) return false;
-  }
-  return true;
-}
-
+// A field that is not text an R string can hold (invalid UTF-8, or a NUL
+// from a `\u0000` escape) is read as absent: the body only explains an error.
 std::string text(const rapidjson::Value& object, const char* name) {
   const auto it = object.FindMember(name);
   if (it == object.MemberEnd() || !it->value.IsString()) return "";
   const rapidjson::Value& v = it->value;
-  if (!valid_utf8(v.GetString(), v.GetStringLength())) return "";
+  if (!valid_text(v.GetString(), v.GetStringLength())) return "";
   return std::string(v.GetString(), v.GetStringLength());
 }
 
@@ -70,13 +61,14 @@ SEXP error_body_cpp(SEXP body) {
   if (doc.HasParseError()) return R_NilValue;
   const std::vector<ec5::ErrorItem> items = ec5::read_error_body(doc);
   if (items.empty()) return R_NilValue;
-  Rcpp::CharacterVector code(items.size()), title(items.size()), source(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    code[i] = Rcpp::String(items[i].code, CE_UTF8);
-    title[i] = Rcpp::String(items[i].title, CE_UTF8);
-    source[i] = Rcpp::String(items[i].source, CE_UTF8);
+  std::vector<std::string> code, title, source;
+  for (const ec5::ErrorItem& item : items) {
+    code.push_back(item.code);
+    title.push_back(item.title);
+    source.push_back(item.source);
   }
-  return Rcpp::List::create(Rcpp::Named("code") = code, Rcpp::Named("title") = title,
-                            Rcpp::Named("source") = source);
+  return Rcpp::List::create(Rcpp::Named("code") = ec5::r_strings(code),
+                            Rcpp::Named("title") = ec5::r_strings(title),
+                            Rcpp::Named("source") = ec5::r_strings(source));
   EC5_END
 }

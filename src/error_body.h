@@ -19,7 +19,7 @@ struct ErrorItem {
 
 // The items of `doc` when it is an error body (an object whose `errors` is a
 // non-empty array of objects), else none. A member that is not a string of
-// valid UTF-8 reads as "".
+// valid UTF-8 without NUL reads as "".
 std::vector<ErrorItem> read_error_body(const rapidjson::Value& doc);
 
 // Throws the parse error for an error body met where `what` ("entries", "a

@@ -15,6 +15,7 @@
 #include "http_redact.h"
 #include "http_wait.h"
 #include "interrupt.h"
+#include "values.h"
 
 namespace ec5 {
 
@@ -201,8 +202,10 @@ size_t on_header(char* data, size_t size, size_t n, void* userp) {
       t->headers.clear();  // a new response (after a redirect or 100)
       return len;
     }
+    // A line an R string cannot hold (a NUL, bytes that are not UTF-8) is
+    // dropped: the headers we read (R/http.R, R/media.R) are ASCII.
     const size_t colon = line.find(':');
-    if (colon != std::string::npos) {
+    if (colon != std::string::npos && valid_text(line.data(), line.size())) {
       t->headers.emplace_back(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
     }
     return len;

@@ -416,6 +416,18 @@ test_that("ec5 error bodies become classed errors", {
   )
 })
 
+test_that("an error body field R cannot hold reads as empty, the others as sent", {
+  # Found by tools/fuzz/run.sh: a `\u0000` in a title was an internal error.
+  errors <- function(json) response_errors(list(body = charToRaw(json)))
+  nul <- '{"errors":[{"code":"ec5_27","title":"Number form\\u0000at.","source":"pue"}]}'
+  expect_identical(errors(nul), list(code = "ec5_27", title = "", source = "pue"))
+  latin1 <- c(charToRaw('{"errors":[{"code":"ec5_11","title":"'), as.raw(0xe9), charToRaw('"}]}'))
+  expect_identical(response_errors(list(body = latin1)), list(code = "ec5_11", title = "", source = ""))
+  expect_identical(errors('{"errors":[{"title":"caf\\u00e9"}]}')$title, "caf\u00e9")
+  expect_null(errors('{"errors":[]}'))
+  expect_null(errors("<html></html>"))
+})
+
 test_that("a 429 after the retries says when to come back", {
   local_fast_http(epicollect5.retry_after_cap = 5)
   app_reset(web)

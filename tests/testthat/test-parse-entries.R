@@ -542,6 +542,12 @@ test_that("broken envelopes are classed parse errors", {
   expect_error(ec5_parse_entries('{"data": {"entries": {}}}', p), class = "ec5_error_parse")
   expect_error(ec5_parse_entries("42", p), class = "ec5_error_parse")
   expect_error(ec5_parse_entries("", p), class = "ec5_error_parse")
+  nul_title <- expect_error(
+    ec5_parse_entries('{"errors": [{"code": "ec5_256", "title": "A\\u0000B"}]}', p),
+    class = "ec5_error_parse"
+  )
+  expect_identical(nul_title$code, "ec5_256")
+  expect_identical(nul_title$title, "")
   expect_snapshot(error = TRUE, {
     ec5_parse_entries('{"data": {"entries": [{"ec5_uuid": "a"}', p)
     ec5_parse_entries('{"data": {"id": "x"}}', p)
