@@ -22,7 +22,8 @@
 #                 --fuzz` installs it on Debian/Ubuntu)
 #
 # Exit status 1 when any target found something: the input is in
-# findings/<target>/ and the report in logs/<target>.log. Reproduce with
+# findings/<target>/ and the report in logs/<target>.log; the report's key
+# lines and the input (base64) are printed on stderr. Reproduce with
 #   $EC5_FUZZ_DIR/build/fuzz-<target> <file>
 # (with R_HOME and EC5_FUZZ_SPECS set as below).
 set -euo pipefail
@@ -146,6 +147,9 @@ for t in "${targets[@]}"; do
   if [ "$found" -gt 0 ] || grep -q -E '==ec5-fuzz== FINDING|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
     status=1
     echo "  -> see $log" >&2
+    # CI keeps only what is printed: the report's key lines and the input.
+    grep -E '==ec5-fuzz== FINDING|ERROR: |runtime error:|^SUMMARY|^Base64:' "$log" | head -8 |
+      cut -c1-2000 | sed 's/^/     /' >&2 || true
   fi
 done
 exit $status
